@@ -1,0 +1,87 @@
+# Two commands are the contract: `make run` and `make test` (see README.md).
+SHELL := /bin/bash
+.DEFAULT_GOAL := help
+
+PY311 ?= $(firstword $(wildcard $(HOME)/.pyenv/versions/3.11*/bin/python3.11) $(shell command -v python3.11) python3)
+PY310 ?= $(firstword $(wildcard $(HOME)/.pyenv/versions/3.10*/bin/python3.10) $(shell command -v python3.10) python3.10)
+VENV := .venv
+RASA_VENV := .venv-rasa
+MODEL := models/debtor.tar.gz
+TRAINING_INPUTS := bot/domain.yml bot/config.yml $(wildcard bot/data/*.yml bot/nlu/data/*.yml bot/nlu/*.py)
+CHROMIUM ?= /usr/bin/chromium
+
+export PYTHONPATH := $(CURDIR)
+export HOST ?= 127.0.0.1
+export GATEWAY_PORT ?= 8000
+export RASA_PORT ?= 5005
+export ACTIONS_PORT ?= 5055
+export RASA_TELEMETRY_ENABLED := false
+export RASA_URL ?= http://127.0.0.1:$(RASA_PORT)
+export ACTION_SERVER_URL ?= http://127.0.0.1:$(ACTIONS_PORT)
+export ACTION_ENDPOINT_URL ?= http://127.0.0.1:$(ACTIONS_PORT)/webhook
+export NLG_ENDPOINT_URL ?= http://127.0.0.1:$(GATEWAY_PORT)/nlg
+export SQLALCHEMY_SILENCE_UBER_WARNING := 1
+
+.PHONY: help run test install db train eval-nlu eval-cv lint browser clean
+
+help:
+	@echo "make run    - set up whatever is missing and start Rasa, actions and the gateway"
+	@echo "make test   - set up whatever is missing and run the whole test suite"
+	@echo "make eval-nlu FILE=path.tsv  - per-locale intent accuracy, macro-F1, language accuracy"
+	@echo "make eval-cv - 5-fold cross-validation on the training data"
+
+$(VENV)/.installed: requirements.txt requirements-dev.txt
+	test -x $(VENV)/bin/python || $(PY311) -m venv $(VENV)
+	$(VENV)/bin/pip install -q --upgrade pip
+	$(VENV)/bin/pip install -q -r requirements-dev.txt
+	touch $@
+
+$(RASA_VENV)/.installed: requirements-rasa.txt
+	test -x $(RASA_VENV)/bin/python || $(PY310) -m venv $(RASA_VENV)
+	$(RASA_VENV)/bin/pip install -q --upgrade pip wheel
+	$(RASA_VENV)/bin/pip install -q -r requirements-rasa.txt
+	touch $@
+
+install: $(VENV)/.installed $(RASA_VENV)/.installed
+
+# Retrained only when the domain, config, rules, NLU data or custom NLU code changed.
+$(MODEL): $(RASA_VENV)/.installed $(TRAINING_INPUTS)
+	@mkdir -p models
+	$(RASA_VENV)/bin/rasa train --domain bot/domain.yml --config bot/config.yml \
+	  --data bot/data bot/nlu/data --out models --fixed-model-name debtor
+	@touch $@
+
+train: $(MODEL)
+
+db: $(VENV)/.installed
+	$(VENV)/bin/python -m app.manage migrate
+	$(VENV)/bin/python -m app.manage seed
+
+run: install $(MODEL) db
+	@echo "Starting Rasa, the action server and the gateway (Ctrl-C stops all)..."
+	$(VENV)/bin/honcho -f Procfile start
+
+browser:
+	@test -x $(CHROMIUM) || (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null)
+
+test: install $(MODEL) browser
+	$(VENV)/bin/python -m pytest -q -p no:cacheprovider
+
+FILE ?= bot/nlu/eval/heldout.tsv
+eval-nlu: install $(MODEL)
+	@mkdir -p reports
+	$(VENV)/bin/python -m tools.eval_nlu --file $(FILE) --out reports/nlu-eval.json
+
+eval-cv: $(RASA_VENV)/.installed
+	@mkdir -p reports
+	$(RASA_VENV)/bin/rasa test nlu --cross-validation --folds 5 --config bot/config.yml \
+	  --nlu bot/nlu/data --domain bot/domain.yml --out reports/cv --no-plot
+	$(VENV)/bin/python -m tools.cv_summary reports/cv
+
+lint: $(VENV)/.installed
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/ruff format --check .
+	$(VENV)/bin/mypy app channels conversations debtors identity language locales bot/actions tools
+
+clean:
+	rm -rf models var reports/*.json reports/cv

@@ -1,0 +1,1 @@
+"""App wiring: settings, database, the FastAPI gateway and the process runner."""

@@ -1,0 +1,36 @@
+"""Gateway settings (one class per process, read from the environment / .env)."""
+
+from __future__ import annotations
+
+from functools import lru_cache
+from pathlib import Path
+
+from pydantic import AliasChoices, Field
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+ROOT = Path(__file__).resolve().parent.parent
+DEFAULT_DATABASE_URL = f"sqlite+aiosqlite:///{ROOT / 'var' / 'debtor.db'}"
+
+
+class GatewaySettings(BaseSettings):
+    """Everything the gateway needs; defaults are the embedded (single machine) setup."""
+
+    model_config = SettingsConfigDict(env_file=".env", extra="ignore")
+
+    database_url: str = DEFAULT_DATABASE_URL
+    rasa_url: str = "http://127.0.0.1:5005"
+    action_server_url: str = "http://127.0.0.1:5055"
+    host: str = "127.0.0.1"
+    port: int = Field(default=8000, validation_alias=AliasChoices("GATEWAY_PORT", "port"))
+    default_locale: str = "en"
+    # Longest message the assistant will read; longer ones get a polite reply.
+    max_message_chars: int = 1000
+    # Longest message the API accepts at all (larger bodies are a 422).
+    max_request_chars: int = 10_000
+    rasa_timeout_seconds: float = Field(default=30.0, gt=0)
+    health_timeout_seconds: float = Field(default=2.0, gt=0)
+
+
+@lru_cache
+def get_settings() -> GatewaySettings:
+    return GatewaySettings()

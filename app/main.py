@@ -1,0 +1,59 @@
+"""The FastAPI gateway: web chat, Rasa's NLG endpoint and health, wired in one lifespan."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+import httpx
+from fastapi import FastAPI
+
+from app import views as app_views
+from app.config import GatewaySettings, get_settings
+from app.database import make_engine, make_sessionmaker
+from channels import webchat
+from conversations.pipeline import Pipeline
+from conversations.rasa_client import RasaClient
+from language.detector import LanguageDetector
+from locales import Catalog
+from locales import views as locales_views
+
+log = logging.getLogger(__name__)
+
+
+def create_app(settings: GatewaySettings | None = None) -> FastAPI:
+    settings = settings or get_settings()
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        engine = make_engine(settings.database_url)
+        limits = httpx.Limits(max_connections=200, max_keepalive_connections=50)
+        async with httpx.AsyncClient(limits=limits) as http:
+            app.state.settings = settings
+            app.state.engine = engine
+            app.state.sessionmaker = make_sessionmaker(engine)
+            app.state.catalog = Catalog()
+            app.state.rasa = RasaClient(
+                rasa_url=settings.rasa_url,
+                action_server_url=settings.action_server_url,
+                http=http,
+                timeout=settings.rasa_timeout_seconds,
+                health_timeout=settings.health_timeout_seconds,
+            )
+            app.state.pipeline = Pipeline(
+                sessionmaker=app.state.sessionmaker,
+                rasa=app.state.rasa,
+                catalog=app.state.catalog,
+                detector=LanguageDetector(),
+                settings=settings,
+            )
+            print(f"Debtor assistant web chat: http://{settings.host}:{settings.port}/", flush=True)
+            yield
+        await engine.dispose()
+
+    app = FastAPI(title="Debtor assistant gateway", version="0.1.0", lifespan=lifespan)
+    app.include_router(app_views.router)
+    app.include_router(locales_views.router)
+    app.include_router(webchat.router)
+    return app

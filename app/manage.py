@@ -1,0 +1,55 @@
+"""Operational commands: `python -m app.manage migrate|seed|check-db`."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import os
+import sys
+
+from alembic import command
+from alembic.config import Config
+
+from app.config import ROOT, get_settings
+from app.database import make_engine, make_sessionmaker
+from debtors.seed import seed_demo
+
+
+def alembic_config(database_url: str | None = None) -> Config:
+    config = Config(str(ROOT / "alembic.ini"))
+    config.set_main_option("script_location", str(ROOT / "migrations"))
+    if database_url:
+        config.attributes["database_url"] = database_url
+    return config
+
+
+def migrate(database_url: str | None = None) -> None:
+    command.upgrade(alembic_config(database_url), "head")
+
+
+async def seed(database_url: str) -> int:
+    engine = make_engine(database_url)
+    try:
+        async with make_sessionmaker(engine)() as session:
+            added = await seed_demo(session=session)
+            await session.commit()
+            return added
+    finally:
+        await engine.dispose()
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m app.manage")
+    parser.add_argument("command", choices=["migrate", "seed"])
+    args = parser.parse_args(argv)
+    url = os.environ.get("DATABASE_URL") or get_settings().database_url
+    if args.command == "migrate":
+        migrate(url)
+    else:
+        added = asyncio.run(seed(url))
+        print(f"demo data: {added} debtor(s) added", file=sys.stderr)
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

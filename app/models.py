@@ -1,0 +1,8 @@
+"""Imports every feature's models so that `Base.metadata` is complete (Alembic, tests)."""
+
+from app.database import Base
+from conversations import models as conversations_models
+from debtors import models as debtors_models
+from identity import models as identity_models
+
+__all__ = ["Base", "conversations_models", "debtors_models", "identity_models"]

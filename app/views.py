@@ -1,0 +1,47 @@
+"""Operational endpoints of the gateway."""
+
+from __future__ import annotations
+
+import asyncio
+
+from fastapi import APIRouter
+from pydantic import BaseModel
+from sqlalchemy import text
+
+from app.deps import RasaDep, SessionDep
+
+router = APIRouter(tags=["ops"])
+
+
+class ComponentState(BaseModel):
+    up: bool
+    detail: str
+
+
+class Health(BaseModel):
+    status: str  # "ok" when everything is up, otherwise "degraded"
+    database: ComponentState
+    rasa: ComponentState
+    action_server: ComponentState
+
+
+@router.get("/health", response_model=Health)
+async def health(session: SessionDep, rasa: RasaDep) -> Health:
+    """Always 200: the body says which part is down, so a load balancer and a person can both read it."""
+
+    async def database() -> tuple[bool, str]:
+        try:
+            await session.execute(text("SELECT 1"))
+        except Exception as exc:  # noqa: BLE001 - any failure means "down", reported, not raised
+            return False, type(exc).__name__
+        return True, session.bind.dialect.name
+
+    (db_up, db_detail), (rasa_up, rasa_detail), (act_up, act_detail) = await asyncio.gather(
+        database(), rasa.rasa_status(), rasa.action_server_status()
+    )
+    return Health(
+        status="ok" if db_up and rasa_up and act_up else "degraded",
+        database=ComponentState(up=db_up, detail=db_detail),
+        rasa=ComponentState(up=rasa_up, detail=rasa_detail),
+        action_server=ComponentState(up=act_up, detail=act_detail),
+    )

@@ -1,0 +1,50 @@
+"""Balance overview: every open debt itemised, totals per currency (formatted by the NLG)."""
+
+from __future__ import annotations
+
+from rasa_sdk import Action, Tracker
+from rasa_sdk.events import EventType
+from rasa_sdk.executor import CollectingDispatcher
+from rasa_sdk.types import DomainDict
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from bot.actions.common import db
+from bot.actions.gate import start_verification
+from conversations import service as conversations_service
+from debtors import service as debtors_service
+
+
+async def utter_balance(dispatcher: CollectingDispatcher, *, session: AsyncSession, debtor_id: int) -> None:
+    balance = await debtors_service.open_balance(session=session, debtor_id=debtor_id)
+    if not balance.debts:
+        dispatcher.utter_message(response="utter_no_open_debts")
+        return
+    dispatcher.utter_message(
+        response="utter_balance",
+        debts=[
+            {
+                "creditor": d.creditor,
+                "reference": d.reference,
+                "currency": d.currency,
+                "due_date": d.due_date.isoformat(),
+                "amount": str(d.amount),
+                "components": [{"kind": c.kind, "amount": str(c.amount)} for c in d.components],
+            }
+            for d in balance.debts
+        ],
+        totals=[{"currency": currency, "amount": str(amount)} for currency, amount in balance.totals],
+    )
+
+
+class ActionCheckBalance(Action):
+    def name(self) -> str:
+        return "action_check_balance"
+
+    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> list[EventType]:
+        async with db() as session:
+            conversation = await conversations_service.ensure(session=session, conversation_id=tracker.sender_id)
+            await session.commit()
+            if tracker.get_slot("verified") and conversation.debtor_id:
+                await utter_balance(dispatcher, session=session, debtor_id=conversation.debtor_id)
+                return []
+        return await start_verification(dispatcher, tracker, topic="check_balance")

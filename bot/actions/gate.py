@@ -1,0 +1,39 @@
+"""The gate in front of every disclosure: start (or refuse, when locked) identity verification."""
+
+from __future__ import annotations
+
+from datetime import date
+
+from rasa_sdk import Tracker
+from rasa_sdk.events import EventType, FollowupAction, SlotSet
+from rasa_sdk.executor import CollectingDispatcher
+
+from bot.actions.common import db, locale_config
+from conversations import service as conversations_service
+from identity import service as identity_service
+from identity.dates import parse_date
+
+FORM = "verify_identity_form"
+EARLIEST_BIRTH = date(1900, 1, 1)
+
+
+async def start_verification(
+    dispatcher: CollectingDispatcher, tracker: Tracker, *, topic: str | None, prefill: list[EventType] | None = None
+) -> list[EventType]:
+    """Explain why we ask, then run the form — unless verification is locked for this chat."""
+    async with db() as session:
+        conversation = await conversations_service.ensure(session=session, conversation_id=tracker.sender_id)
+        state = await identity_service.lock_state(session=session, conversation_id=conversation.id)
+        await session.commit()
+    if state.locked_until:
+        dispatcher.utter_message(response="utter_verification_locked", until=state.locked_until.isoformat())
+        return []
+    dispatcher.utter_message(response="utter_verify_intro")
+    return [*(prefill or []), SlotSet("requested_topic", topic), FollowupAction(FORM)]
+
+
+def read_birth_date(text: str, tracker: Tracker) -> date | None:
+    parsed = parse_date(text, date_order=locale_config(tracker).date_order)
+    if parsed is None or not EARLIEST_BIRTH <= parsed <= date.today():
+        return None
+    return parsed

@@ -1,0 +1,21 @@
+"""Action server settings (one class per process)."""
+
+from __future__ import annotations
+
+from functools import lru_cache
+
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from app.config import DEFAULT_DATABASE_URL
+
+
+class ActionSettings(BaseSettings):
+    model_config = SettingsConfigDict(env_file=".env", extra="ignore")
+
+    database_url: str = DEFAULT_DATABASE_URL
+    default_locale: str = "en"
+
+
+@lru_cache
+def get_settings() -> ActionSettings:
+    return ActionSettings()

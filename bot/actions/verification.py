@@ -1,0 +1,91 @@
+"""Identity verification: nothing about a debt is said before reference + date of birth match."""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Any
+
+from rasa_sdk import Action, FormValidationAction, Tracker
+from rasa_sdk.events import EventType, FollowupAction, SlotSet
+from rasa_sdk.executor import CollectingDispatcher
+from rasa_sdk.types import DomainDict
+
+from bot.actions.balance import utter_balance
+from bot.actions.common import db
+from bot.actions.gate import FORM, read_birth_date, start_verification
+from conversations import service as conversations_service
+from identity import service as identity_service
+from identity.dates import parse_reference
+
+
+class ValidateVerifyIdentityForm(FormValidationAction):
+    def name(self) -> str:
+        return "validate_verify_identity_form"
+
+    async def validate_reference(
+        self, slot_value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    ) -> dict[str, Any]:
+        reference = parse_reference(str(slot_value or ""))
+        if reference is None:
+            dispatcher.utter_message(response="utter_reference_invalid")
+        return {"reference": reference}
+
+    async def validate_dob(
+        self, slot_value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    ) -> dict[str, Any]:
+        born = read_birth_date(str(slot_value or ""), tracker)
+        if born is None:
+            dispatcher.utter_message(response="utter_dob_invalid")
+            return {"dob": None}
+        return {"dob": born.isoformat()}
+
+
+class ActionVerifyIdentity(Action):
+    def name(self) -> str:
+        return "action_verify_identity"
+
+    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> list[EventType]:
+        reference, dob = tracker.get_slot("reference"), tracker.get_slot("dob")
+        clear = [SlotSet("reference", None), SlotSet("dob", None)]
+        if not reference or not dob:
+            return [*clear, FollowupAction(FORM)]
+        async with db() as session:
+            await conversations_service.ensure(session=session, conversation_id=tracker.sender_id)
+            result = await identity_service.verify(
+                session=session,
+                conversation_id=tracker.sender_id,
+                reference=reference,
+                date_of_birth=date.fromisoformat(dob),
+            )
+            await session.commit()
+            if result.outcome is identity_service.Outcome.VERIFIED and result.debtor:
+                dispatcher.utter_message(response="utter_verified", name=result.debtor.name.split()[0])
+                if tracker.get_slot("requested_topic") == "check_balance":
+                    await utter_balance(dispatcher, session=session, debtor_id=result.debtor.id)
+                else:
+                    dispatcher.utter_message(response="utter_how_can_help")
+                return [*clear, SlotSet("verified", True), SlotSet("requested_topic", None)]
+        if result.outcome is identity_service.Outcome.LOCKED and result.locked_until:
+            dispatcher.utter_message(response="utter_verification_locked", until=result.locked_until.isoformat())
+            return [*clear, SlotSet("requested_topic", None)]
+        dispatcher.utter_message(response="utter_verification_failed", remaining=result.remaining)
+        return [*clear, FollowupAction(FORM)]
+
+
+class ActionHandleInform(Action):
+    """A reference or date typed out of the blue starts verification with what was given."""
+
+    def name(self) -> str:
+        return "action_handle_inform"
+
+    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> list[EventType]:
+        if tracker.get_slot("verified"):
+            dispatcher.utter_message(response="utter_how_can_help")
+            return []
+        text = (tracker.latest_message or {}).get("text") or ""
+        prefill: list[EventType] = []
+        if reference := parse_reference(text):
+            prefill.append(SlotSet("reference", reference))
+        if born := read_birth_date(text, tracker):
+            prefill.append(SlotSet("dob", born.isoformat()))
+        return await start_verification(dispatcher, tracker, topic=None, prefill=prefill)

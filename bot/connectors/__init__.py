@@ -1,0 +1,1 @@
+"""Rasa input channels used by our gateway (run inside the Rasa virtualenv)."""

@@ -1,0 +1,55 @@
+"""REST channel for the gateway that also returns what NLU understood.
+
+Same request as Rasa's REST channel (`sender`, `message`, `metadata`); the response adds the
+intent and confidence of the message, read from the tracker after processing, so the gateway
+can store them in the transcript without a second NLU round trip.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Awaitable, Callable, Dict
+
+from sanic import Blueprint, response
+from sanic.request import Request
+from sanic.response import HTTPResponse
+
+from rasa.core.channels.channel import CollectingOutputChannel, UserMessage
+from rasa.core.channels.rest import RestInput
+
+
+class GatewayInput(RestInput):
+    @classmethod
+    def name(cls) -> str:
+        return "gateway"
+
+    def blueprint(self, on_new_message: Callable[[UserMessage], Awaitable[Any]]) -> Blueprint:
+        hook = Blueprint("gateway_webhook", __name__)
+
+        @hook.route("/", methods=["GET"])
+        async def health(_: Request) -> HTTPResponse:
+            return response.json({"status": "ok"})
+
+        @hook.route("/webhook", methods=["POST"])
+        async def receive(request: Request) -> HTTPResponse:
+            body = request.json or {}
+            sender, text = body.get("sender"), body.get("message")
+            if not isinstance(sender, str) or not isinstance(text, str):
+                return response.json({"error": "sender and message are required strings"}, status=400)
+            collector = CollectingOutputChannel()
+            await on_new_message(
+                UserMessage(text, collector, sender, input_channel=self.name(), metadata=body.get("metadata"))
+            )
+            understood: Dict[str, Any] = {}
+            agent = getattr(request.app.ctx, "agent", None)
+            if agent is not None and agent.tracker_store is not None:
+                tracker = await agent.tracker_store.retrieve(sender)
+                if tracker is not None:
+                    understood = tracker.latest_message.parse_data.get("intent") or {}
+            return response.json(
+                {
+                    "messages": collector.messages,
+                    "intent": {"name": understood.get("name"), "confidence": understood.get("confidence")},
+                }
+            )
+
+        return hook

@@ -1,0 +1,1 @@
+"""Channel adapters: how debtors reach the assistant (web chat today)."""

@@ -1,0 +1,98 @@
+"""Web chat: a mobile-first page at `/`, a WebSocket at `/webchat/ws` and a REST endpoint.
+
+Both transports run the same pipeline; the session id (kept by the browser) is the
+conversation's address on this channel.
+"""
+
+from __future__ import annotations
+
+import logging
+from pathlib import Path
+from typing import Annotated
+
+from fastapi import APIRouter, WebSocket, WebSocketDisconnect
+from fastapi.responses import FileResponse
+from pydantic import BaseModel, Field, StringConstraints, ValidationError, field_validator
+
+from app.database import utcnow
+from app.deps import PipelineDep
+from channels.base import InboundMessage
+from conversations.pipeline import Pipeline
+
+log = logging.getLogger(__name__)
+router = APIRouter(tags=["webchat"])
+STATIC = Path(__file__).resolve().parent / "static"
+CHANNEL = "webchat"
+MAX_TEXT = 10_000
+
+SessionId = Annotated[str, StringConstraints(min_length=8, max_length=128, pattern=r"^[A-Za-z0-9_.:-]+$")]
+
+
+class WebchatIn(BaseModel):
+    session_id: SessionId = Field(description="Opaque id the browser keeps for its conversation.")
+    text: str = Field(min_length=1, max_length=MAX_TEXT, description="What the debtor typed.")
+    locale: str | None = Field(default=None, max_length=35, description="Optional language hint, e.g. the browser's.")
+
+    @field_validator("text")
+    @classmethod
+    def not_blank(cls, value: str) -> str:
+        if not value.strip():
+            raise ValueError("text must not be empty")
+        return value
+
+
+class ButtonOut(BaseModel):
+    title: str
+    payload: str
+
+
+class MessageOut(BaseModel):
+    text: str
+    buttons: list[ButtonOut] = Field(default_factory=list)
+
+
+class WebchatOut(BaseModel):
+    messages: list[MessageOut]
+
+
+def parse(body: WebchatIn) -> InboundMessage:
+    return InboundMessage(
+        channel=CHANNEL, sender=body.session_id, text=body.text, received_at=utcnow(), locale_hint=body.locale
+    )
+
+
+async def respond(pipeline: Pipeline, inbound: InboundMessage) -> WebchatOut:
+    replies = await pipeline.handle(
+        channel=inbound.channel, external_id=inbound.sender, text=inbound.text, locale_hint=inbound.locale_hint
+    )
+    return WebchatOut(messages=[MessageOut(text=r.text, buttons=[ButtonOut(**b) for b in r.buttons]) for r in replies])
+
+
+@router.get("/", include_in_schema=False)
+async def page() -> FileResponse:
+    return FileResponse(STATIC / "index.html", media_type="text/html")
+
+
+@router.post("/webchat/messages", response_model=WebchatOut)
+async def post_message(body: WebchatIn, pipeline: PipelineDep) -> WebchatOut:
+    """Send one debtor message and get the assistant's replies (text plus optional buttons)."""
+    return await respond(pipeline, parse(body))
+
+
+@router.websocket("/webchat/ws")
+async def socket(websocket: WebSocket, pipeline: PipelineDep) -> None:
+    """JSON frames in: `{"session_id", "text", "locale"?}`; out: `{"messages": [...]}` or `{"error"}`."""
+    await websocket.accept()
+    try:
+        while True:
+            raw = await websocket.receive_text()
+            try:
+                body = WebchatIn.model_validate_json(raw)
+            except ValidationError as exc:
+                errors = [f"{'.'.join(str(p) for p in e['loc'])}: {e['msg']}" for e in exc.errors()]
+                await websocket.send_json({"error": "; ".join(errors)})
+                continue
+            out = await respond(pipeline, parse(body))
+            await websocket.send_json(out.model_dump())
+    except WebSocketDisconnect:
+        return

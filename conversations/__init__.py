@@ -1,0 +1,1 @@
+"""Conversations and their transcripts; the gateway's message pipeline to Rasa."""

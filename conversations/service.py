@@ -1,0 +1,105 @@
+"""Conversation and transcript persistence. Keyword-only functions over an AsyncSession."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from app.database import utcnow
+from conversations.models import Conversation, Direction, Message
+from debtors.models import Debtor
+
+
+async def get(*, session: AsyncSession, conversation_id: str) -> Conversation | None:
+    return await session.get(Conversation, conversation_id)
+
+
+async def get_or_create(*, session: AsyncSession, channel: str, external_id: str) -> Conversation:
+    """The conversation for this channel address, created on first contact (race-safe)."""
+    query = select(Conversation).where(Conversation.channel == channel, Conversation.external_id == external_id)
+    conversation = await session.scalar(query)
+    if conversation:
+        return conversation
+    conversation = Conversation(channel=channel, external_id=external_id)
+    try:
+        async with session.begin_nested():
+            session.add(conversation)
+    except IntegrityError:
+        found = await session.scalar(query)
+        assert found is not None
+        return found
+    return conversation
+
+
+async def ensure(*, session: AsyncSession, conversation_id: str, channel: str = "rasa") -> Conversation:
+    """The conversation with this id; one talking to Rasa directly gets a record too."""
+    conversation = await session.get(Conversation, conversation_id)
+    if conversation:
+        return conversation
+    conversation = Conversation(id=conversation_id, channel=channel, external_id=conversation_id)
+    session.add(conversation)
+    await session.flush()
+    return conversation
+
+
+async def add_message(
+    *,
+    session: AsyncSession,
+    conversation: Conversation,
+    direction: Direction,
+    text: str,
+    locale: str | None = None,
+    detected_language: str | None = None,
+    language_confidence: float | None = None,
+    intent: str | None = None,
+    confidence: float | None = None,
+    now: datetime | None = None,
+) -> Message:
+    now = now or utcnow()
+    message = Message(
+        conversation_id=conversation.id,
+        direction=direction,
+        channel=conversation.channel,
+        text=text,
+        locale=locale,
+        detected_language=detected_language,
+        language_confidence=language_confidence,
+        intent=intent,
+        confidence=confidence,
+        created_at=now,
+    )
+    session.add(message)
+    conversation.last_message_at = now
+    await session.flush()
+    return message
+
+
+async def transcript(*, session: AsyncSession, conversation_id: str) -> list[Message]:
+    return list(
+        (
+            await session.scalars(
+                select(Message).where(Message.conversation_id == conversation_id).order_by(Message.id)
+            )
+        ).all()
+    )
+
+
+async def mark_verified(
+    *, session: AsyncSession, conversation_id: str, debtor: Debtor, now: datetime | None = None
+) -> Conversation:
+    conversation = await ensure(session=session, conversation_id=conversation_id)
+    conversation.debtor_id = debtor.id
+    conversation.verified_at = now or utcnow()
+    await session.flush()
+    return conversation
+
+
+async def set_locale(*, session: AsyncSession, conversation_id: str, locale: str, locked: bool) -> Conversation:
+    conversation = await ensure(session=session, conversation_id=conversation_id)
+    conversation.locale = locale
+    conversation.locale_locked = locked
+    await session.flush()
+    return conversation

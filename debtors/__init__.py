@@ -1,0 +1,1 @@
+"""Debtors and their itemised debts (the account domain)."""

@@ -1,0 +1,1 @@
+"""Identity verification before any disclosure: reference + date of birth, with lockout."""

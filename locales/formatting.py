@@ -1,0 +1,92 @@
+"""Fill text placeholders, formatting money, dates and times with Babel for the locale.
+
+Structured arguments (a balance's debts and totals) are composed from line templates that
+also live in the locale's messages file.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from datetime import date, datetime
+from decimal import Decimal
+from typing import TYPE_CHECKING, Any
+from zoneinfo import ZoneInfo
+
+from babel.dates import format_date, format_datetime
+from babel.numbers import format_currency
+
+if TYPE_CHECKING:
+    from locales.catalog import LocaleConfig
+
+
+class _Blank(dict[str, Any]):
+    """Unknown placeholders stay visible instead of raising (a text typo must not be a 500)."""
+
+    def __missing__(self, key: str) -> str:
+        return "{" + key + "}"
+
+
+class Formatter:
+    def __init__(self, *, config: LocaleConfig, text: Callable[[str], str]) -> None:
+        self.config = config
+        self.text = text
+
+    def money(self, amount: Decimal | str | float, currency: str) -> str:
+        return format_currency(Decimal(str(amount)), currency, locale=self.config.babel)
+
+    def date(self, value: date | str) -> str:
+        if isinstance(value, str):
+            value = date.fromisoformat(value[:10])
+        return format_date(value, format="medium", locale=self.config.babel)
+
+    def datetime(self, value: datetime | str, timezone: str | None = None) -> str:
+        if isinstance(value, str):
+            value = datetime.fromisoformat(value)
+        tz = ZoneInfo(timezone or self.config.default_timezone)
+        return format_datetime(value.astimezone(tz), format="short", locale=self.config.babel)
+
+    def debts(self, debts: list[Mapping[str, Any]]) -> str:
+        lines: list[str] = []
+        for debt in debts:
+            currency = debt["currency"]
+            lines.append(
+                self.text("balance_debt_line").format_map(
+                    _Blank(
+                        creditor=debt["creditor"],
+                        reference=debt["reference"],
+                        due_date=self.date(debt["due_date"]),
+                        amount=self.money(debt["amount"], currency),
+                    )
+                )
+            )
+            components = debt.get("components") or []
+            if len(components) > 1:
+                for part in components:
+                    lines.append(
+                        self.text("balance_component_line").format_map(
+                            _Blank(
+                                component=self.text(f"component_{part['kind']}"),
+                                amount=self.money(part["amount"], currency),
+                            )
+                        )
+                    )
+        return "\n".join(lines)
+
+    def totals(self, totals: list[Mapping[str, Any]]) -> str:
+        template = self.text("balance_total_line")
+        return "\n".join(template.format_map(_Blank(amount=self.money(t["amount"], t["currency"]))) for t in totals)
+
+    def fill(self, template: str, arguments: Mapping[str, Any]) -> str:
+        values = _Blank(example=self.config.date_example)
+        for key, value in arguments.items():
+            if key == "debts" and isinstance(value, list):
+                values[key] = self.debts(value)
+            elif key == "totals" and isinstance(value, list):
+                values[key] = self.totals(value)
+            elif key == "until" and isinstance(value, str):
+                values[key] = self.datetime(value, arguments.get("timezone"))
+            else:
+                values[key] = value
+        if "{advice}" in template and "advice" not in arguments:
+            values["advice"] = self.text("debt_advice")
+        return template.format_map(values)
