@@ -119,6 +119,9 @@ class Pipeline:
     async def _ask_rasa(
         self, conversation_id: str, text: str, locale: str, channel: str
     ) -> tuple[list[Reply], str | None, float | None]:
+        if not await self.rasa.action_server_up():
+            log.warning("action_server.unavailable")
+            return [self._local("utter_unavailable", locale)], None, None
         try:
             answer = await self.rasa.send(
                 sender=conversation_id, text=text, metadata={"locale": locale, "channel": channel}

@@ -5,7 +5,11 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
+import time
+
 import httpx
+
+ACTION_SERVER_PROBE_TTL = 2.0  # seconds a known action-server state is trusted
 
 
 class RasaUnavailable(Exception):
@@ -34,6 +38,7 @@ class RasaClient:
         self.http = http
         self.timeout = timeout
         self.health_timeout = health_timeout
+        self._actions_up: tuple[float, bool] | None = None
 
     async def send(self, *, sender: str, text: str, metadata: dict[str, Any]) -> RasaReply:
         try:
@@ -80,4 +85,14 @@ class RasaClient:
         return bool(model), str(model or "no model loaded")
 
     async def action_server_status(self) -> tuple[bool, str]:
-        return await self._alive(f"{self.action_server_url}/health")
+        up, detail = await self._alive(f"{self.action_server_url}/health")
+        self._actions_up = (time.monotonic(), up)
+        return up, detail
+
+    async def action_server_up(self) -> bool:
+        """Cached for a moment: checked before every turn, since without the action server
+        Rasa would answer half a conversation (no AI disclosure, no verification)."""
+        if self._actions_up and time.monotonic() - self._actions_up[0] < ACTION_SERVER_PROBE_TTL:
+            return self._actions_up[1]
+        up, _ = await self.action_server_status()
+        return up

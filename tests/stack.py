@@ -1,0 +1,135 @@
+"""Start the real processes (Rasa, action server, gateway) on free ports for end-to-end tests."""
+
+from __future__ import annotations
+
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import httpx
+
+ROOT = Path(__file__).resolve().parent.parent
+MODEL = ROOT / "models" / "debtor.tar.gz"
+RASA = ROOT / ".venv-rasa" / "bin" / "rasa"
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+@dataclass
+class Stack:
+    workdir: Path
+    database_url: str
+    ports: dict[str, int] = field(default_factory=dict)
+    procs: dict[str, subprocess.Popen[bytes]] = field(default_factory=dict)
+
+    @property
+    def gateway_url(self) -> str:
+        return f"http://127.0.0.1:{self.ports['gateway']}"
+
+    def env(self) -> dict[str, str]:
+        env = dict(os.environ)
+        env.update(
+            PYTHONPATH=str(ROOT),
+            DATABASE_URL=self.database_url,
+            RASA_URL=f"http://127.0.0.1:{self.ports['rasa']}",
+            ACTION_SERVER_URL=f"http://127.0.0.1:{self.ports['actions']}",
+            ACTION_ENDPOINT_URL=f"http://127.0.0.1:{self.ports['actions']}/webhook",
+            NLG_ENDPOINT_URL=f"http://127.0.0.1:{self.ports['gateway']}/nlg",
+            GATEWAY_PORT=str(self.ports["gateway"]),
+            RASA_TELEMETRY_ENABLED="false",
+        )
+        return env
+
+    def command(self, name: str) -> list[str]:
+        if name == "rasa":
+            return [
+                str(RASA), "run", "--enable-api", "-i", "127.0.0.1", "-p", str(self.ports["rasa"]),
+                "--model", str(MODEL), "--endpoints", "bot/endpoints.yml", "--credentials", "bot/credentials.yml",
+            ]  # fmt: skip
+        if name == "actions":
+            return [
+                sys.executable,
+                "-m",
+                "rasa_sdk",
+                "--actions",
+                "bot.actions",
+                "-p",
+                str(self.ports["actions"]),
+                "--quiet",
+            ]
+        return [
+            sys.executable, "-m", "uvicorn", "app.main:create_app", "--factory",
+            "--host", "127.0.0.1", "--port", str(self.ports["gateway"]), "--no-access-log",
+        ]  # fmt: skip
+
+    def start(self, name: str) -> None:
+        log = open(self.workdir / f"{name}.log", "ab")  # noqa: SIM115 - lives as long as the process
+        self.procs[name] = subprocess.Popen(
+            self.command(name), cwd=ROOT, env=self.env(), stdout=log, stderr=subprocess.STDOUT, start_new_session=True
+        )
+
+    def stop(self, name: str) -> None:
+        proc = self.procs.pop(name, None)
+        if proc and proc.poll() is None:
+            os.killpg(proc.pid, signal.SIGTERM)
+            try:
+                proc.wait(timeout=20)
+            except subprocess.TimeoutExpired:
+                os.killpg(proc.pid, signal.SIGKILL)
+                proc.wait()
+
+    def health(self) -> dict:
+        return httpx.get(f"{self.gateway_url}/health", timeout=10).json()  # type: ignore[no-any-return]
+
+    def wait_healthy(self, timeout: float = 240) -> None:
+        deadline = time.monotonic() + timeout
+        last: object = None
+        while time.monotonic() < deadline:
+            for name, proc in self.procs.items():
+                if proc.poll() is not None:
+                    raise RuntimeError(f"{name} exited: {self.tail(name)}")
+            try:
+                last = self.health()
+                if last["status"] == "ok":  # type: ignore[index]
+                    return
+            except httpx.HTTPError as exc:
+                last = exc
+            time.sleep(1)
+        raise TimeoutError(f"stack not healthy after {timeout}s: {last}")
+
+    def tail(self, name: str, lines: int = 40) -> str:
+        path = self.workdir / f"{name}.log"
+        return "\n".join(path.read_text(errors="replace").splitlines()[-lines:]) if path.exists() else ""
+
+    def up(self) -> Stack:
+        for name in ("rasa", "actions", "gateway"):
+            self.ports[name] = free_port()
+        env = self.env()
+        for cmd in ("migrate", "seed"):
+            subprocess.run(
+                [sys.executable, "-m", "app.manage", cmd], cwd=ROOT, env=env, check=True, capture_output=True
+            )
+        for name in ("rasa", "actions", "gateway"):
+            self.start(name)
+        self.wait_healthy()
+        return self
+
+    def down(self) -> None:
+        for name in list(self.procs):
+            self.stop(name)
+
+    def say(self, session_id: str, text: str, **extra: object) -> list[dict]:
+        response = httpx.post(
+            f"{self.gateway_url}/webchat/messages", json={"session_id": session_id, "text": text, **extra}, timeout=60
+        )
+        response.raise_for_status()
+        return response.json()["messages"]  # type: ignore[no-any-return]
