@@ -1,0 +1,44 @@
+from __future__ import annotations
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from conversations import service as conversations_service
+from conversations.models import Direction
+
+
+async def test_one_conversation_per_channel_address(session: AsyncSession) -> None:
+    a = await conversations_service.get_or_create(session=session, channel="webchat", external_id="abc-12345")
+    b = await conversations_service.get_or_create(session=session, channel="webchat", external_id="abc-12345")
+    c = await conversations_service.get_or_create(session=session, channel="sms", external_id="abc-12345")
+    assert a.id == b.id != c.id
+
+
+async def test_transcript_keeps_language_and_intent(session: AsyncSession) -> None:
+    conversation = await conversations_service.get_or_create(session=session, channel="webchat", external_id="t-1")
+    await conversations_service.add_message(
+        session=session,
+        conversation=conversation,
+        direction=Direction.INBOUND,
+        text="hur mycket är skulden",
+        locale="sv",
+        detected_language="sv",
+        language_confidence=0.99,
+        intent="check_balance",
+        confidence=0.91,
+    )
+    await conversations_service.add_message(
+        session=session, conversation=conversation, direction=Direction.OUTBOUND, text="Hej!", locale="sv"
+    )
+    messages = await conversations_service.transcript(session=session, conversation_id=conversation.id)
+    assert [(m.direction, m.channel, m.detected_language, m.intent) for m in messages] == [
+        (Direction.INBOUND, "webchat", "sv", "check_balance"),
+        (Direction.OUTBOUND, "webchat", None, None),
+    ]
+
+
+async def test_explicit_locale_is_locked(session: AsyncSession) -> None:
+    conversation = await conversations_service.ensure(session=session, conversation_id="f" * 32)
+    assert conversation.channel == "rasa"
+    await conversations_service.set_locale(session=session, conversation_id=conversation.id, locale="de", locked=True)
+    again = await conversations_service.get(session=session, conversation_id=conversation.id)
+    assert again and (again.locale, again.locale_locked) == ("de", True)
