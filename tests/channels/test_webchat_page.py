@@ -8,7 +8,17 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from playwright.sync_api import Browser, Page, Playwright, WebSocketRoute, expect, sync_playwright
+from playwright.sync_api import (
+    Browser,
+    Dialog,
+    FloatRect,
+    Page,
+    Playwright,
+    Request,
+    WebSocketRoute,
+    expect,
+    sync_playwright,
+)
 
 from tests.stack import Stack
 
@@ -52,7 +62,7 @@ class Tab:
         self.page.on("console", lambda msg: self.errors.append(msg.text) if msg.type == "error" else None)
         self.page.on("dialog", self._dialog)
 
-    def _dialog(self, dialog) -> None:  # type: ignore[no-untyped-def]
+    def _dialog(self, dialog: Dialog) -> None:
         self.dialogs.append(dialog.message)
         dialog.dismiss()
 
@@ -101,7 +111,7 @@ def tab(browser: Browser, stack: Stack) -> Iterator[Tab]:
         tab.close()
 
 
-def inside_viewport(box: dict | None) -> bool:
+def inside_viewport(box: FloatRect | None) -> bool:
     return (
         box is not None
         and box["x"] >= 0
@@ -195,20 +205,51 @@ def test_text_is_never_html(tab: Tab) -> None:
     assert tab.page.locator("#log .msg.user").last.inner_html() == "&lt;img src=x onerror=alert(1)&gt;"
 
 
-def test_falls_back_to_rest_while_the_socket_is_down(browser: Browser, stack: Stack) -> None:
+def test_never_drops_a_message_while_the_socket_is_down(browser: Browser, stack: Stack) -> None:
+    """Socket refused -> REST; socket dropped mid-message -> the same message over REST; socket back -> WS again."""
     tab = Tab(browser, f"{stack.gateway_url}/")
-    try:
+    mode = {"now": "refuse"}
+    posts: list[dict] = []
 
-        def refuse(ws: WebSocketRoute) -> None:
+    def route(ws: WebSocketRoute) -> None:
+        if mode["now"] == "refuse":
             ws.close(code=1011, reason="down for the test")
+        elif mode["now"] == "drop":
 
-        tab.page.route_web_socket("**/webchat/ws", refuse)
+            def drop(_: str | bytes) -> None:
+                mode["now"] = "server"
+                ws.close(code=1006, reason="dropped mid-message")
+
+            ws.on_message(drop)
+        else:
+            ws.connect_to_server()
+
+    def record(request: Request) -> None:
+        if request.method == "POST" and request.url.endswith("/webchat/messages"):
+            posts.append(json.loads(request.post_data or "{}"))
+
+    try:
+        tab.page.route_web_socket("**/webchat/ws", route)
+        tab.page.on("request", record)
         tab.open()
-        expect(tab.page.locator("#status")).to_have_text("Connecting…")
-        with tab.page.expect_request(lambda r: r.method == "POST" and r.url.endswith("/webchat/messages")) as posted:
-            replies = tab.say("hello")
-        assert json.loads(posted.value.post_data or "{}")["session_id"] == tab.session_id()
-        assert "automated assistant" in replies[0]
+        status = tab.page.locator("#status")
+        expect(status).to_have_text("Connecting…")
+
+        assert "automated assistant" in tab.say("hello")[0]
+        assert [p["text"] for p in posts] == ["hello"]
+        assert posts[0]["session_id"] == tab.session_id() and posts[0]["locale"] == "en-GB"
+
+        mode["now"] = "drop"
+        tab.page.evaluate("window.dispatchEvent(new Event('online'))")  # reconnect now instead of after backoff
+        expect(status).to_be_empty()
+        replies = tab.say("how much do I owe")
+        assert any("reference" in r for r in replies), replies
+        assert [p["text"] for p in posts] == ["hello", "how much do I owe"]  # resent over REST, not lost
+
+        expect(status).to_be_empty()  # reconnected to the real socket
+        assert mode["now"] == "server"
+        tab.say("UK-300552")
+        assert len(posts) == 2  # back on the WebSocket
         expect(tab.page.locator("#log .msg.user.failed")).to_have_count(0)
         assert tab.dialogs == []
     finally:

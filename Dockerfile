@@ -1,0 +1,20 @@
+# Gateway + action server image (Python 3.11). Rasa runs from the official rasa/rasa image.
+FROM python:3.11-slim
+ENV PYTHONDONTWRITEBYTECODE=1 PYTHONUNBUFFERED=1 PYTHONPATH=/app
+WORKDIR /app
+COPY requirements.txt .
+RUN pip install --no-cache-dir -r requirements.txt
+COPY app app
+COPY channels channels
+COPY conversations conversations
+COPY debtors debtors
+COPY identity identity
+COPY language language
+COPY locales locales
+COPY migrations migrations
+COPY alembic.ini .
+COPY bot bot
+RUN useradd --create-home assistant
+USER assistant
+EXPOSE 8000 5055
+CMD ["python", "-m", "uvicorn", "app.main:create_app", "--factory", "--host", "0.0.0.0", "--port", "8000"]
