@@ -22,13 +22,14 @@ export ACTION_ENDPOINT_URL ?= http://127.0.0.1:$(ACTIONS_PORT)/webhook
 export NLG_ENDPOINT_URL ?= http://127.0.0.1:$(GATEWAY_PORT)/nlg
 export SQLALCHEMY_SILENCE_UBER_WARNING := 1
 
-.PHONY: help run test install db train eval-nlu eval-cv lint browser clean
+.PHONY: help run test install db train eval-nlu eval-cv compare-pipelines lint browser clean
 
 help:
 	@echo "make run    - set up whatever is missing and start Rasa, actions and the gateway"
 	@echo "make test   - set up whatever is missing and run the whole test suite"
 	@echo "make eval-nlu FILE=path.tsv  - per-locale intent accuracy, macro-F1, language accuracy"
 	@echo "make eval-cv - 5-fold cross-validation on the training data"
+	@echo "make compare-pipelines [CONFIGS=...] - train and score NLU pipelines side by side"
 
 $(VENV)/.installed: requirements.txt requirements-dev.txt
 	test -x $(VENV)/bin/python || $(PY311) -m venv $(VENV)
@@ -64,7 +65,7 @@ run: install $(MODEL) db
 browser:
 	@test -x $(CHROMIUM) || (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null)
 
-test: install $(MODEL) browser
+test: install $(MODEL) browser lint
 	$(VENV)/bin/python -m pytest -q -p no:cacheprovider
 
 FILE ?= bot/nlu/eval/heldout.tsv
@@ -77,6 +78,10 @@ eval-cv: $(RASA_VENV)/.installed
 	$(RASA_VENV)/bin/rasa test nlu --cross-validation --folds 5 --config bot/config.yml \
 	  --nlu bot/nlu/data --domain bot/domain.yml --out reports/cv --no-plot
 	$(VENV)/bin/python -m tools.cv_summary reports/cv
+
+# Trains bot/config.yml and every tools/pipelines/*.yml on the same data (DIET takes ~10 min).
+compare-pipelines: install
+	$(VENV)/bin/python -m tools.compare_pipelines $(CONFIGS)
 
 lint: $(VENV)/.installed
 	$(VENV)/bin/ruff check .

@@ -100,18 +100,19 @@ class Pipeline:
             replies, intent, confidence = await self._ask_rasa(conversation_id, clean, locale, channel)
 
         async with self.sessionmaker() as session:
-            conversation = await conversations_service.get(session=session, conversation_id=conversation_id)
-            assert conversation is not None
+            # Re-read: an action may have changed the conversation (verified, language).
+            current = await conversations_service.get(session=session, conversation_id=conversation_id)
+            assert current is not None
             message = await session.get(Message, inbound_id)
             if message is not None:
                 message.intent, message.confidence = intent, confidence
             for reply in replies:
                 await conversations_service.add_message(
                     session=session,
-                    conversation=conversation,
+                    conversation=current,
                     direction=Direction.OUTBOUND,
                     text=reply.text,
-                    locale=conversation.locale,
+                    locale=current.locale,
                 )
             await session.commit()
         return replies

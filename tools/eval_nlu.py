@@ -26,8 +26,8 @@ from tests.stack import MODEL, RASA, ROOT, free_port
 from tools.metrics import accuracy, confusions, macro_f1
 
 
-def start_rasa(port: int, log: Path) -> subprocess.Popen[bytes]:
-    command = [str(RASA), "run", "--enable-api", "-i", "127.0.0.1", "-p", str(port), "--model", str(MODEL)]
+def start_rasa(port: int, log: Path, model: Path = MODEL) -> subprocess.Popen[bytes]:
+    command = [str(RASA), "run", "--enable-api", "-i", "127.0.0.1", "-p", str(port), "--model", str(model)]
     return subprocess.Popen(command, cwd=ROOT, stdout=log.open("wb"), stderr=subprocess.STDOUT)
 
 
@@ -82,6 +82,7 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--file", type=Path, required=True)
     parser.add_argument("--out", type=Path, default=ROOT / "reports" / "nlu-eval.json")
+    parser.add_argument("--model", type=Path, default=MODEL, help="trained model (default: the one make trains)")
     args = parser.parse_args(argv)
     rows = read_rows(args.file)
     missing = {"locale", "intent", "text"} - set(rows[0] if rows else {})
@@ -91,7 +92,7 @@ def main(argv: list[str] | None = None) -> int:
     port = free_port()
     url = f"http://127.0.0.1:{port}"
     with tempfile.TemporaryDirectory() as tmp:
-        proc = start_rasa(port, Path(tmp) / "rasa.log")
+        proc = start_rasa(port, Path(tmp) / "rasa.log", args.model)
         try:
             wait_ready(url, proc)
             predicted = asyncio.run(parse_all(url, [r["text"] for r in rows]))

@@ -121,10 +121,18 @@ def inside_viewport(box: FloatRect | None) -> bool:
     )
 
 
+def assert_balance(replies: list[str]) -> None:
+    if any("paused verification" in r for r in replies):
+        # Lockout is per reference as well as per conversation, and `stack` is shared by the whole session:
+        # tests/e2e locks UK-300552 on purpose, so these tests must run before it (the default order).
+        pytest.fail(f"UK-300552 is locked by an earlier test on the shared stack: {replies}")
+    assert any("£612.45" in r for r in replies), replies
+
+
 def verify_english_debtor(tab: Tab) -> list[str]:
     tab.say("UK-300552")
     replies = tab.say("21/07/1992")
-    assert any("£612.45" in r for r in replies), replies
+    assert_balance(replies)
     return replies
 
 
@@ -160,7 +168,7 @@ def test_conversation_at_360px(tab: Tab) -> None:
     expect(button).to_be_disabled()  # old quick replies are spent once the debtor answered
 
     tab.say("UK-300552")
-    tab.say("21/07/1992")
+    assert_balance(tab.say("21/07/1992"))
     balance = page.locator("#log .msg.bot", has_text="£612.45").last
     expect(balance).to_be_visible()
     assert "\n" in balance.inner_text()  # line breaks are rendered: the overview stays a multi-line list
@@ -190,7 +198,7 @@ def test_reload_keeps_the_session(tab: Tab) -> None:
     assert tab.session_id() == session
     expect(page.locator("#log .msg")).to_have_count(0)
     replies = tab.say("how much do I owe")
-    assert any("£612.45" in r for r in replies), replies  # already verified: the same conversation continues
+    assert_balance(replies)  # already verified: the same conversation continues
 
     assert sent, "messages should go over the WebSocket when it is up"
     assert {frame["session_id"] for frame in sent} == {session}

@@ -64,8 +64,10 @@ def test_wrong_details_never_disclose_and_lock_after_three(stack: Stack) -> None
     stack.say(session, "hello")
     stack.say(session, "what do i owe")
     replies: list[str] = []
-    for wrong_dob in ("01/01/1990", "02/02/1990", "03/03/1990"):
-        stack.say(session, "UK-300552")
+    # Two wrong dates for a real reference, one for an unknown one: the chat locks after three,
+    # while the real reference (used by other tests on this shared stack) stays one short of it.
+    for reference, wrong_dob in (("UK-300552", "01/01/1990"), ("UK-300552", "02/02/1990"), ("ZZ-999999", "03/03/1990")):
+        stack.say(session, reference)
         replies.append(plain(stack.say(session, wrong_dob)))
     assert not any(secret in r for r in replies for secret in SECRETS + ["Emily"])
     assert text("utter_verification_failed", "en", remaining=2) in replies[0]
