@@ -95,7 +95,9 @@ def main(argv: list[str] | None = None) -> int:
         proc = start_rasa(port, Path(tmp) / "rasa.log", args.model)
         try:
             wait_ready(url, proc)
+            started = time.monotonic()
             predicted = asyncio.run(parse_all(url, [r["text"] for r in rows]))
+            parse_seconds = time.monotonic() - started
         finally:
             proc.terminate()
             proc.wait(timeout=30)
@@ -107,6 +109,7 @@ def main(argv: list[str] | None = None) -> int:
         print(
             f"{locale:8} {r['n']:>5} {r['intent_accuracy']:>11.3f} {r['intent_macro_f1']:>9.3f} {r['language_accuracy']:>9.3f}"
         )
+    print(f"NLU parse throughput: {len(rows) / parse_seconds:.0f} messages/s (8 concurrent, /model/parse)")
     print("most frequent confusions (gold -> predicted):")
     for gold, guess, n in confusions([r["intent"] for r in rows], predicted):
         print(f"  {gold} -> {guess}: {n}")
