@@ -7,7 +7,7 @@ PY310 ?= $(firstword $(wildcard $(HOME)/.pyenv/versions/3.10*/bin/python3.10) $(
 VENV := .venv
 RASA_VENV := .venv-rasa
 MODEL := models/debtor.tar.gz
-TRAINING_INPUTS := bot/domain.yml bot/config.yml $(wildcard bot/data/*.yml bot/nlu/data/*.yml bot/nlu/*.py)
+TRAINING_INPUTS := bot/config.yml $(wildcard bot/domain/*.yml bot/data/*.yml bot/nlu/data/*.yml bot/nlu/*.py)
 CHROMIUM ?= /usr/bin/chromium
 
 export PYTHONPATH := $(CURDIR)
@@ -48,7 +48,7 @@ install: $(VENV)/.installed $(RASA_VENV)/.installed
 # Retrained only when the domain, config, rules, NLU data or custom NLU code changed.
 $(MODEL): $(RASA_VENV)/.installed $(TRAINING_INPUTS)
 	@mkdir -p models
-	$(RASA_VENV)/bin/rasa train --domain bot/domain.yml --config bot/config.yml \
+	$(RASA_VENV)/bin/rasa train --domain bot/domain --config bot/config.yml \
 	  --data bot/data bot/nlu/data --out models --fixed-model-name debtor
 	@touch $@
 
@@ -76,7 +76,7 @@ eval-nlu: install $(MODEL)
 eval-cv: $(RASA_VENV)/.installed
 	@mkdir -p reports
 	$(RASA_VENV)/bin/rasa test nlu --cross-validation --folds 5 --config bot/config.yml \
-	  --nlu bot/nlu/data --domain bot/domain.yml --out reports/cv --no-plot
+	  --nlu bot/nlu/data --domain bot/domain --out reports/cv --no-plot
 	$(VENV)/bin/python -m tools.cv_summary reports/cv
 
 # Trains bot/config.yml and every tools/pipelines/*.yml on the same data (DIET takes ~10 min).
@@ -86,7 +86,7 @@ compare-pipelines: install
 lint: $(VENV)/.installed
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
-	$(VENV)/bin/mypy app channels conversations debtors identity language locales bot/actions tools
+	$(VENV)/bin/mypy app channels conversations debtors identity language locales bot/actions tools payments ledger policies privacy
 
 clean:
 	rm -rf models var reports/*.json reports/cv

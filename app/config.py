@@ -6,13 +6,15 @@ from functools import lru_cache
 from pathlib import Path
 
 from pydantic import AliasChoices, Field
-from pydantic_settings import BaseSettings, SettingsConfigDict
+from pydantic_settings import SettingsConfigDict
+
+from payments.config import PaymentSettings
 
 ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_DATABASE_URL = f"sqlite+aiosqlite:///{ROOT / 'var' / 'debtor.db'}"
 
 
-class GatewaySettings(BaseSettings):
+class GatewaySettings(PaymentSettings):
     """Everything the gateway needs; defaults are the embedded (single machine) setup."""
 
     model_config = SettingsConfigDict(env_file=".env", extra="ignore")

@@ -13,11 +13,13 @@ from app import views as app_views
 from app.config import GatewaySettings, get_settings
 from app.database import make_engine, make_sessionmaker
 from channels import webchat
+from channels.webchat import Connections
 from conversations.pipeline import Pipeline
 from conversations.rasa_client import RasaClient
 from language.detector import LanguageDetector
 from locales import Catalog
 from locales import views as locales_views
+from payments import views as payments_views
 
 log = logging.getLogger(__name__)
 
@@ -31,6 +33,8 @@ def create_app(settings: GatewaySettings | None = None) -> FastAPI:
         limits = httpx.Limits(max_connections=200, max_keepalive_connections=50)
         async with httpx.AsyncClient(limits=limits) as http:
             app.state.settings = settings
+            app.state.http = http
+            app.state.webchat_connections = Connections()
             app.state.engine = engine
             app.state.sessionmaker = make_sessionmaker(engine)
             app.state.catalog = Catalog()
@@ -47,7 +51,9 @@ def create_app(settings: GatewaySettings | None = None) -> FastAPI:
                 catalog=app.state.catalog,
                 detector=LanguageDetector(),
                 settings=settings,
+                pushers={"webchat": app.state.webchat_connections.push},
             )
+            settings.webhook_secret()  # fail fast: Stripe keys without a webhook secret
             print(f"Debtor assistant web chat: http://{settings.host}:{settings.port}/", flush=True)
             yield
         await engine.dispose()
@@ -56,4 +62,5 @@ def create_app(settings: GatewaySettings | None = None) -> FastAPI:
     app.include_router(app_views.router)
     app.include_router(locales_views.router)
     app.include_router(webchat.router)
+    app.include_router(payments_views.router)
     return app

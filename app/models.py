@@ -4,5 +4,14 @@ from app.database import Base
 from conversations import models as conversations_models
 from debtors import models as debtors_models
 from identity import models as identity_models
+from ledger import models as ledger_models
+from payments import models as payments_models
 
-__all__ = ["Base", "conversations_models", "debtors_models", "identity_models"]
+__all__ = [
+    "Base",
+    "conversations_models",
+    "debtors_models",
+    "identity_models",
+    "ledger_models",
+    "payments_models",
+]

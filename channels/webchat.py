@@ -7,6 +7,7 @@ conversation's address on this channel.
 from __future__ import annotations
 
 import logging
+import re
 from pathlib import Path
 from typing import Annotated
 
@@ -17,7 +18,7 @@ from pydantic import BaseModel, Field, StringConstraints, ValidationError, field
 from app.database import utcnow
 from app.deps import PipelineDep
 from channels.base import InboundMessage
-from conversations.pipeline import Pipeline
+from conversations.pipeline import Pipeline, Reply
 
 log = logging.getLogger(__name__)
 router = APIRouter(tags=["webchat"])
@@ -25,7 +26,9 @@ STATIC = Path(__file__).resolve().parent / "static"
 CHANNEL = "webchat"
 MAX_TEXT = 10_000
 
-SessionId = Annotated[str, StringConstraints(min_length=8, max_length=128, pattern=r"^[A-Za-z0-9_.:-]+$")]
+SESSION_PATTERN = r"^[A-Za-z0-9_.:-]{8,128}$"
+SESSION_ID = re.compile(SESSION_PATTERN)
+SessionId = Annotated[str, StringConstraints(pattern=SESSION_PATTERN)]
 
 
 class WebchatIn(BaseModel):
@@ -55,6 +58,32 @@ class WebchatOut(BaseModel):
     messages: list[MessageOut]
 
 
+class Connections:
+    """Open WebSockets per session id, so the gateway can push messages nobody asked for
+    just now (a payment receipt) to the page that is open."""
+
+    def __init__(self) -> None:
+        self._by_session: dict[str, set[WebSocket]] = {}
+
+    def add(self, session_id: str, websocket: WebSocket) -> None:
+        self._by_session.setdefault(session_id, set()).add(websocket)
+
+    def remove(self, session_id: str, websocket: WebSocket) -> None:
+        sockets = self._by_session.get(session_id)
+        if sockets is not None:
+            sockets.discard(websocket)
+            if not sockets:
+                del self._by_session[session_id]
+
+    async def push(self, session_id: str, replies: list[Reply]) -> None:
+        frame = {"push": True, "messages": [{"text": r.text, "buttons": r.buttons} for r in replies]}
+        for websocket in list(self._by_session.get(session_id, ())):
+            try:
+                await websocket.send_json(frame)
+            except (RuntimeError, WebSocketDisconnect):
+                self.remove(session_id, websocket)
+
+
 def parse(body: WebchatIn) -> InboundMessage:
     return InboundMessage(
         channel=CHANNEL, sender=body.session_id, text=body.text, received_at=utcnow(), locale_hint=body.locale
@@ -80,9 +109,14 @@ async def post_message(body: WebchatIn, pipeline: PipelineDep) -> WebchatOut:
 
 
 @router.websocket("/webchat/ws")
-async def socket(websocket: WebSocket, pipeline: PipelineDep) -> None:
-    """JSON frames in: `{"session_id", "text", "locale"?}`; out: `{"messages": [...]}` or `{"error"}`."""
+async def socket(websocket: WebSocket, pipeline: PipelineDep, session_id: str | None = None) -> None:
+    """JSON frames in: `{"session_id", "text", "locale"?}`; out: `{"messages": [...]}` or `{"error"}`.
+    With `?session_id=` the socket also receives pushed frames `{"push": true, "messages": [...]}`."""
     await websocket.accept()
+    connections: Connections = websocket.app.state.webchat_connections
+    registered = session_id if session_id and SESSION_ID.match(session_id) else None
+    if registered:
+        connections.add(registered, websocket)
     try:
         while True:
             raw = await websocket.receive_text()
@@ -96,3 +130,6 @@ async def socket(websocket: WebSocket, pipeline: PipelineDep) -> None:
             await websocket.send_json(out.model_dump())
     except WebSocketDisconnect:
         return
+    finally:
+        if registered:
+            connections.remove(registered, websocket)

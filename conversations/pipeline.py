@@ -8,7 +8,9 @@ import asyncio
 import logging
 import re
 import unicodedata
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
+from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
@@ -20,6 +22,7 @@ from debtors import service as debtors_service
 from language import service as language_service
 from language.detector import Detection, LanguageDetector
 from locales import Catalog, resolve_locale
+from privacy.cards import MARKER, redact_card_numbers
 
 log = logging.getLogger(__name__)
 _HAS_WORD = re.compile(r"[^\W_]", re.UNICODE)
@@ -42,6 +45,9 @@ def sanitize(text: str) -> str:
     return re.sub(r"\s+", " ", text).strip()
 
 
+Pusher = Callable[[str, list[Reply]], Awaitable[None]]
+
+
 @dataclass
 class Pipeline:
     sessionmaker: async_sessionmaker[AsyncSession]
@@ -49,13 +55,35 @@ class Pipeline:
     catalog: Catalog
     detector: LanguageDetector
     settings: GatewaySettings
+    # Per channel: how to deliver a message the debtor did not just ask for (receipts).
+    pushers: dict[str, Pusher] = field(default_factory=dict)
+
+    async def notify(self, *, conversation_id: str, key: str, arguments: dict[str, Any]) -> Reply | None:
+        """Say something unprompted in a conversation, in its language: stored, then pushed."""
+        async with self.sessionmaker() as session:
+            conversation = await conversations_service.get(session=session, conversation_id=conversation_id)
+            if conversation is None:
+                return None
+            locale = conversation.locale or self.settings.default_locale
+            rendered = self.catalog.render(key, locale, None, arguments)
+            reply = Reply(text=rendered.text, buttons=rendered.buttons)
+            await conversations_service.add_message(
+                session=session, conversation=conversation, direction=Direction.OUTBOUND, text=reply.text, locale=locale
+            )
+            await session.commit()
+            channel, address = conversation.channel, conversation.external_id
+        pusher = self.pushers.get(channel)
+        if pusher is not None:
+            await pusher(address, [reply])
+        return reply
 
     def _local(self, key: str, locale: str, **arguments: object) -> Reply:
         rendered = self.catalog.render(key, locale, None, dict(arguments))
         return Reply(text=rendered.text, buttons=rendered.buttons)
 
     async def handle(self, *, channel: str, external_id: str, text: str, locale_hint: str | None = None) -> list[Reply]:
-        clean = sanitize(text)
+        # Card numbers never reach the transcript, the logs or Rasa.
+        clean, cards_found = redact_card_numbers(sanitize(text))
         readable = bool(_HAS_WORD.search(clean))
         detection = (
             await asyncio.to_thread(self.detector.detect, clean[: self.settings.max_message_chars])
@@ -92,12 +120,16 @@ class Pipeline:
             conversation_id, inbound_id, locale = conversation.id, inbound.id, choice.locale
 
         intent = confidence = None
-        if not readable:
+        warning = [self._local("utter_card_number_warning", locale)] if cards_found else []
+        if cards_found and not _HAS_WORD.search(clean.replace(MARKER, "")):
+            replies = []  # the message was only a card number: the warning is the answer
+        elif not readable:
             replies = [self._local("utter_not_text", locale)]
         elif len(clean) > self.settings.max_message_chars:
             replies = [self._local("utter_too_long", locale, limit=self.settings.max_message_chars)]
         else:
             replies, intent, confidence = await self._ask_rasa(conversation_id, clean, locale, channel)
+        replies = warning + replies
 
         async with self.sessionmaker() as session:
             # Re-read: an action may have changed the conversation (verified, language).

@@ -9,6 +9,7 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from debtors.models import ComponentKind, Debt, DebtComponent, Debtor
+from ledger import service as ledger_service
 
 PRINCIPAL, INTEREST, FEES = ComponentKind.PRINCIPAL, ComponentKind.INTEREST, ComponentKind.FEES
 
@@ -103,6 +104,11 @@ async def seed_demo(*, session: AsyncSession) -> int:
             for creditor, ref, currency, due, parts in row["debts"]
         ]
         session.add(debtor)
+        await session.flush()
+        for debt in debtor.debts:
+            await ledger_service.open_debt(
+                session=session, debt=debt, components=[(c.kind.value, c.amount) for c in debt.components]
+            )
         added += 1
     await session.flush()
     return added

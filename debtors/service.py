@@ -12,6 +12,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import selectinload
 
 from debtors.models import Debt, Debtor, DebtStatus
+from ledger import service as ledger_service
+from ledger.money import from_minor
 
 
 @dataclass(frozen=True)
@@ -22,6 +24,7 @@ class ComponentLine:
 
 @dataclass(frozen=True)
 class DebtLine:
+    id: int
     creditor: str
     reference: str
     currency: str
@@ -44,28 +47,42 @@ async def get(*, session: AsyncSession, debtor_id: int) -> Debtor | None:
     return await session.get(Debtor, debtor_id)
 
 
+async def open_debts(*, session: AsyncSession, debtor_id: int, debt_ids: list[int] | None = None) -> list[Debt]:
+    """Open debts, oldest due first (the order payments are allocated in)."""
+    query = select(Debt).where(Debt.debtor_id == debtor_id, Debt.status == DebtStatus.OPEN)
+    if debt_ids is not None:
+        query = query.where(Debt.id.in_(debt_ids))
+    return list(
+        (await session.scalars(query.options(selectinload(Debt.components)).order_by(Debt.due_date, Debt.id))).all()
+    )
+
+
 async def open_balance(*, session: AsyncSession, debtor_id: int) -> Balance:
-    """Every open debt of the debtor, itemised, and the total per currency."""
-    debts = (
-        await session.scalars(
-            select(Debt)
-            .where(Debt.debtor_id == debtor_id, Debt.status == DebtStatus.OPEN)
-            .options(selectinload(Debt.components))
-            .order_by(Debt.due_date, Debt.id)
-        )
-    ).all()
+    """Every open debt of the debtor, itemised, and the total per currency — derived from the
+    ledger, so payments and refunds show up without anything being overwritten."""
+    debts = await open_debts(session=session, debtor_id=debtor_id)
+    owed = await ledger_service.receivables(session=session, debt_ids=[d.id for d in debts])
     totals: dict[str, Decimal] = defaultdict(Decimal)
     lines = []
     for debt in debts:
-        totals[debt.currency] += debt.amount
+        components = tuple(
+            ComponentLine(kind=c.kind.value, amount=from_minor(owed.get((debt.id, c.kind.value), 0), debt.currency))
+            for c in debt.components
+        )
+        components = tuple(c for c in components if c.amount > 0)
+        amount = sum((c.amount for c in components), Decimal("0"))
+        if amount <= 0:
+            continue
+        totals[debt.currency] += amount
         lines.append(
             DebtLine(
+                id=debt.id,
                 creditor=debt.creditor,
                 reference=debt.reference,
                 currency=debt.currency,
                 due_date=debt.due_date,
-                amount=debt.amount,
-                components=tuple(ComponentLine(kind=c.kind.value, amount=c.amount) for c in debt.components),
+                amount=amount,
+                components=components,
             )
         )
     return Balance(debts=tuple(lines), totals=tuple(sorted(totals.items())))

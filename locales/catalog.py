@@ -1,4 +1,5 @@
-"""Load `locales/<locale>/{locale,messages}.yml` and render a text in a locale and tone.
+"""Load `locales/<locale>/locale.yml` and the texts (`messages.yml` and one file per feature), and
+render a text in a locale and tone.
 
 Files are re-read when they change on disk (checked at most once a second), so editing a
 text takes effect on the next message: no retraining, no restart.
@@ -91,7 +92,17 @@ class Catalog:
                 date_order=raw.get("date_order", "DMY"),
                 date_example=str(raw.get("date_example", "")),
             )
-            messages[code] = yaml.safe_load((folder / "messages.yml").read_text(encoding="utf-8")) or {}
+            # messages.yml plus one file per feature (payments.yml, arrangements.yml, …).
+            merged: dict[str, Any] = {}
+            for path in sorted(folder.glob("*.yml")):
+                if path.name == "locale.yml":
+                    continue
+                part = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+                clash = set(part) & set(merged)
+                if clash:
+                    raise ValueError(f"{path}: keys already defined in another file: {sorted(clash)}")
+                merged.update(part)
+            messages[code] = merged
         return _Loaded(configs=configs, messages=messages, stamp=stamp)
 
     def _current(self) -> _Loaded:
@@ -138,5 +149,17 @@ class Catalog:
         template = self.text(key, config.code, tone)
         formatter = Formatter(config=config, text=lambda k: self.text(k, config.code, tone))
         text = formatter.fill(template, arguments or {})
-        buttons = entry.get("buttons", []) if isinstance(entry, dict) else []
-        return Rendered(text=text, buttons=[{"title": b["title"], "payload": b["payload"]} for b in buttons])
+        buttons = [
+            {"title": b["title"], "payload": b["payload"]}
+            for b in (entry.get("buttons", []) if isinstance(entry, dict) else [])
+        ]
+        # Dynamic buttons: `choices` = [{"payload", "label", ...label arguments}], e.g. one per debt.
+        for choice in (arguments or {}).get("choices") or []:
+            label = self.render(
+                str(choice["label"]),
+                config.code,
+                tone,
+                {k: v for k, v in choice.items() if k not in ("label", "payload")},
+            )
+            buttons.append({"title": label.text, "payload": str(choice["payload"])})
+        return Rendered(text=text, buttons=buttons)

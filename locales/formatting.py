@@ -76,15 +76,32 @@ class Formatter:
         template = self.text("balance_total_line")
         return "\n".join(template.format_map(_Blank(amount=self.money(t["amount"], t["currency"]))) for t in totals)
 
+    def schedule(self, rows: list[Mapping[str, Any]]) -> str:
+        template = self.text("plan_schedule_line")
+        return "\n".join(
+            template.format_map(
+                _Blank(due_date=self.date(r["due_date"]), amount=self.money(r["amount"], r["currency"]))
+            )
+            for r in rows
+        )
+
     def fill(self, template: str, arguments: Mapping[str, Any]) -> str:
+        """Conventions: `debts`, `totals`, `schedule` are lists composed from line templates;
+        `until` is an ISO datetime; `*_money` is {"amount", "currency"}; `*_date` is an ISO date."""
         values = _Blank(example=self.config.date_example)
         for key, value in arguments.items():
             if key == "debts" and isinstance(value, list):
                 values[key] = self.debts(value)
             elif key == "totals" and isinstance(value, list):
                 values[key] = self.totals(value)
+            elif key == "schedule" and isinstance(value, list):
+                values[key] = self.schedule(value)
             elif key == "until" and isinstance(value, str):
                 values[key] = self.datetime(value, arguments.get("timezone"))
+            elif key.endswith("_money") and isinstance(value, Mapping):
+                values[key] = self.money(value["amount"], value["currency"])
+            elif key.endswith("_date") and isinstance(value, str):
+                values[key] = self.date(value)
             else:
                 values[key] = value
         if "{advice}" in template and "advice" not in arguments:

@@ -45,6 +45,8 @@ class Stack:
             ACTION_ENDPOINT_URL=f"http://127.0.0.1:{self.ports['actions']}/webhook",
             NLG_ENDPOINT_URL=f"http://127.0.0.1:{self.ports['gateway']}/nlg",
             GATEWAY_PORT=str(self.ports["gateway"]),
+            PUBLIC_BASE_URL=f"http://127.0.0.1:{self.ports['gateway']}",
+            SANDBOX_SECRET_FILE=str(self.workdir / "sandbox-webhook-secret"),
             RASA_TELEMETRY_ENABLED="false",
         )
         return env

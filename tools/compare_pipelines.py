@@ -22,7 +22,7 @@ DEFAULT = [ROOT / "bot" / "config.yml", *sorted((ROOT / "tools" / "pipelines").g
 def train(config: Path, out: Path) -> float:
     started = time.monotonic()
     subprocess.run(
-        [str(RASA), "train", "nlu", "--config", str(config), "--nlu", "bot/nlu/data", "--domain", "bot/domain.yml",
+        [str(RASA), "train", "nlu", "--config", str(config), "--nlu", "bot/nlu/data", "--domain", "bot/domain",
          "--out", str(out), "--fixed-model-name", config.stem],
         cwd=ROOT, check=True, capture_output=True,
     )  # fmt: skip

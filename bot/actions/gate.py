@@ -16,6 +16,12 @@ from identity.dates import parse_date
 FORM = "verify_identity_form"
 EARLIEST_BIRTH = date(1900, 1, 1)
 
+# What to run once the person is verified, by the topic that made us ask (requested_topic).
+AFTER_VERIFICATION: dict[str, str] = {
+    "check_balance": "action_check_balance",
+    "pay_now": "action_pay_now",
+}
+
 
 async def start_verification(
     dispatcher: CollectingDispatcher, tracker: Tracker, *, topic: str | None, prefill: list[EventType] | None = None

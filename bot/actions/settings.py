@@ -4,12 +4,13 @@ from __future__ import annotations
 
 from functools import lru_cache
 
-from pydantic_settings import BaseSettings, SettingsConfigDict
+from pydantic_settings import SettingsConfigDict
 
 from app.config import DEFAULT_DATABASE_URL
+from payments.config import PaymentSettings
 
 
-class ActionSettings(BaseSettings):
+class ActionSettings(PaymentSettings):
     model_config = SettingsConfigDict(env_file=".env", extra="ignore")
 
     database_url: str = DEFAULT_DATABASE_URL

@@ -20,7 +20,11 @@ PLACEHOLDER = re.compile(r"\{(\w+)\}")
 def entries(locale: str) -> dict:
     import yaml
 
-    return yaml.safe_load((LOCALES_DIR / locale / "messages.yml").read_text(encoding="utf-8"))
+    merged: dict = {}
+    for path in sorted((LOCALES_DIR / locale).glob("*.yml")):
+        if path.name != "locale.yml":
+            merged.update(yaml.safe_load(path.read_text(encoding="utf-8")) or {})
+    return merged
 
 
 @pytest.mark.parametrize("locale", SUPPORTED_LOCALES)

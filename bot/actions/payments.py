@@ -1,0 +1,129 @@
+"""Pay now: after verification, one debt or everything, paid on a hosted Checkout page."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from rasa_sdk import Action, Tracker
+from rasa_sdk.events import EventType
+from rasa_sdk.executor import CollectingDispatcher
+from rasa_sdk.types import DomainDict
+
+from bot.actions.common import catalog, db, locale_of
+from bot.actions.gate import start_verification
+from bot.actions.settings import get_settings
+from conversations import service as conversations_service
+from debtors import service as debtors_service
+from debtors.service import DebtLine
+from identity.dates import fold
+from language.detector import tokens
+from payments import service as payments_service
+from payments.providers import provider_for
+
+ALL = "all"
+# Recognition vocabulary for "everything" (what people type), not user-facing text.
+ALL_WORDS = {"all", "everything", "allt", "alla", "alles", "tudo", "todas", "todos", "total", "gesamt", "hela"}
+
+
+def chosen_debts(tracker: Tracker, debts: tuple[DebtLine, ...]) -> list[DebtLine] | None:
+    """The debts the person picked (button payload or by naming creditor/reference), else None."""
+    message: dict[str, Any] = tracker.latest_message or {}
+    for entity in message.get("entities") or []:
+        if entity.get("entity") == "debt_ref":
+            value = str(entity.get("value") or "")
+            if value == ALL:
+                return list(debts)
+            picked = [d for d in debts if d.reference == value]
+            if picked:
+                return picked
+    text = fold(message.get("text") or "")
+    named = [d for d in debts if fold(d.reference) in text or fold(d.creditor) in text]
+    if named:
+        return named
+    if ALL_WORDS & set(tokens(text)):
+        return list(debts)
+    return None
+
+
+class ActionPayNow(Action):
+    def name(self) -> str:
+        return "action_pay_now"
+
+    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> list[EventType]:
+        async with db() as session:
+            conversation = await conversations_service.ensure(session=session, conversation_id=tracker.sender_id)
+            await session.commit()
+            if not (tracker.get_slot("verified") and conversation.debtor_id):
+                return await start_verification(dispatcher, tracker, topic="pay_now")
+            debtor = await debtors_service.get(session=session, debtor_id=conversation.debtor_id)
+            assert debtor is not None
+            balance = await debtors_service.open_balance(session=session, debtor_id=debtor.id)
+            if not balance.debts:
+                dispatcher.utter_message(response="utter_no_open_debts")
+                return []
+            picked = list(balance.debts) if len(balance.debts) == 1 else chosen_debts(tracker, balance.debts)
+            if picked is None:
+                dispatcher.utter_message(
+                    response="utter_pay_choose", choices=self.choices(balance.debts, balance.totals)
+                )
+                return []
+            locale = locale_of(tracker)
+            settings = get_settings()
+            base = settings.public_base_url.rstrip("/")
+            payments = await payments_service.start_checkouts(
+                session=session,
+                provider=provider_for(settings),
+                debtor=debtor,
+                debt_ids=[d.id for d in picked],
+                conversation_id=conversation.id,
+                locale=locale,
+                descriptions=self.descriptions(picked, locale),
+                success_url=f"{base}/payments/return?status=success&locale={locale}",
+                cancel_url=f"{base}/payments/return?status=cancel&locale={locale}",
+            )
+            await session.commit()
+        for payment in payments:
+            dispatcher.utter_message(
+                response="utter_payment_link",
+                url=payment.checkout_url,
+                due_money={
+                    "amount": str(sum(d.amount for d in picked if d.currency == payment.currency)),
+                    "currency": payment.currency,
+                },
+            )
+        return []
+
+    @staticmethod
+    def choices(debts: tuple[DebtLine, ...], totals: tuple[tuple[str, Any], ...]) -> list[dict[str, Any]]:
+        options: list[dict[str, Any]] = [
+            {
+                "payload": f'/pay_now{{"debt_ref": "{d.reference}"}}',
+                "label": "pay_choice_button",
+                "creditor": d.creditor,
+                "due_money": {"amount": str(d.amount), "currency": d.currency},
+            }
+            for d in debts
+        ]
+        if len(totals) == 1:
+            currency, amount = totals[0]
+            options.append(
+                {
+                    "payload": f'/pay_now{{"debt_ref": "{ALL}"}}',
+                    "label": "pay_choice_all",
+                    "due_money": {"amount": str(amount), "currency": currency},
+                }
+            )
+        return options
+
+    @staticmethod
+    def descriptions(debts: list[DebtLine], locale: str) -> dict[str, str]:
+        """The line-item text on the payment page, per currency, in the person's language."""
+        out: dict[str, str] = {}
+        for currency in {d.currency for d in debts}:
+            group = [d for d in debts if d.currency == currency]
+            if len(group) == 1:
+                args = {"creditor": group[0].creditor, "reference": group[0].reference}
+                out[currency] = catalog.render("checkout_item_one", locale, None, args).text
+            else:
+                out[currency] = catalog.render("checkout_item_all", locale, None, {"count": len(group)}).text
+        return out

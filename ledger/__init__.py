@@ -1,0 +1,1 @@
+"""Double-entry ledger: every money movement is a balanced transaction; balances are sums."""

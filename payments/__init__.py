@@ -1,0 +1,1 @@
+"""Card payments through Stripe Checkout (or the local sandbox), signed idempotent webhooks."""

@@ -1,0 +1,38 @@
+"""Payment settings, shared by the gateway's and the action server's settings classes."""
+
+from __future__ import annotations
+
+import secrets
+from pathlib import Path
+
+from pydantic import SecretStr
+from pydantic_settings import BaseSettings
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+class PaymentSettings(BaseSettings):
+    """Without STRIPE_SECRET_KEY the local sandbox provider is used (offline, clearly labelled)."""
+
+    stripe_secret_key: SecretStr | None = None
+    stripe_webhook_secret: SecretStr | None = None
+    stripe_api_base: str | None = None  # tests point this at a fake Stripe on loopback
+    public_base_url: str = "http://127.0.0.1:8000"
+    sandbox_secret_file: Path = ROOT / "var" / "sandbox-webhook-secret"
+
+    @property
+    def provider_name(self) -> str:
+        return "stripe" if self.stripe_secret_key else "sandbox"
+
+    def webhook_secret(self) -> str:
+        """Stripe mode needs STRIPE_WEBHOOK_SECRET; the sandbox signs with a per-install secret."""
+        if self.stripe_webhook_secret:
+            return self.stripe_webhook_secret.get_secret_value()
+        if self.stripe_secret_key:
+            raise RuntimeError("STRIPE_WEBHOOK_SECRET must be set when STRIPE_SECRET_KEY is")
+        path = self.sandbox_secret_file
+        if not path.exists():
+            path.parent.mkdir(parents=True, exist_ok=True)
+            path.write_text("whsec_sandbox_" + secrets.token_hex(24))
+            path.chmod(0o600)
+        return path.read_text().strip()

@@ -1,0 +1,1 @@
+"""Collection policy (allocation order, payment plans, promises) per locale and creditor."""

@@ -1,0 +1,1 @@
+"""Keeping personal and payment data out of places it must not be."""
