@@ -31,6 +31,8 @@ class GatewaySettings(PaymentSettings):
     max_request_chars: int = 10_000
     rasa_timeout_seconds: float = Field(default=30.0, gt=0)
     health_timeout_seconds: float = Field(default=2.0, gt=0)
+    # How often plans (missed installments) and promises (kept/broken) are evaluated.
+    evaluate_every_minutes: float = Field(default=15.0, gt=0)
 
 
 @lru_cache

@@ -9,6 +9,8 @@ from contextlib import asynccontextmanager
 import httpx
 from fastapi import FastAPI
 
+from app import models as _all_models  # noqa: F401 - every table known to the ORM
+from app import scheduler as app_scheduler
 from app import views as app_views
 from app.config import GatewaySettings, get_settings
 from app.database import make_engine, make_sessionmaker
@@ -54,8 +56,10 @@ def create_app(settings: GatewaySettings | None = None) -> FastAPI:
                 pushers={"webchat": app.state.webchat_connections.push},
             )
             settings.webhook_secret()  # fail fast: Stripe keys without a webhook secret
+            scheduler = app_scheduler.start(app.state.sessionmaker, minutes=settings.evaluate_every_minutes)
             print(f"Debtor assistant web chat: http://{settings.host}:{settings.port}/", flush=True)
             yield
+            scheduler.shutdown(wait=False)
         await engine.dispose()
 
     app = FastAPI(title="Debtor assistant gateway", version="0.1.0", lifespan=lifespan)

@@ -10,6 +10,7 @@ import sys
 from alembic import command
 from alembic.config import Config
 
+from app import models as _all_models  # noqa: F401 - every table known to the ORM
 from app.config import ROOT, get_settings
 from app.database import make_engine, make_sessionmaker
 from debtors.seed import seed_demo

@@ -1,6 +1,7 @@
 """Imports every feature's models so that `Base.metadata` is complete (Alembic, tests)."""
 
 from app.database import Base
+from arrangements import models as arrangements_models
 from conversations import models as conversations_models
 from debtors import models as debtors_models
 from identity import models as identity_models
@@ -9,6 +10,7 @@ from payments import models as payments_models
 
 __all__ = [
     "Base",
+    "arrangements_models",
     "conversations_models",
     "debtors_models",
     "identity_models",

@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING, Any
 from zoneinfo import ZoneInfo
 
 from babel.dates import format_date, format_datetime
-from babel.numbers import format_currency
+from babel.numbers import format_currency, format_decimal
 
 if TYPE_CHECKING:
     from locales.catalog import LocaleConfig
@@ -87,7 +87,8 @@ class Formatter:
 
     def fill(self, template: str, arguments: Mapping[str, Any]) -> str:
         """Conventions: `debts`, `totals`, `schedule` are lists composed from line templates;
-        `until` is an ISO datetime; `*_money` is {"amount", "currency"}; `*_date` is an ISO date."""
+        `until` is an ISO datetime; `*_money` is {"amount", "currency"}; `*_date` is an ISO date;
+        `*_percent` is a number written the locale's way (4,5 in German)."""
         values = _Blank(example=self.config.date_example)
         for key, value in arguments.items():
             if key == "debts" and isinstance(value, list):
@@ -102,6 +103,8 @@ class Formatter:
                 values[key] = self.money(value["amount"], value["currency"])
             elif key.endswith("_date") and isinstance(value, str):
                 values[key] = self.date(value)
+            elif key.endswith("_percent"):
+                values[key] = format_decimal(Decimal(str(value)), locale=self.config.babel)
             else:
                 values[key] = value
         if "{advice}" in template and "advice" not in arguments:

@@ -50,8 +50,7 @@ class StripeProvider:
         self.api_key = settings.stripe_secret_key.get_secret_value()
         if settings.stripe_api_base:
             stripe.api_base = settings.stripe_api_base
-        # Async calls go through httpx so the event loop is never blocked by the SDK.
-        stripe.default_http_client = stripe.HTTPXClient()
+        # Only `*_async` SDK calls are used here: the SDK runs them on httpx, off the event loop.
 
     async def create_checkout(self, request: CheckoutRequest) -> CheckoutSession:
         metadata = {"payment_id": str(request.payment_id)}

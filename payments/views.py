@@ -68,9 +68,7 @@ async def _tell_debtor(result: EventResult, *, session: SessionDep, pipeline: Pi
     }
     conversation_id = payment.conversation_id
     await session.commit()  # end this read before notify opens its own transaction (SQLite: one writer)
-    await pipeline.notify(
-        conversation_id=conversation_id, key=key, arguments={"paid_money": money, "totals": totals}
-    )
+    await pipeline.notify(conversation_id=conversation_id, key=key, arguments={"paid_money": money, "totals": totals})
 
 
 # -- sandbox (no STRIPE_SECRET_KEY) -----------------------------------------------------------

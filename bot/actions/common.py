@@ -9,6 +9,7 @@ from typing import Any
 from rasa_sdk import Tracker
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from app import models as _all_models  # noqa: F401 - every table known to the ORM
 from app.database import make_engine, make_sessionmaker
 from bot.actions.settings import get_settings
 from locales import Catalog, LocaleConfig, resolve_locale

@@ -16,10 +16,12 @@ from identity.dates import parse_date
 FORM = "verify_identity_form"
 EARLIEST_BIRTH = date(1900, 1, 1)
 
-# What to run once the person is verified, by the topic that made us ask (requested_topic).
+# Flows that continue with a form once the person is verified, by the topic that made us ask
+# (requested_topic). Answers without a form (balance, pay now) are given inline by
+# action_verify_identity: a FollowupAction to them would leave Rasa without a rule for the turn.
 AFTER_VERIFICATION: dict[str, str] = {
-    "check_balance": "action_check_balance",
-    "pay_now": "action_pay_now",
+    "payment_plan": "action_request_plan",
+    "promise_to_pay": "action_request_promise",
 }
 
 

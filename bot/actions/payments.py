@@ -8,6 +8,7 @@ from rasa_sdk import Action, Tracker
 from rasa_sdk.events import EventType
 from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.actions.common import catalog, db, locale_of
 from bot.actions.gate import start_verification
@@ -17,6 +18,7 @@ from debtors import service as debtors_service
 from debtors.service import DebtLine
 from identity.dates import fold
 from language.detector import tokens
+from ledger.money import from_minor
 from payments import service as payments_service
 from payments.providers import provider_for
 
@@ -45,6 +47,78 @@ def chosen_debts(tracker: Tracker, debts: tuple[DebtLine, ...]) -> list[DebtLine
     return None
 
 
+async def offer_payment(
+    dispatcher: CollectingDispatcher, tracker: Tracker, *, session: AsyncSession, conversation_id: str, debtor_id: int
+) -> None:
+    """Ask which debt (when there are several and none was named), else send the link(s)."""
+    debtor = await debtors_service.get(session=session, debtor_id=debtor_id)
+    assert debtor is not None
+    balance = await debtors_service.open_balance(session=session, debtor_id=debtor.id)
+    if not balance.debts:
+        dispatcher.utter_message(response="utter_no_open_debts")
+        return
+    picked = list(balance.debts) if len(balance.debts) == 1 else chosen_debts(tracker, balance.debts)
+    if picked is None:
+        dispatcher.utter_message(response="utter_pay_choose", choices=choices(balance.debts, balance.totals))
+        return
+    locale = locale_of(tracker)
+    settings = get_settings()
+    base = settings.public_base_url.rstrip("/")
+    payments = await payments_service.start_checkouts(
+        session=session,
+        provider=provider_for(settings),
+        debtor=debtor,
+        debt_ids=[d.id for d in picked],
+        conversation_id=conversation_id,
+        locale=locale,
+        descriptions=descriptions(picked, locale),
+        success_url=f"{base}/payments/return?status=success&locale={locale}",
+        cancel_url=f"{base}/payments/return?status=cancel&locale={locale}",
+    )
+    await session.commit()
+    for payment in payments:
+        dispatcher.utter_message(
+            response="utter_payment_link",
+            url=payment.checkout_url,
+            due_money={"amount": str(from_minor(payment.amount_minor, payment.currency)), "currency": payment.currency},
+        )
+
+
+def choices(debts: tuple[DebtLine, ...], totals: tuple[tuple[str, Any], ...]) -> list[dict[str, Any]]:
+    options: list[dict[str, Any]] = [
+        {
+            "payload": f'/pay_now{{"debt_ref": "{d.reference}"}}',
+            "label": "pay_choice_button",
+            "creditor": d.creditor,
+            "due_money": {"amount": str(d.amount), "currency": d.currency},
+        }
+        for d in debts
+    ]
+    if len(totals) == 1:
+        currency, amount = totals[0]
+        options.append(
+            {
+                "payload": f'/pay_now{{"debt_ref": "{ALL}"}}',
+                "label": "pay_choice_all",
+                "due_money": {"amount": str(amount), "currency": currency},
+            }
+        )
+    return options
+
+
+def descriptions(debts: list[DebtLine], locale: str) -> dict[str, str]:
+    """The line-item text on the payment page, per currency, in the person's language."""
+    out: dict[str, str] = {}
+    for currency in {d.currency for d in debts}:
+        group = [d for d in debts if d.currency == currency]
+        if len(group) == 1:
+            args = {"creditor": group[0].creditor, "reference": group[0].reference}
+            out[currency] = catalog.render("checkout_item_one", locale, None, args).text
+        else:
+            out[currency] = catalog.render("checkout_item_all", locale, None, {"count": len(group)}).text
+    return out
+
+
 class ActionPayNow(Action):
     def name(self) -> str:
         return "action_pay_now"
@@ -55,75 +129,7 @@ class ActionPayNow(Action):
             await session.commit()
             if not (tracker.get_slot("verified") and conversation.debtor_id):
                 return await start_verification(dispatcher, tracker, topic="pay_now")
-            debtor = await debtors_service.get(session=session, debtor_id=conversation.debtor_id)
-            assert debtor is not None
-            balance = await debtors_service.open_balance(session=session, debtor_id=debtor.id)
-            if not balance.debts:
-                dispatcher.utter_message(response="utter_no_open_debts")
-                return []
-            picked = list(balance.debts) if len(balance.debts) == 1 else chosen_debts(tracker, balance.debts)
-            if picked is None:
-                dispatcher.utter_message(
-                    response="utter_pay_choose", choices=self.choices(balance.debts, balance.totals)
-                )
-                return []
-            locale = locale_of(tracker)
-            settings = get_settings()
-            base = settings.public_base_url.rstrip("/")
-            payments = await payments_service.start_checkouts(
-                session=session,
-                provider=provider_for(settings),
-                debtor=debtor,
-                debt_ids=[d.id for d in picked],
-                conversation_id=conversation.id,
-                locale=locale,
-                descriptions=self.descriptions(picked, locale),
-                success_url=f"{base}/payments/return?status=success&locale={locale}",
-                cancel_url=f"{base}/payments/return?status=cancel&locale={locale}",
-            )
-            await session.commit()
-        for payment in payments:
-            dispatcher.utter_message(
-                response="utter_payment_link",
-                url=payment.checkout_url,
-                due_money={
-                    "amount": str(sum(d.amount for d in picked if d.currency == payment.currency)),
-                    "currency": payment.currency,
-                },
+            await offer_payment(
+                dispatcher, tracker, session=session, conversation_id=conversation.id, debtor_id=conversation.debtor_id
             )
         return []
-
-    @staticmethod
-    def choices(debts: tuple[DebtLine, ...], totals: tuple[tuple[str, Any], ...]) -> list[dict[str, Any]]:
-        options: list[dict[str, Any]] = [
-            {
-                "payload": f'/pay_now{{"debt_ref": "{d.reference}"}}',
-                "label": "pay_choice_button",
-                "creditor": d.creditor,
-                "due_money": {"amount": str(d.amount), "currency": d.currency},
-            }
-            for d in debts
-        ]
-        if len(totals) == 1:
-            currency, amount = totals[0]
-            options.append(
-                {
-                    "payload": f'/pay_now{{"debt_ref": "{ALL}"}}',
-                    "label": "pay_choice_all",
-                    "due_money": {"amount": str(amount), "currency": currency},
-                }
-            )
-        return options
-
-    @staticmethod
-    def descriptions(debts: list[DebtLine], locale: str) -> dict[str, str]:
-        """The line-item text on the payment page, per currency, in the person's language."""
-        out: dict[str, str] = {}
-        for currency in {d.currency for d in debts}:
-            group = [d for d in debts if d.currency == currency]
-            if len(group) == 1:
-                args = {"creditor": group[0].creditor, "reference": group[0].reference}
-                out[currency] = catalog.render("checkout_item_one", locale, None, args).text
-            else:
-                out[currency] = catalog.render("checkout_item_all", locale, None, {"count": len(group)}).text
-        return out

@@ -10,8 +10,10 @@ from rasa_sdk.events import EventType, FollowupAction, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
 
+from bot.actions.balance import utter_balance
 from bot.actions.common import db
 from bot.actions.gate import AFTER_VERIFICATION, FORM, read_birth_date, start_verification
+from bot.actions.payments import offer_payment
 from conversations import service as conversations_service
 from identity import service as identity_service
 from identity.dates import parse_reference
@@ -60,10 +62,21 @@ class ActionVerifyIdentity(Action):
             if result.outcome is identity_service.Outcome.VERIFIED and result.debtor:
                 dispatcher.utter_message(response="utter_verified", name=result.debtor.name.split()[0])
                 verified = [*clear, SlotSet("verified", True), SlotSet("requested_topic", None)]
-                followup = AFTER_VERIFICATION.get(tracker.get_slot("requested_topic") or "")
-                if followup:
-                    return [*verified, FollowupAction(followup)]
-                dispatcher.utter_message(response="utter_how_can_help")
+                topic = tracker.get_slot("requested_topic") or ""
+                if topic == "check_balance":
+                    await utter_balance(dispatcher, session=session, debtor_id=result.debtor.id)
+                elif topic == "pay_now":
+                    await offer_payment(
+                        dispatcher,
+                        tracker,
+                        session=session,
+                        conversation_id=tracker.sender_id,
+                        debtor_id=result.debtor.id,
+                    )
+                elif topic in AFTER_VERIFICATION:
+                    return [*verified, FollowupAction(AFTER_VERIFICATION[topic])]
+                else:
+                    dispatcher.utter_message(response="utter_how_can_help")
                 return verified
         if result.outcome is identity_service.Outcome.LOCKED and result.locked_until:
             dispatcher.utter_message(response="utter_verification_locked", until=result.locked_until.isoformat())

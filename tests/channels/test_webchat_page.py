@@ -237,7 +237,7 @@ def test_never_drops_a_message_while_the_socket_is_down(browser: Browser, stack:
             posts.append(json.loads(request.post_data or "{}"))
 
     try:
-        tab.page.route_web_socket("**/webchat/ws", route)
+        tab.page.route_web_socket("**/webchat/ws?*", route)
         tab.page.on("request", record)
         tab.open()
         status = tab.page.locator("#status")

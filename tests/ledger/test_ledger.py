@@ -56,7 +56,9 @@ async def test_every_transaction_balances_and_balance_is_derived(session: AsyncS
     assert owed[(telecom.id, "principal")] == 189000 - 32000
     assert owed[(power.id, "principal")] == 218000
     sums = (
-        await session.execute(select(LedgerEntry.transaction_id, func.sum(LedgerEntry.amount_minor)).group_by(LedgerEntry.transaction_id))
+        await session.execute(
+            select(LedgerEntry.transaction_id, func.sum(LedgerEntry.amount_minor)).group_by(LedgerEntry.transaction_id)
+        )
     ).all()
     assert sums and all(total == 0 for _, total in sums)
     balance = await debtors_service.open_balance(session=session, debtor_id=anna.id)
@@ -72,7 +74,9 @@ async def test_same_key_posts_once(session: AsyncSession) -> None:
             session=session, key="payment:same", payment_id=None, debtor_id=emily.id, provider="test",  # type: ignore[arg-type]
             currency="GBP", amount_minor=1000, debts=debts,
         )  # fmt: skip
-    count = await session.scalar(select(func.count()).select_from(LedgerTransaction).where(LedgerTransaction.idempotency_key == "payment:same"))
+    count = await session.scalar(
+        select(func.count()).select_from(LedgerTransaction).where(LedgerTransaction.idempotency_key == "payment:same")
+    )
     assert count == 1
 
 
@@ -86,6 +90,8 @@ async def test_paying_everything_marks_the_debt_paid_and_overpayment_is_credit(s
     )  # fmt: skip
     assert (await debtors_service.open_balance(session=session, debtor_id=emily.id)).debts == ()
     credit = await session.scalar(
-        select(func.sum(LedgerEntry.amount_minor)).where(LedgerEntry.account == ledger_service.DEBTOR_CREDIT, LedgerEntry.debtor_id == emily.id)
+        select(func.sum(LedgerEntry.amount_minor)).where(
+            LedgerEntry.account == ledger_service.DEBTOR_CREDIT, LedgerEntry.debtor_id == emily.id
+        )
     )
     assert credit == -500

@@ -26,9 +26,9 @@ async def totals(session: AsyncSession, reference: str) -> tuple[tuple[str, Deci
 async def payment_transactions(session: AsyncSession, payment_id: int) -> int:
     return int(
         await session.scalar(
-            select(func.count()).select_from(LedgerTransaction).where(
-                LedgerTransaction.payment_id == payment_id, LedgerTransaction.kind == TransactionKind.PAYMENT
-            )
+            select(func.count())
+            .select_from(LedgerTransaction)
+            .where(LedgerTransaction.payment_id == payment_id, LedgerTransaction.kind == TransactionKind.PAYMENT)
         )
         or 0
     )
@@ -36,9 +36,16 @@ async def payment_transactions(session: AsyncSession, payment_id: int) -> int:
 
 @pytest.mark.parametrize(
     ("reference", "currency", "full_minor"),
-    [("SE-100234", "SEK", 425000), ("DE-200871", "EUR", 40840), ("UK-300552", "GBP", 61245), ("BR-400918", "BRL", 125000)],
+    [
+        ("SE-100234", "SEK", 425000),
+        ("DE-200871", "EUR", 40840),
+        ("UK-300552", "GBP", 61245),
+        ("BR-400918", "BRL", 125000),
+    ],
 )
-async def test_pay_everything_in_each_currency(session: AsyncSession, start_payment, reference: str, currency: str, full_minor: int) -> None:  # type: ignore[no-untyped-def]
+async def test_pay_everything_in_each_currency(
+    session: AsyncSession, start_payment, reference: str, currency: str, full_minor: int
+) -> None:  # type: ignore[no-untyped-def]
     payment = await start_payment(reference)
     assert (payment.currency, payment.amount_minor) == (currency, full_minor)
     result = await payments_service.handle_event(session=session, event=completed(payment, "pi_1"))
@@ -95,7 +102,11 @@ async def test_failed_payment_changes_no_balance(session: AsyncSession, start_pa
     payment = await start_payment("UK-300552")
     failed = event(
         "payment_intent.payment_failed",
-        {"id": "pi_f", "metadata": {"payment_id": str(payment.id)}, "last_payment_error": {"message": "Your card was declined."}},
+        {
+            "id": "pi_f",
+            "metadata": {"payment_id": str(payment.id)},
+            "last_payment_error": {"message": "Your card was declined."},
+        },
     )
     result = await payments_service.handle_event(session=session, event=failed)
     assert result.outcome is Outcome.FAILED and payment.failure_reason == "Your card was declined."
@@ -103,8 +114,12 @@ async def test_failed_payment_changes_no_balance(session: AsyncSession, start_pa
 
 
 async def test_unknown_payment_and_unknown_type_are_ignored(session: AsyncSession) -> None:
-    assert (await payments_service.handle_event(session=session, event=event("payment_intent.succeeded", {"id": "pi_x"}))).outcome is Outcome.IGNORED
-    assert (await payments_service.handle_event(session=session, event=event("customer.created", {}))).outcome is Outcome.IGNORED
+    assert (
+        await payments_service.handle_event(session=session, event=event("payment_intent.succeeded", {"id": "pi_x"}))
+    ).outcome is Outcome.IGNORED
+    assert (
+        await payments_service.handle_event(session=session, event=event("customer.created", {}))
+    ).outcome is Outcome.IGNORED
     assert (await payments_service.handle_event(session=session, event={"type": "x"})).outcome is Outcome.IGNORED
 
 

@@ -37,7 +37,9 @@ async def _prepare(url: str, settings: GatewaySettings) -> dict[str, Any]:
     engine = make_engine(url)
     async with AsyncSession(engine, expire_on_commit=False) as session:
         await seed_demo(session=session)
-        conversation = await conversations_service.get_or_create(session=session, channel="webchat", external_id=SESSION_ID)
+        conversation = await conversations_service.get_or_create(
+            session=session, channel="webchat", external_id=SESSION_ID
+        )
         conversation.locale = "en"
         emily = await debtors_service.get_by_reference(session=session, reference="UK-300552")
         assert emily
@@ -57,7 +59,11 @@ def gateway(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[TestClie
     migrate(url)
     dead = f"http://127.0.0.1:{free_port()}"
     settings = GatewaySettings(
-        database_url=url, rasa_url=dead, action_server_url=dead, sandbox_secret_file=folder / "secret", health_timeout_seconds=0.5
+        database_url=url,
+        rasa_url=dead,
+        action_server_url=dead,
+        sandbox_secret_file=folder / "secret",
+        health_timeout_seconds=0.5,
     )
     data = asyncio.run(_prepare(url, settings))
     data["url"] = url
