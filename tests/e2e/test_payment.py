@@ -13,8 +13,8 @@ from decimal import Decimal
 
 import httpx
 import pytest
-from websockets.sync.client import connect
 from sqlalchemy.ext.asyncio import AsyncSession
+from websockets.sync.client import connect
 
 from app import models as _all_models  # noqa: F401 - every table known to the ORM
 from app.database import make_engine
