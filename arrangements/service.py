@@ -202,7 +202,7 @@ async def _charge_costs(session: AsyncSession, plan: PaymentPlan) -> None:
     )
     await ledger_service.post(
         session=session,
-        kind=TransactionKind.OPENING,
+        kind=TransactionKind.CHARGE,
         key=f"plan-costs:{plan.id}",
         currency=plan.currency,
         postings=postings,

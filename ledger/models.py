@@ -13,6 +13,7 @@ from app.database import Base, UTCDateTime, utcnow
 
 class TransactionKind(StrEnum):
     OPENING = "opening"  # a debt is placed with us: receivable up, creditor claim up
+    CHARGE = "charge"  # a cost added later (e.g. an agreed plan's fee or interest)
     PAYMENT = "payment"  # money in: cash up, receivables down (allocated per component)
     REFUND = "refund"  # money back out: the reverse of a payment
 
