@@ -8,13 +8,14 @@ from pathlib import Path
 from pydantic import AliasChoices, Field
 from pydantic_settings import SettingsConfigDict
 
+from channels.config import ChannelSettings
 from payments.config import PaymentSettings
 
 ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_DATABASE_URL = f"sqlite+aiosqlite:///{ROOT / 'var' / 'debtor.db'}"
 
 
-class GatewaySettings(PaymentSettings):
+class GatewaySettings(PaymentSettings, ChannelSettings):
     """Everything the gateway needs; defaults are the embedded (single machine) setup."""
 
     model_config = SettingsConfigDict(env_file=".env", extra="ignore")

@@ -14,7 +14,9 @@ from app import scheduler as app_scheduler
 from app import views as app_views
 from app.config import GatewaySettings, get_settings
 from app.database import make_engine, make_sessionmaker
+from channels import views as channels_views
 from channels import webchat
+from channels.outputs import build_outputs
 from channels.webchat import Connections
 from conversations.pipeline import Pipeline
 from conversations.rasa_client import RasaClient
@@ -53,7 +55,7 @@ def create_app(settings: GatewaySettings | None = None) -> FastAPI:
                 catalog=app.state.catalog,
                 detector=LanguageDetector(),
                 settings=settings,
-                pushers={"webchat": app.state.webchat_connections.push},
+                outputs={"webchat": app.state.webchat_connections, **build_outputs(settings)},
             )
             settings.webhook_secret()  # fail fast: Stripe keys without a webhook secret
             scheduler = app_scheduler.start(app.state.sessionmaker, minutes=settings.evaluate_every_minutes)
@@ -67,4 +69,5 @@ def create_app(settings: GatewaySettings | None = None) -> FastAPI:
     app.include_router(locales_views.router)
     app.include_router(webchat.router)
     app.include_router(payments_views.router)
+    app.include_router(channels_views.router)
     return app

@@ -2,16 +2,20 @@
 
 from app.database import Base
 from arrangements import models as arrangements_models
+from consent import models as consent_models
 from conversations import models as conversations_models
 from debtors import models as debtors_models
 from identity import models as identity_models
+from inbox import models as inbox_models
 from ledger import models as ledger_models
 from payments import models as payments_models
 
 __all__ = [
     "Base",
     "arrangements_models",
+    "consent_models",
     "conversations_models",
+    "inbox_models",
     "debtors_models",
     "identity_models",
     "ledger_models",

@@ -1,18 +1,67 @@
-"""The shape every channel adapter produces and consumes, like Rasa's Input/OutputChannel."""
+"""The small interface every channel adapter shares, like Rasa's InputChannel/OutputChannel.
+
+Inbound: a provider request becomes one `InboundMessage`. Outbound: `send_text` (with optional
+buttons, which each adapter renders the way its channel can: quick replies, inline keyboards,
+or numbered options in plain text).
+"""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
+from typing import Protocol
 
 
 @dataclass(frozen=True)
 class InboundMessage:
     """One message from a debtor, normalised whatever the channel."""
 
-    channel: str
-    sender: str
+    channel: str  # "webchat", "sms", "whatsapp", "telegram"
+    sender: str  # the address on that channel: session id, E.164 phone number, Telegram chat id
     text: str
     received_at: datetime
-    provider_message_id: str | None = None
+    provider_message_id: str | None = None  # Twilio MessageSid, Telegram update_id: retries repeat it
     locale_hint: str | None = None
+
+
+@dataclass(frozen=True)
+class Button:
+    title: str
+    payload: str
+
+
+@dataclass(frozen=True)
+class Delivery:
+    """What the provider said when we handed it a message."""
+
+    provider_message_id: str | None
+    status: str = "sent"  # sent | queued | failed
+    error: str | None = None
+
+
+@dataclass(frozen=True)
+class OutboundContext:
+    """What an adapter may need beyond the text: the conversation's locale, and for WhatsApp
+    when the person last wrote (the 24-hour customer-service window)."""
+
+    locale: str
+    last_inbound_at: datetime | None = None
+    template_variables: dict[str, str] = field(default_factory=dict)
+
+
+class OutputChannel(Protocol):
+    name: str
+
+    async def send_text(
+        self, *, to: str, text: str, buttons: list[Button] | None = None, context: OutboundContext
+    ) -> list[Delivery]:
+        """Send one message (split if the channel needs it); buttons fall back to text."""
+        ...
+
+
+def numbered_options(text: str, buttons: list[Button]) -> str:
+    """Plain-text fallback for buttons: "1) …" lines the person can answer with a digit."""
+    if not buttons:
+        return text
+    lines = [f"{i}) {b.title}" for i, b in enumerate(buttons, start=1)]
+    return text + "\n" + "\n".join(lines)

@@ -17,8 +17,8 @@ from pydantic import BaseModel, Field, StringConstraints, ValidationError, field
 
 from app.database import utcnow
 from app.deps import PipelineDep
-from channels.base import InboundMessage
-from conversations.pipeline import Pipeline, Reply
+from channels.base import Button, Delivery, InboundMessage, OutboundContext
+from conversations.pipeline import Pipeline
 
 log = logging.getLogger(__name__)
 router = APIRouter(tags=["webchat"])
@@ -59,8 +59,10 @@ class WebchatOut(BaseModel):
 
 
 class Connections:
-    """Open WebSockets per session id, so the gateway can push messages nobody asked for
-    just now (a payment receipt) to the page that is open."""
+    """Open WebSockets per session id. Also the web chat's OutputChannel: the gateway can push a
+    message nobody asked for just now (a payment receipt) to the page that is open."""
+
+    name = CHANNEL
 
     def __init__(self) -> None:
         self._by_session: dict[str, set[WebSocket]] = {}
@@ -75,13 +77,22 @@ class Connections:
             if not sockets:
                 del self._by_session[session_id]
 
-    async def push(self, session_id: str, replies: list[Reply]) -> None:
-        frame = {"push": True, "messages": [{"text": r.text, "buttons": r.buttons} for r in replies]}
-        for websocket in list(self._by_session.get(session_id, ())):
+    async def send_text(
+        self, *, to: str, text: str, buttons: list[Button] | None = None, context: OutboundContext
+    ) -> list[Delivery]:
+        frame = {
+            "push": True,
+            "messages": [{"text": text, "buttons": [{"title": b.title, "payload": b.payload} for b in buttons or []]}],
+        }
+        sent = 0
+        for websocket in list(self._by_session.get(to, ())):
             try:
                 await websocket.send_json(frame)
+                sent += 1
             except (RuntimeError, WebSocketDisconnect):
-                self.remove(session_id, websocket)
+                self.remove(to, websocket)
+        # Not open right now: the message is in the transcript and shows when the chat reloads.
+        return [Delivery(provider_message_id=None, status="sent" if sent else "queued")]
 
 
 def parse(body: WebchatIn) -> InboundMessage:
@@ -100,6 +111,14 @@ async def respond(pipeline: Pipeline, inbound: InboundMessage) -> WebchatOut:
 @router.get("/", include_in_schema=False)
 async def page() -> FileResponse:
     return FileResponse(STATIC / "index.html", media_type="text/html")
+
+
+@router.get("/widget.js", include_in_schema=False)
+async def widget() -> FileResponse:
+    """The embeddable chat widget: `<script src="https://HOST/widget.js" async></script>` on any site."""
+    return FileResponse(
+        STATIC / "widget.js", media_type="application/javascript", headers={"Cache-Control": "public, max-age=300"}
+    )
 
 
 @router.post("/webchat/messages", response_model=WebchatOut)

@@ -8,13 +8,16 @@ import asyncio
 import logging
 import re
 import unicodedata
-from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from app.config import GatewaySettings
+from app.database import utcnow
+from channels.base import Button, OutboundContext, OutputChannel
+from consent import service as consent_service
+from consent.keywords import is_start, is_stop
 from conversations import service as conversations_service
 from conversations.models import Direction, Message
 from conversations.rasa_client import RasaClient, RasaUnavailable
@@ -28,10 +31,30 @@ log = logging.getLogger(__name__)
 _HAS_WORD = re.compile(r"[^\W_]", re.UNICODE)
 
 
+# Channels where the assistant can write first, so consent decides whether it may.
+CONSENT_CHANNELS = frozenset({"sms", "whatsapp", "telegram"})
+
+
+class BotUnavailable(Exception):
+    """Rasa or the action server is down: the inbox keeps the message and retries later."""
+
+
+@dataclass(frozen=True)
+class Recorded:
+    conversation_id: str
+    message_id: int
+    channel: str
+    address: str
+    locale: str
+    text: str
+    cards_found: bool
+
+
 @dataclass(frozen=True)
 class Reply:
     text: str
     buttons: list[dict[str, str]] = field(default_factory=list)
+    message_id: int | None = None  # the transcript row, once stored
 
 
 def sanitize(text: str) -> str:
@@ -45,9 +68,6 @@ def sanitize(text: str) -> str:
     return re.sub(r"\s+", " ", text).strip()
 
 
-Pusher = Callable[[str, list[Reply]], Awaitable[None]]
-
-
 @dataclass
 class Pipeline:
     sessionmaker: async_sessionmaker[AsyncSession]
@@ -55,39 +75,86 @@ class Pipeline:
     catalog: Catalog
     detector: LanguageDetector
     settings: GatewaySettings
-    # Per channel: how to deliver a message the debtor did not just ask for (receipts).
-    pushers: dict[str, Pusher] = field(default_factory=dict)
+    # Per channel: how to send (inbox replies on provider channels, receipts, pushes).
+    outputs: dict[str, OutputChannel] = field(default_factory=dict)
 
     async def notify(self, *, conversation_id: str, key: str, arguments: dict[str, Any]) -> Reply | None:
-        """Say something unprompted in a conversation, in its language: stored, then pushed."""
+        """Say something unprompted in a conversation, in its language: stored, then sent —
+        unless the person withdrew consent on that channel."""
         async with self.sessionmaker() as session:
             conversation = await conversations_service.get(session=session, conversation_id=conversation_id)
             if conversation is None:
                 return None
+            if conversation.channel in CONSENT_CHANNELS and await consent_service.opted_out(
+                session=session, channel=conversation.channel, address=conversation.external_id
+            ):
+                return None
             locale = conversation.locale or self.settings.default_locale
             rendered = self.catalog.render(key, locale, None, arguments)
-            reply = Reply(text=rendered.text, buttons=rendered.buttons)
-            await conversations_service.add_message(
-                session=session, conversation=conversation, direction=Direction.OUTBOUND, text=reply.text, locale=locale
+            message = await conversations_service.add_message(
+                session=session,
+                conversation=conversation,
+                direction=Direction.OUTBOUND,
+                text=rendered.text,
+                locale=locale,
             )
             await session.commit()
-            channel, address = conversation.channel, conversation.external_id
-        pusher = self.pushers.get(channel)
-        if pusher is not None:
-            await pusher(address, [reply])
+            reply = Reply(text=rendered.text, buttons=rendered.buttons, message_id=message.id)
+        await self.deliver(conversation_id=conversation_id, replies=[reply])
         return reply
+
+    async def deliver(self, *, conversation_id: str, replies: list[Reply]) -> None:
+        """Send stored replies through the conversation's channel; remember the provider's ids.
+        No transaction is held while the provider is called (SQLite has one writer)."""
+        if not replies:
+            return
+        async with self.sessionmaker() as session:
+            conversation = await conversations_service.get(session=session, conversation_id=conversation_id)
+            if conversation is None:
+                return
+            channel, address = conversation.channel, conversation.external_id
+            context = OutboundContext(
+                locale=conversation.locale or self.settings.default_locale, last_inbound_at=conversation.last_inbound_at
+            )
+        output = self.outputs.get(channel)
+        if output is None:
+            log.warning("channel.no_output", extra={"channel": channel})
+            return
+        results: list[tuple[int, str | None, str]] = []
+        for reply in replies:
+            buttons = [Button(title=b["title"], payload=b["payload"]) for b in reply.buttons]
+            deliveries = await output.send_text(to=address, text=reply.text, buttons=buttons, context=context)
+            if reply.message_id is not None and deliveries:
+                failed = any(d.status == "failed" for d in deliveries)
+                results.append(
+                    (
+                        reply.message_id,
+                        deliveries[-1].provider_message_id,
+                        "failed" if failed else deliveries[-1].status,
+                    )
+                )
+        if results:
+            async with self.sessionmaker() as session:
+                for message_id, provider_id, status in results:
+                    message = await session.get(Message, message_id)
+                    if message is not None:
+                        message.provider_message_id, message.delivery_status = provider_id, status
+                await session.commit()
 
     def _local(self, key: str, locale: str, **arguments: object) -> Reply:
         rendered = self.catalog.render(key, locale, None, dict(arguments))
         return Reply(text=rendered.text, buttons=rendered.buttons)
 
-    async def handle(self, *, channel: str, external_id: str, text: str, locale_hint: str | None = None) -> list[Reply]:
+    async def record(self, *, channel: str, external_id: str, text: str, locale_hint: str | None = None) -> Recorded:
+        """Store the inbound message in the transcript (redacted) and pick the conversation's language."""
         # Card numbers never reach the transcript, the logs or Rasa.
         clean, cards_found = redact_card_numbers(sanitize(text))
         readable = bool(_HAS_WORD.search(clean))
+        # Keywords (STOP, START) and button payloads say nothing about the language.
+        neutral = clean.startswith("/") or is_stop(clean) or is_start(clean)
         detection = (
             await asyncio.to_thread(self.detector.detect, clean[: self.settings.max_message_chars])
-            if readable and not clean.startswith("/")
+            if readable and not neutral
             else Detection(locale=None, confidence=0.0, scores={})
         )
         async with self.sessionmaker() as session:
@@ -95,8 +162,12 @@ class Pipeline:
                 session=session, channel=channel, external_id=external_id
             )
             prior = resolve_locale(locale_hint)
-            if conversation.debtor_id:
-                debtor = await debtors_service.get(session=session, debtor_id=conversation.debtor_id)
+            # The debtor's language: verified here, or a phone/Telegram user verified before.
+            debtor_id = conversation.debtor_id or await consent_service.linked_debtor(
+                session=session, channel=channel, address=external_id
+            )
+            if debtor_id:
+                debtor = await debtors_service.get(session=session, debtor_id=debtor_id)
                 prior = debtor.locale if debtor else prior
             choice = language_service.choose(
                 detection=detection,
@@ -107,6 +178,7 @@ class Pipeline:
                 default=self.settings.default_locale,
             )
             conversation.locale = choice.locale
+            conversation.last_inbound_at = utcnow()
             inbound = await conversations_service.add_message(
                 session=session,
                 conversation=conversation,
@@ -117,43 +189,92 @@ class Pipeline:
                 language_confidence=round(detection.confidence, 4) if detection.locale else None,
             )
             await session.commit()
-            conversation_id, inbound_id, locale = conversation.id, inbound.id, choice.locale
+            return Recorded(
+                conversation_id=conversation.id,
+                message_id=inbound.id,
+                channel=channel,
+                address=external_id,
+                locale=choice.locale,
+                text=clean,
+                cards_found=cards_found,
+            )
 
+    async def answer(self, recorded: Recorded, *, raise_when_down: bool = False) -> list[Reply]:
+        """The replies to a recorded message (stored in the transcript). With raise_when_down the
+        caller (the inbox worker) retries later instead of answering "temporarily unavailable"."""
+        locale, clean, channel = recorded.locale, recorded.text, recorded.channel
         intent = confidence = None
-        warning = [self._local("utter_card_number_warning", locale)] if cards_found else []
-        if cards_found and not _HAS_WORD.search(clean.replace(MARKER, "")):
+        warning = [self._local("utter_card_number_warning", locale)] if recorded.cards_found else []
+        consent_change: tuple[bool, str] | None = None
+        async with self.sessionmaker() as session:
+            opted_out = await consent_service.opted_out(session=session, channel=channel, address=recorded.address)
+        if is_stop(clean):
+            consent_change, replies = (
+                (True, f"keyword:{clean.strip().upper()[:40]}"),
+                [self._local("utter_opt_out_info", locale)],
+            )
+        elif is_start(clean):
+            consent_change, replies = (
+                (False, f"keyword:{clean.strip().upper()[:40]}"),
+                [self._local("utter_opted_in", locale)],
+            )
+        elif opted_out and channel in CONSENT_CHANNELS:
+            replies = []  # withdrawn consent: the message is kept, nothing is sent back
+        elif recorded.cards_found and not _HAS_WORD.search(clean.replace(MARKER, "")):
             replies = []  # the message was only a card number: the warning is the answer
-        elif not readable:
+        elif not _HAS_WORD.search(clean):
             replies = [self._local("utter_not_text", locale)]
         elif len(clean) > self.settings.max_message_chars:
             replies = [self._local("utter_too_long", locale, limit=self.settings.max_message_chars)]
         else:
-            replies, intent, confidence = await self._ask_rasa(conversation_id, clean, locale, channel)
-        replies = warning + replies
+            replies, intent, confidence = await self._ask_rasa(
+                recorded.conversation_id, clean, locale, channel, raise_when_down
+            )
+            if intent == "opt_out":
+                consent_change = (True, "intent:opt_out")
+        replies = warning + replies if not (opted_out and channel in CONSENT_CHANNELS) else replies
 
         async with self.sessionmaker() as session:
             # Re-read: an action may have changed the conversation (verified, language).
-            current = await conversations_service.get(session=session, conversation_id=conversation_id)
+            current = await conversations_service.get(session=session, conversation_id=recorded.conversation_id)
             assert current is not None
-            message = await session.get(Message, inbound_id)
+            message = await session.get(Message, recorded.message_id)
             if message is not None:
                 message.intent, message.confidence = intent, confidence
+            if consent_change is not None:
+                await consent_service.set_opted_out(
+                    session=session, channel=channel, address=recorded.address, opted_out=consent_change[0],
+                    source=consent_change[1], debtor_id=current.debtor_id,
+                )  # fmt: skip
+            if current.debtor_id and channel != "webchat":
+                await consent_service.link(
+                    session=session, channel=channel, address=recorded.address, debtor_id=current.debtor_id
+                )
+            stored = []
             for reply in replies:
-                await conversations_service.add_message(
+                row = await conversations_service.add_message(
                     session=session,
                     conversation=current,
                     direction=Direction.OUTBOUND,
                     text=reply.text,
                     locale=current.locale,
                 )
+                stored.append(Reply(text=reply.text, buttons=reply.buttons, message_id=row.id))
             await session.commit()
-        return replies
+        return stored
+
+    async def handle(self, *, channel: str, external_id: str, text: str, locale_hint: str | None = None) -> list[Reply]:
+        """Record and answer at once (web chat: the reply is the HTTP/WebSocket response)."""
+        recorded = await self.record(channel=channel, external_id=external_id, text=text, locale_hint=locale_hint)
+        return await self.answer(recorded)
 
     async def _ask_rasa(
-        self, conversation_id: str, text: str, locale: str, channel: str
+        self, conversation_id: str, text: str, locale: str, channel: str, raise_when_down: bool = False
     ) -> tuple[list[Reply], str | None, float | None]:
         if not await self.rasa.action_server_up():
             log.warning("action_server.unavailable")
+            if raise_when_down:
+                raise BotUnavailable("action server down")
             return [self._local("utter_unavailable", locale)], None, None
         try:
             answer = await self.rasa.send(
@@ -161,11 +282,15 @@ class Pipeline:
             )
         except RasaUnavailable as exc:
             log.warning("rasa.unavailable", extra={"error": str(exc)})
+            if raise_when_down:
+                raise BotUnavailable(str(exc)) from exc
             return [self._local("utter_unavailable", locale)], None, None
         replies = [Reply(text=m.text, buttons=m.buttons) for m in answer.messages]
         if not replies:
             # Rasa answers nothing when a custom action failed: tell the debtor, don't go silent.
             alive, _ = await self.rasa.action_server_status()
+            if not alive and raise_when_down:
+                raise BotUnavailable("action server down during the turn")
             key = "utter_default" if alive else "utter_unavailable"
             replies = [self._local(key, locale)]
         return replies, answer.intent, answer.confidence

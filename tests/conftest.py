@@ -2,31 +2,64 @@
 
 from __future__ import annotations
 
-import asyncio
 import os
-from collections.abc import AsyncIterator, Iterator
-from pathlib import Path
 
-import asyncpg
-import pytest
-from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
+# In-process tests run inbox tasks immediately (huey's own test mode); real processes started
+# by tests (the e2e stack) get a real queue — tests/stack.py sets HUEY_IMMEDIATE=false for them.
+os.environ.setdefault("HUEY_IMMEDIATE", "true")
 
-from app.database import make_engine
-from app.manage import migrate
-from debtors.seed import seed_demo
-from tests.stack import MODEL, RASA, Stack
+import asyncio  # noqa: E402
+from collections.abc import AsyncIterator, Iterator  # noqa: E402
+from pathlib import Path  # noqa: E402
+
+import asyncpg  # noqa: E402
+import pytest  # noqa: E402
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker  # noqa: E402
+
+from app.database import make_engine  # noqa: E402
+from app.manage import migrate  # noqa: E402
+from debtors.seed import seed_demo  # noqa: E402
+from tests.fakes.telegram_server import FakeTelegram  # noqa: E402
+from tests.fakes.twilio_server import FakeTwilio  # noqa: E402
+from tests.stack import MODEL, RASA, Stack  # noqa: E402
 
 PG_ADMIN = os.environ.get("TEST_POSTGRES_ADMIN_DSN", "postgresql://127.0.0.1:5432/test")
 PG_DATABASE = "debtor_assistant_test"
 
 
+TELEGRAM_SECRET = "tg-secret-for-tests"
+SMS_NUMBER, WHATSAPP_NUMBER = "+46700000000", "+46700000001"
+
+
 @pytest.fixture(scope="session")
-def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
-    """Rasa + action server + gateway as real processes on a fresh SQLite database."""
+def fakes() -> Iterator[tuple[FakeTwilio, FakeTelegram]]:
+    """Twilio's and Telegram's APIs, faked on loopback: what the stack sends lands here."""
+    with FakeTwilio() as twilio, FakeTelegram() as telegram:
+        yield twilio, telegram
+
+
+@pytest.fixture(scope="session")
+def stack(tmp_path_factory: pytest.TempPathFactory, fakes: tuple[FakeTwilio, FakeTelegram]) -> Iterator[Stack]:
+    """Rasa + action server + gateway + inbox worker as real processes on a fresh SQLite database."""
     if not MODEL.exists() or not RASA.exists():
         pytest.fail("end-to-end tests need the Rasa venv and a trained model: run `make test`")
     workdir: Path = tmp_path_factory.mktemp("stack")
-    stack = Stack(workdir=workdir, database_url=f"sqlite+aiosqlite:///{workdir / 'e2e.db'}")
+    twilio, telegram = fakes
+    stack = Stack(
+        workdir=workdir,
+        database_url=f"sqlite+aiosqlite:///{workdir / 'e2e.db'}",
+        extra_env={
+            "TWILIO_ACCOUNT_SID": twilio.account_sid,
+            "TWILIO_AUTH_TOKEN": twilio.auth_token,
+            "TWILIO_SMS_FROM": SMS_NUMBER,
+            "TWILIO_WHATSAPP_FROM": WHATSAPP_NUMBER,
+            "TWILIO_API_BASE": twilio.url,
+            "TELEGRAM_BOT_TOKEN": telegram.token,
+            "TELEGRAM_WEBHOOK_SECRET": TELEGRAM_SECRET,
+            "TELEGRAM_BASE_URL": telegram.base_url,
+            "INBOX_MAX_BACKOFF_SECONDS": "3",
+        },
+    )
     try:
         yield stack.up()
     finally:

@@ -30,6 +30,7 @@ class Stack:
     database_url: str
     ports: dict[str, int] = field(default_factory=dict)
     procs: dict[str, subprocess.Popen[bytes]] = field(default_factory=dict)
+    extra_env: dict[str, str] = field(default_factory=dict)
 
     @property
     def gateway_url(self) -> str:
@@ -47,6 +48,9 @@ class Stack:
             GATEWAY_PORT=str(self.ports["gateway"]),
             PUBLIC_BASE_URL=f"http://127.0.0.1:{self.ports['gateway']}",
             SANDBOX_SECRET_FILE=str(self.workdir / "sandbox-webhook-secret"),
+            HUEY_FILE=str(self.workdir / "huey.db"),
+            HUEY_IMMEDIATE="false",
+            **self.extra_env,
             RASA_TELEMETRY_ENABLED="false",
         )
         return env
@@ -57,6 +61,8 @@ class Stack:
                 str(RASA), "run", "--enable-api", "-i", "127.0.0.1", "-p", str(self.ports["rasa"]),
                 "--model", str(MODEL), "--endpoints", "bot/endpoints.yml", "--credentials", "bot/credentials.yml",
             ]  # fmt: skip
+        if name == "worker":
+            return [str(ROOT / ".venv" / "bin" / "huey_consumer"), "inbox.worker.huey", "-k", "thread", "-w", "4", "-q"]
         if name == "actions":
             return [
                 sys.executable,
@@ -120,7 +126,7 @@ class Stack:
             subprocess.run(
                 [sys.executable, "-m", "app.manage", cmd], cwd=ROOT, env=env, check=True, capture_output=True
             )
-        for name in ("rasa", "actions", "gateway"):
+        for name in ("rasa", "actions", "gateway", "worker"):
             self.start(name)
         self.wait_healthy()
         return self

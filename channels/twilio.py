@@ -1,0 +1,549 @@
+"""SMS and WhatsApp through Twilio Programmable Messaging.
+
+Inbound: Twilio POSTs a form to our webhook. `is_valid_request` checks its `X-Twilio-Signature`
+and `parse` turns the form into an `InboundMessage`. Delivery reports arrive on the status
+callback URL and `parse_status` reads them.
+
+Signatures cover the URL Twilio requested, so behind a reverse proxy or TLS terminator the URL the
+app sees (`http://10.0.0.5:8000/...`) is not the signed one. Always rebuild the public URL from
+PUBLIC_BASE_URL plus the request's path and query (see `public_url`), never from the request's
+Host header or scheme.
+
+Outbound: `TwilioOutput` sends through the twilio SDK's async path
+(`client.messages.create_async` on an `AsyncTwilioHttpClient`), so the event loop never blocks.
+Buttons become numbered options ("1) ...") that people answer with a digit. Text that is too long
+is split (`split_text`) and sent as several messages, in order.
+
+Limits: Twilio accepts at most 1600 characters in `Body` on every Programmable Messaging channel,
+WhatsApp included (Twilio error 21617). WhatsApp's own limit is 4096, but it does not apply when
+sending through Twilio's Messages API, so both channels split at 1600 by default (`max_length`).
+
+WhatsApp's 24-hour rule: free-form messages are only allowed within 24 hours of the person's last
+message. Outside that window (or if they never wrote), the adapter sends the locale's approved
+`reopen` template from config/channels.yml (`ContentSid` plus `ContentVariables`, no `Body`).
+When the person answers, the window opens again.
+
+Failures never raise out of `send_text`: a Twilio API error, a network error or a timeout becomes
+`Delivery(status="failed", error=...)`, and the rest of a split message is not sent (a message
+missing its middle is worse than one that stops). Sends are not retried: a retried POST can
+deliver the same SMS twice.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+import re
+import unicodedata
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any, Literal
+
+import aiohttp
+import yaml
+from twilio.base import values
+from twilio.base.exceptions import TwilioException, TwilioRestException
+from twilio.http import AsyncHttpClient
+from twilio.http.async_http_client import AsyncTwilioHttpClient
+from twilio.http.response import Response
+from twilio.request_validator import SIGNATURE_HEADER, RequestValidator
+from twilio.rest import Client
+
+from channels.base import Button, Delivery, InboundMessage, OutboundContext, numbered_options
+
+__all__ = [
+    "CONFIG",
+    "REOPEN_TEMPLATE",
+    "SESSION_WINDOW",
+    "SIGNATURE_HEADER",
+    "SMS_LIMIT",
+    "TWILIO_MAX_BODY",
+    "WHATSAPP_LIMIT",
+    "WHATSAPP_PREFIX",
+    "TwilioOutput",
+    "WhatsAppTemplates",
+    "is_valid_request",
+    "parse",
+    "parse_status",
+    "preview",
+    "public_url",
+    "split_text",
+]
+
+log = logging.getLogger(__name__)
+
+ROOT = Path(__file__).resolve().parent.parent
+CONFIG = ROOT / "config" / "channels.yml"
+
+Channel = Literal["sms", "whatsapp"]
+CHANNELS: tuple[Channel, ...] = ("sms", "whatsapp")
+
+TWILIO_MAX_BODY = 1600  # Twilio's cap on Body for every Messaging channel (error 21617)
+SMS_LIMIT = TWILIO_MAX_BODY
+WHATSAPP_LIMIT = 4096  # WhatsApp's own cap; Twilio's 1600 is lower, so TwilioOutput uses that
+WHATSAPP_PREFIX = "whatsapp:"
+
+SESSION_WINDOW = timedelta(hours=24)  # WhatsApp customer-service window
+WINDOW_MARGIN = timedelta(minutes=1)  # a message accepted at 23:59:59 may reach Meta after 24:00
+REOPEN_TEMPLATE = "reopen"  # template sent outside the window; one variable, {{1}}
+PREVIEW_LENGTH = 100
+SEND_TIMEOUT = 15.0  # seconds per API call (the SDK's async client has no timeout of its own)
+
+E164 = re.compile(r"\+[1-9]\d{6,14}")
+CONTENT_SID = re.compile(r"HX[0-9a-fA-F]{32}")
+PLACEHOLDER_SID = re.compile(r"HX0{24}")  # the made-up SIDs shipped in config/channels.yml
+
+
+def public_url(public_base_url: str, path: str, query: str = "") -> str:
+    """The URL Twilio requested, as configured in the Twilio console: PUBLIC_BASE_URL + path (+ query).
+
+    With FastAPI: `public_url(settings.public_base_url, request.url.path, request.url.query)`.
+    """
+    url = public_base_url.rstrip("/") + "/" + path.lstrip("/")
+    return f"{url}?{query}" if query else url
+
+
+def is_valid_request(*, auth_token: str, url: str, params: Mapping[str, str], signature: str | None) -> bool:
+    """Whether a webhook really comes from Twilio: `signature` is the `X-Twilio-Signature` header.
+
+    `url` must be the PUBLIC URL Twilio called (PUBLIC_BASE_URL + path + query string, see
+    `public_url`), not the URL the app sees behind a proxy: the signature covers it. `params` are
+    the POSTed form fields exactly as received (a multi-dict is fine). With or without an explicit
+    port both validate, as the SDK allows. A missing or empty header is never valid.
+    """
+    if not signature or not auth_token:
+        return False
+    return bool(RequestValidator(auth_token).validate(url, params, signature))
+
+
+def parse(*, channel: Channel, form: Mapping[str, str], received_at: datetime) -> InboundMessage:
+    """One inbound SMS or WhatsApp message. The sender is the E.164 number (no `whatsapp:` prefix);
+    the text is `Body`, which is "" when only media was sent.
+
+    Raises ValueError for a form without `From` or `MessageSid`, or one that belongs to the other
+    channel (a WhatsApp message on the SMS webhook would otherwise be answered by SMS).
+    """
+    if channel not in CHANNELS:
+        raise ValueError(f"unknown Twilio channel {channel!r}")
+    raw_sender = (form.get("From") or "").strip()
+    sid = (form.get("MessageSid") or "").strip()
+    if not raw_sender:
+        raise ValueError("Twilio webhook without From")
+    if not sid:
+        raise ValueError("Twilio webhook without MessageSid")
+    is_whatsapp = raw_sender.lower().startswith(WHATSAPP_PREFIX)
+    if is_whatsapp != (channel == "whatsapp"):
+        raise ValueError(f"a {'WhatsApp' if is_whatsapp else 'non-WhatsApp'} message on the {channel} webhook")
+    sender = raw_sender[len(WHATSAPP_PREFIX) :].strip() if is_whatsapp else raw_sender
+    if not sender:
+        raise ValueError("Twilio webhook without From")
+    return InboundMessage(
+        channel=channel,
+        sender=sender,
+        text=form.get("Body") or "",
+        received_at=received_at,
+        provider_message_id=sid,
+        locale_hint=locale_from_number(sender),
+    )
+
+
+# Calling codes of the countries whose language we speak: a first hint, before any text.
+_CALLING_CODES = {"44": "en", "353": "en", "1": "en", "46": "sv", "358": "sv", "49": "de", "43": "de", "41": "de",
+                  "55": "pt-BR", "351": "pt-BR"}  # fmt: skip
+
+
+def locale_from_number(number: str) -> str | None:
+    digits = number.lstrip("+")
+    for length in (3, 2, 1):
+        if digits[:length] in _CALLING_CODES:
+            return _CALLING_CODES[digits[:length]]
+    return None
+
+
+def parse_status(form: Mapping[str, str]) -> tuple[str, str, str | None]:
+    """A status callback: (MessageSid, MessageStatus, ErrorCode or None).
+
+    Statuses: queued, sending, sent, delivered, undelivered, failed, read (WhatsApp), ...
+    Raises ValueError without MessageSid or MessageStatus.
+    """
+    sid = (form.get("MessageSid") or form.get("SmsSid") or "").strip()
+    status = (form.get("MessageStatus") or form.get("SmsStatus") or "").strip()
+    if not sid:
+        raise ValueError("status callback without MessageSid")
+    if not status:
+        raise ValueError("status callback without MessageStatus")
+    error_code = (form.get("ErrorCode") or "").strip() or None
+    return sid, status, error_code
+
+
+# --- Splitting ----------------------------------------------------------------------------------
+
+# Where a long text may be cut, best first. The cut goes where the match starts; whitespace at the
+# cut is dropped, everything else is kept as written.
+_BREAKS = (
+    re.compile(r"\n[ \t\r\f\v]*\n"),  # paragraph
+    re.compile(r"\n"),  # line
+    re.compile(r"(?:(?<=[.!?…])|(?<=[.!?…][\"'”’»)\]]))\s+"),  # sentence end
+    re.compile(r"\s+"),  # word
+)
+
+
+def _units(text: str) -> int:
+    """Length in UTF-16 code units, the way Twilio counts (an emoji outside the BMP counts 2)."""
+    return len(text) + sum(1 for ch in text if ord(ch) > 0xFFFF)
+
+
+def _fitting(text: str, limit: int) -> int:
+    """How many leading characters of `text` fit in `limit` UTF-16 code units."""
+    units = 0
+    for index, ch in enumerate(text):
+        units += 2 if ord(ch) > 0xFFFF else 1
+        if units > limit:
+            return index
+    return len(text)
+
+
+def _best_break(text: str, end: int) -> int | None:
+    """The start of the best break at or before `end` (the whitespace there is dropped)."""
+    for pattern in _BREAKS:
+        best = None
+        for match in pattern.finditer(text):
+            if match.start() > end:
+                break
+            if match.start() > 0:
+                best = match.start()
+        if best is not None:
+            return best
+    return None
+
+
+def split_text(text: str, limit: int) -> list[str]:
+    """Split `text` into parts of at most `limit` characters (UTF-16 code units, as Twilio counts).
+
+    Cuts at the last paragraph break that fits, else the last line break, else the last sentence
+    end, else the last space; only a single word longer than `limit` is cut inside. Whitespace at a
+    cut is dropped; nothing else is lost or reordered, and no part is empty (blank text gives []).
+    """
+    if limit < 2:
+        raise ValueError("limit must be at least 2")
+    parts: list[str] = []
+    rest = text.strip()
+    while rest:
+        end = _fitting(rest, limit)
+        if end >= len(rest):
+            parts.append(rest)
+            break
+        cut = _best_break(rest, end)
+        if cut is None:  # one word longer than the limit: cut it, not inside a combining sequence
+            cut = end
+            while cut > 1 and unicodedata.combining(rest[cut]):
+                cut -= 1
+        parts.append(rest[:cut].rstrip())
+        rest = rest[cut:].lstrip()
+    return parts
+
+
+def preview(text: str, length: int = PREVIEW_LENGTH) -> str:
+    """A one-line preview for a template variable: whitespace collapsed (WhatsApp rejects newlines,
+    tabs and runs of spaces in variables), cut at a word with "…" if longer than `length`."""
+    flat = " ".join(text.split())
+    if len(flat) <= length:
+        return flat
+    head = flat[: length - 1]
+    if " " in head and not flat[length - 1].isspace():
+        head = head.rsplit(" ", 1)[0]
+    return head.rstrip(" ,;:.-") + "…"
+
+
+# --- WhatsApp templates -------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class WhatsAppTemplates:
+    """Approved WhatsApp templates: locale -> template name -> Content SID (HX...)."""
+
+    templates: Mapping[str, Mapping[str, str]] = field(default_factory=dict)
+    default_locale: str | None = None
+
+    @classmethod
+    def load(cls, path: Path = CONFIG) -> WhatsAppTemplates:
+        """Read `whatsapp.templates` and `whatsapp.default_locale` from config/channels.yml."""
+        raw = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+        section = raw.get("whatsapp") or {}
+        return cls.from_mapping(section.get("templates") or {}, default_locale=section.get("default_locale"))
+
+    @classmethod
+    def from_mapping(cls, templates: Mapping[str, Any], default_locale: str | None = None) -> WhatsAppTemplates:
+        parsed: dict[str, dict[str, str]] = {}
+        placeholders = []
+        for locale, names in templates.items():
+            if not isinstance(names, Mapping):
+                raise ValueError(f"whatsapp.templates.{locale} must map template names to Content SIDs")
+            parsed[str(locale)] = {}
+            for name, sid in names.items():
+                if not isinstance(sid, str) or not CONTENT_SID.fullmatch(sid):
+                    raise ValueError(f"whatsapp.templates.{locale}.{name}: {sid!r} is not a Content SID (HX + 32 hex)")
+                if PLACEHOLDER_SID.match(sid):
+                    placeholders.append(f"{locale}.{name}")
+                parsed[str(locale)][str(name)] = sid
+        if default_locale is not None and default_locale not in parsed:
+            raise ValueError(f"whatsapp.default_locale {default_locale!r} has no templates")
+        if placeholders:
+            log.warning(
+                "WhatsApp templates %s are placeholders: replace them in config/channels.yml with the "
+                "creditor's approved Content SIDs, or Twilio will reject them",
+                ", ".join(placeholders),
+            )
+        return cls(templates=parsed, default_locale=default_locale)
+
+    def content_sid(self, locale: str, name: str) -> str | None:
+        """The template's SID for `locale`: exact match, then case-insensitive, then the same
+        language (pt-PT -> pt-BR), then the default locale. None if there is none."""
+        for candidate in self._candidates(locale):
+            sid = self.templates.get(candidate, {}).get(name)
+            if sid:
+                return sid
+        return None
+
+    def _candidates(self, locale: str) -> list[str]:
+        wanted = locale.replace("_", "-").lower()
+        language = wanted.split("-")[0]
+        keys = list(self.templates)
+        ordered = [k for k in keys if k == locale]
+        ordered += [k for k in keys if k.lower() == wanted]
+        ordered += [k for k in keys if k.lower() == language]
+        ordered += [k for k in keys if k.lower().split("-")[0] == language]
+        if self.default_locale:
+            ordered.append(self.default_locale)
+        return list(dict.fromkeys(ordered))
+
+
+# --- Outbound -----------------------------------------------------------------------------------
+
+
+def _utcnow() -> datetime:
+    return datetime.now(UTC)
+
+
+TWILIO_HOST = re.compile(r"^https://[A-Za-z0-9.-]*\.twilio\.com(?=/|$)")
+
+
+class RedirectedTwilioHttpClient(AsyncTwilioHttpClient):
+    """The SDK's own async HTTP client with ``https://*.twilio.com`` rewritten to `base_url`
+    (TWILIO_API_BASE: a regional edge, a proxy, or a fake Twilio on loopback in tests).
+
+    Create it inside a running event loop (aiohttp binds its session to it) and ``await close()``.
+    """
+
+    def __init__(self, base_url: str, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self.base_url = base_url.rstrip("/")
+
+    def rewrite(self, url: str) -> str:
+        return TWILIO_HOST.sub(self.base_url, url, count=1)
+
+    async def request(
+        self,
+        method: str,
+        url: str,
+        params: dict[str, object] | None = None,
+        data: dict[str, object] | None = None,
+        headers: dict[str, str] | None = None,
+        auth: tuple[str, str] | None = None,
+        timeout: float | None = None,  # noqa: ASYNC109 - the SDK's signature, passed on unchanged
+        allow_redirects: bool = False,
+    ) -> Response:
+        return await super().request(
+            method,
+            self.rewrite(url),
+            params=params,
+            data=data,
+            headers=headers,
+            auth=auth,
+            timeout=timeout,
+            allow_redirects=allow_redirects,
+        )
+
+
+class TwilioOutput:
+    """`OutputChannel` for one Twilio channel, "sms" or "whatsapp".
+
+    `from_number` is E.164 (or, for SMS, an alphanumeric sender ID / short code); the adapter adds
+    `whatsapp:` itself. `to` in `send_text` is the E.164 number, as `parse` gives it.
+    `http_client` is any twilio `AsyncHttpClient` (tests pass one that talks to FakeTwilio);
+    without it an `AsyncTwilioHttpClient` is created on first use (it needs a running loop) and
+    closed by `aclose()`. A client passed in is the caller's to close.
+    """
+
+    def __init__(
+        self,
+        *,
+        channel: Channel,
+        account_sid: str,
+        auth_token: str,
+        from_number: str,
+        status_callback_url: str | None = None,
+        templates: WhatsAppTemplates | None = None,
+        http_client: AsyncHttpClient | None = None,
+        api_base: str | None = None,
+        max_length: int = TWILIO_MAX_BODY,
+        send_timeout: float = SEND_TIMEOUT,
+        clock: Callable[[], datetime] = _utcnow,
+    ) -> None:
+        if channel not in CHANNELS:
+            raise ValueError(f"unknown Twilio channel {channel!r}")
+        if not account_sid or not auth_token:
+            raise ValueError("Twilio account SID and auth token are required")
+        number = from_number.strip()
+        if number.lower().startswith(WHATSAPP_PREFIX):
+            number = number[len(WHATSAPP_PREFIX) :]
+        if not number or (channel == "whatsapp" and not E164.fullmatch(number)):
+            raise ValueError(f"{channel} sender {from_number!r} is not an E.164 number")
+        if not 2 <= max_length <= TWILIO_MAX_BODY:
+            raise ValueError(f"max_length must be between 2 and {TWILIO_MAX_BODY}")
+        self.name: str = channel
+        self.from_number = number
+        self.status_callback_url = status_callback_url
+        self.templates = templates or WhatsAppTemplates()
+        self.max_length = max_length
+        self.send_timeout = send_timeout
+        self._account_sid = account_sid
+        self._auth_token = auth_token
+        self._http = http_client
+        self._api_base = api_base
+        self._owns_http = http_client is None
+        self._clock = clock
+        self._client: Any = None
+
+    # -- OutputChannel --
+
+    async def send_text(
+        self, *, to: str, text: str, buttons: list[Button] | None = None, context: OutboundContext
+    ) -> list[Delivery]:
+        """Send `text` (buttons as numbered options), split into several messages if too long.
+
+        WhatsApp outside the 24-hour window sends the locale's `reopen` template instead. Returns one
+        Delivery per API call made; a failure stops the remaining parts and is never raised.
+        """
+        recipient = self._address(to)
+        if self.name == "whatsapp" and not self.in_session_window(context.last_inbound_at):
+            return [await self._send_template(recipient, text, context)]
+        deliveries: list[Delivery] = []
+        for part in self.render(text, buttons):
+            delivery = await self._create(recipient, body=part)
+            deliveries.append(delivery)
+            if delivery.status == "failed":
+                break
+        return deliveries
+
+    # -- helpers, public for callers and tests --
+
+    def render(self, text: str, buttons: list[Button] | None = None) -> list[str]:
+        """The message bodies `send_text` sends inside the window, in order. The numbered options
+        stay with the last part when they fit there, so the digits answer the last message."""
+        parts = split_text(text, self.max_length)
+        if not buttons:
+            return parts
+        options = numbered_options("", buttons).lstrip("\n")
+        if parts and _units(numbered_options(parts[-1], buttons)) <= self.max_length:
+            return [*parts[:-1], numbered_options(parts[-1], buttons)]
+        return parts + split_text(options, self.max_length)
+
+    def in_session_window(self, last_inbound_at: datetime | None) -> bool:
+        """Whether a free-form WhatsApp message is allowed: the person wrote within 24 hours (with
+        a minute's margin). Naive datetimes are taken as UTC."""
+        if last_inbound_at is None:
+            return False
+        if last_inbound_at.tzinfo is None:
+            last_inbound_at = last_inbound_at.replace(tzinfo=UTC)
+        return self._clock() - last_inbound_at < SESSION_WINDOW - WINDOW_MARGIN
+
+    async def aclose(self) -> None:
+        """Close the HTTP client this adapter created (not one passed in)."""
+        if self._owns_http and self._http is not None:
+            await self._http.close()
+            self._http = None
+            self._client = None
+
+    # -- internals --
+
+    def _address(self, number: str) -> str:
+        number = number.strip()
+        if self.name == "whatsapp" and not number.lower().startswith(WHATSAPP_PREFIX):
+            return WHATSAPP_PREFIX + number
+        return number
+
+    def _sender(self) -> str:
+        return WHATSAPP_PREFIX + self.from_number if self.name == "whatsapp" else self.from_number
+
+    def _twilio(self) -> Any:
+        if self._client is None:
+            if self._http is None:
+                self._http = RedirectedTwilioHttpClient(self._api_base) if self._api_base else AsyncTwilioHttpClient()
+            self._client = Client(self._account_sid, self._auth_token, http_client=self._http)
+        return self._client
+
+    async def _send_template(self, recipient: str, text: str, context: OutboundContext) -> Delivery:
+        content_sid = self.templates.content_sid(context.locale, REOPEN_TEMPLATE)
+        if content_sid is None:
+            log.warning("no WhatsApp %r template for locale %s: message not sent", REOPEN_TEMPLATE, context.locale)
+            return Delivery(
+                provider_message_id=None,
+                status="failed",
+                error=f"outside the WhatsApp 24-hour window and no {REOPEN_TEMPLATE!r} template "
+                f"for locale {context.locale!r} in config/channels.yml",
+            )
+        variables = {key: preview(value, 1000) or "…" for key, value in context.template_variables.items()}
+        if not variables:
+            variables = {"1": preview(text) or "…"}
+        return await self._create(
+            recipient, content_sid=content_sid, content_variables=json.dumps(variables, ensure_ascii=False)
+        )
+
+    async def _create(
+        self,
+        recipient: str,
+        *,
+        body: str | None = None,
+        content_sid: str | None = None,
+        content_variables: str | None = None,
+    ) -> Delivery:
+        try:
+            async with asyncio.timeout(self.send_timeout):
+                message = await self._twilio().messages.create_async(
+                    to=recipient,
+                    from_=self._sender(),
+                    body=values.unset if body is None else body,
+                    content_sid=values.unset if content_sid is None else content_sid,
+                    content_variables=values.unset if content_variables is None else content_variables,
+                    status_callback=self.status_callback_url or values.unset,
+                )
+        except TwilioRestException as exc:
+            log.warning("Twilio rejected a %s message: %s %s", self.name, exc.code, exc.msg)
+            return Delivery(provider_message_id=None, status="failed", error=f"Twilio error {exc.code}: {exc.msg}")
+        except TwilioException as exc:  # e.g. TwilioServiceException (RFC 9457 errors)
+            code = getattr(exc, "code", None)
+            detail = getattr(exc, "detail", None) or getattr(exc, "title", None) or type(exc).__name__
+            log.warning("Twilio rejected a %s message: %s %s", self.name, code, detail)
+            return Delivery(provider_message_id=None, status="failed", error=f"Twilio error {code}: {detail}")
+        except TimeoutError:
+            log.warning("Twilio did not answer within %ss (%s)", self.send_timeout, self.name)
+            return Delivery(
+                provider_message_id=None,
+                status="failed",
+                error=f"no answer from Twilio within {self.send_timeout}s (the message may still have been accepted)",
+            )
+        except (aiohttp.ClientError, OSError) as exc:
+            log.warning("could not reach Twilio (%s): %s", self.name, exc)
+            return Delivery(provider_message_id=None, status="failed", error=f"could not reach Twilio: {exc}")
+        status = str(message.status or "queued")
+        if message.error_code:
+            return Delivery(
+                provider_message_id=message.sid,
+                status="failed",
+                error=f"Twilio error {message.error_code}: {message.error_message or status}",
+            )
+        return Delivery(provider_message_id=message.sid, status=status)

@@ -1,0 +1,105 @@
+"""Provider webhooks: authenticity checked at the edge, the message committed to the inbox
+before the provider gets its 200, then a worker answers (durable, exactly-once, in order)."""
+
+from __future__ import annotations
+
+import logging
+
+from fastapi import APIRouter, HTTPException, Request
+from fastapi.responses import Response
+from sqlalchemy import update
+
+from app.database import utcnow
+from app.deps import SessionDep, SettingsDep
+from channels import telegram as telegram_channel
+from channels import twilio as twilio_channel
+from conversations.models import Message
+from inbox import service as inbox_service
+from inbox import worker
+
+log = logging.getLogger(__name__)
+router = APIRouter(tags=["channels"])
+EMPTY_TWIML = '<?xml version="1.0" encoding="UTF-8"?><Response></Response>'
+MAX_FORM_BYTES = 64 * 1024
+
+
+async def _twilio_form(request: Request, settings: SettingsDep) -> dict[str, str]:
+    """The form, if X-Twilio-Signature matches it for our public URL (works behind a proxy)."""
+    if settings.twilio_auth_token is None:
+        raise HTTPException(status_code=404, detail="Twilio is not configured")
+    body = await request.body()
+    if len(body) > MAX_FORM_BYTES:
+        raise HTTPException(status_code=413, detail="request too large")
+    form = {k: str(v) for k, v in (await request.form()).items()}
+    url = (
+        settings.public_base_url.rstrip("/") + request.url.path + (f"?{request.url.query}" if request.url.query else "")
+    )
+    if not twilio_channel.is_valid_request(
+        auth_token=settings.twilio_auth_token.get_secret_value(),
+        url=url,
+        params=form,
+        signature=request.headers.get("x-twilio-signature"),
+    ):
+        raise HTTPException(status_code=403, detail="invalid Twilio signature")
+    return form
+
+
+async def _receive_twilio(channel: str, request: Request, session: SessionDep, settings: SettingsDep) -> Response:
+    form = await _twilio_form(request, settings)
+    try:
+        message = twilio_channel.parse(channel=channel, form=form, received_at=utcnow())  # type: ignore[arg-type]
+    except ValueError as exc:
+        raise HTTPException(status_code=400, detail=str(exc)) from exc
+    event = await inbox_service.accept(session=session, message=message)
+    await session.commit()  # durable before we acknowledge
+    if event is not None:
+        await worker.enqueue(event.conversation_id)
+    return Response(content=EMPTY_TWIML, media_type="application/xml")
+
+
+@router.post("/channels/twilio/sms", responses={403: {"description": "Invalid or missing X-Twilio-Signature"}})
+async def twilio_sms(request: Request, session: SessionDep, settings: SettingsDep) -> Response:
+    return await _receive_twilio("sms", request, session, settings)
+
+
+@router.post("/channels/twilio/whatsapp", responses={403: {"description": "Invalid or missing X-Twilio-Signature"}})
+async def twilio_whatsapp(request: Request, session: SessionDep, settings: SettingsDep) -> Response:
+    return await _receive_twilio("whatsapp", request, session, settings)
+
+
+@router.post("/channels/twilio/status", responses={403: {"description": "Invalid or missing X-Twilio-Signature"}})
+async def twilio_status(request: Request, session: SessionDep, settings: SettingsDep) -> Response:
+    """Delivery receipts: delivered / undelivered / failed recorded on the transcript message."""
+    form = await _twilio_form(request, settings)
+    sid, status, error = twilio_channel.parse_status(form)
+    detail = f"{status}:{error}" if error else status
+    await session.execute(update(Message).where(Message.provider_message_id == sid).values(delivery_status=detail[:32]))
+    await session.commit()
+    return Response(status_code=204)
+
+
+@router.post("/channels/telegram/webhook", responses={403: {"description": "Missing or wrong secret token"}})
+async def telegram_webhook(request: Request, session: SessionDep, settings: SettingsDep) -> dict[str, bool]:
+    if settings.telegram_bot_token is None or settings.telegram_webhook_secret is None:
+        raise HTTPException(status_code=404, detail="Telegram is not configured")
+    if not telegram_channel.secret_ok(
+        request.headers.get("x-telegram-bot-api-secret-token"), settings.telegram_webhook_secret.get_secret_value()
+    ):
+        raise HTTPException(status_code=403, detail="invalid secret token")
+    try:
+        update_json = await request.json()
+    except ValueError as exc:
+        raise HTTPException(status_code=400, detail="body is not JSON") from exc
+    if not isinstance(update_json, dict):
+        raise HTTPException(status_code=400, detail="an update is a JSON object")
+    output = request.app.state.pipeline.outputs.get("telegram")
+    message = telegram_channel.parse(update_json, bot=output.bot, received_at=utcnow()) if output else None
+    if message is None:
+        return {"ok": True}  # not something we answer (stickers, edits, joins): acknowledged
+    event = await inbox_service.accept(session=session, message=message)
+    await session.commit()
+    if event is not None:
+        await worker.enqueue(event.conversation_id)
+    if (query := telegram_channel.callback_query_id(update_json)) and output is not None:
+        await output.answer_callback(query)
+    return {"ok": True}

@@ -1,0 +1,1 @@
+"""Consent per channel address (and debtor once known): opt-out in any wording, START to return."""

@@ -1,0 +1,158 @@
+"""Accept inbound provider messages durably, and drain a conversation's inbox in order.
+
+The webhook commits the event before it acknowledges the provider (nothing acknowledged is
+lost); a provider retry with the same message id is recognised and not stored again. The
+worker processes a conversation's events oldest first and stops at the first one that cannot
+be answered yet (the bot is down), so replies never overtake each other.
+"""
+
+from __future__ import annotations
+
+import logging
+from datetime import datetime, timedelta
+
+from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from app.database import utcnow
+from channels.base import InboundMessage
+from conversations import service as conversations_service
+from conversations.models import Message
+from conversations.pipeline import BotUnavailable, Pipeline, Recorded, Reply
+from inbox.models import InboundEvent, InboxStatus
+from privacy.cards import MARKER, redact_card_numbers
+
+log = logging.getLogger(__name__)
+FIRST_BACKOFF_SECONDS = 2.0
+
+
+async def accept(*, session: AsyncSession, message: InboundMessage) -> InboundEvent | None:
+    """Store the event (card numbers already redacted); None when it is a provider retry."""
+    conversation = await conversations_service.get_or_create(
+        session=session, channel=message.channel, external_id=message.sender
+    )
+    text, _ = redact_card_numbers(message.text)
+    event = InboundEvent(
+        channel=message.channel,
+        provider_message_id=message.provider_message_id,
+        sender=message.sender,
+        conversation_id=conversation.id,
+        text=text,
+        locale_hint=message.locale_hint,
+        received_at=message.received_at,
+        next_attempt_at=utcnow(),
+    )
+    try:
+        async with session.begin_nested():
+            session.add(event)
+    except IntegrityError:
+        return None
+    return event
+
+
+def backoff(attempts: int, *, maximum: float) -> float:
+    """2 s, 4 s, 8 s … capped: patient with an outage, quick once it is over."""
+    return float(min(maximum, FIRST_BACKOFF_SECONDS * 2 ** max(0, attempts - 1)))
+
+
+async def _next(session: AsyncSession, conversation_id: str) -> InboundEvent | None:
+    return await session.scalar(
+        select(InboundEvent)
+        .where(InboundEvent.conversation_id == conversation_id, InboundEvent.status == InboxStatus.PENDING)
+        .order_by(InboundEvent.id)
+        .limit(1)
+    )
+
+
+async def _recorded(pipeline: Pipeline, event: InboundEvent) -> Recorded:
+    """The transcript row for this event, written once even across retries."""
+    if event.message_id is None:
+        recorded = await pipeline.record(
+            channel=event.channel, external_id=event.sender, text=event.text, locale_hint=event.locale_hint
+        )
+        async with pipeline.sessionmaker() as session:
+            stored = await session.get(InboundEvent, event.id)
+            assert stored is not None
+            stored.message_id = recorded.message_id
+            await session.commit()
+        return recorded
+    async with pipeline.sessionmaker() as session:
+        message = await session.get(Message, event.message_id)
+        assert message is not None
+        return Recorded(
+            conversation_id=event.conversation_id,
+            message_id=message.id,
+            channel=event.channel,
+            address=event.sender,
+            locale=message.locale or pipeline.settings.default_locale,
+            text=message.text,
+            cards_found=MARKER in message.text,
+        )
+
+
+async def drain(*, pipeline: Pipeline, conversation_id: str, now: datetime | None = None) -> float | None:
+    """Answer every pending event of the conversation in order. Returns seconds until the next
+    attempt when something must wait (bot down, backoff), else None."""
+    while True:
+        async with pipeline.sessionmaker() as session:
+            event = await _next(session, conversation_id)
+        if event is None:
+            return None
+        current = now or utcnow()
+        if event.next_attempt_at > current:
+            return (event.next_attempt_at - current).total_seconds()
+        recorded = await _recorded(pipeline, event)
+        try:
+            replies = await pipeline.answer(recorded, raise_when_down=True)
+        except BotUnavailable as exc:
+            return await _postpone(pipeline, event.id, recorded, str(exc))
+        await pipeline.deliver(conversation_id=conversation_id, replies=replies)
+        async with pipeline.sessionmaker() as session:
+            stored = await session.get(InboundEvent, event.id)
+            assert stored is not None
+            stored.status, stored.processed_at, stored.last_error = InboxStatus.DONE, utcnow(), None
+            await session.commit()
+
+
+async def _postpone(pipeline: Pipeline, event_id: int, recorded: Recorded, error: str) -> float:
+    """Keep the event, retry later; tell the person once per outage that replies are delayed."""
+    async with pipeline.sessionmaker() as session:
+        event = await session.get(InboundEvent, event_id)
+        assert event is not None
+        event.attempts += 1
+        delay = backoff(event.attempts, maximum=pipeline.settings.inbox_max_backoff_seconds)
+        event.next_attempt_at = utcnow() + timedelta(seconds=delay)
+        event.last_error = error[:500]
+        first_failure = event.attempts == 1 and not await _told_recently(session, event.conversation_id, event.id)
+        await session.commit()
+    log.warning("inbox.postponed", extra={"event": event_id, "delay": delay})
+    if first_failure:
+        await pipeline.notify(conversation_id=recorded.conversation_id, key="utter_replies_delayed", arguments={})
+    return delay
+
+
+async def _told_recently(session: AsyncSession, conversation_id: str, event_id: int) -> bool:
+    """An earlier event of this conversation is still waiting: the person was already told."""
+    earlier = await session.scalar(
+        select(InboundEvent.id).where(
+            InboundEvent.conversation_id == conversation_id,
+            InboundEvent.status == InboxStatus.PENDING,
+            InboundEvent.id < event_id,
+            InboundEvent.attempts > 0,
+        )
+    )
+    return earlier is not None
+
+
+async def due_conversations(*, session: AsyncSession, now: datetime | None = None) -> list[str]:
+    """Conversations with an event waiting whose retry time has come (the sweeper's list)."""
+    rows = await session.scalars(
+        select(InboundEvent.conversation_id)
+        .where(InboundEvent.status == InboxStatus.PENDING, InboundEvent.next_attempt_at <= (now or utcnow()))
+        .distinct()
+    )
+    return list(rows.all())
+
+
+__all__ = ["Reply", "accept", "backoff", "drain", "due_conversations"]
