@@ -9,6 +9,14 @@ COPY channels channels
 COPY conversations conversations
 COPY debtors debtors
 COPY identity identity
+COPY inbox inbox
+COPY consent consent
+COPY ledger ledger
+COPY payments payments
+COPY arrangements arrangements
+COPY policies policies
+COPY privacy privacy
+COPY config config
 COPY language language
 COPY locales locales
 COPY migrations migrations

@@ -39,12 +39,47 @@ async def seed(database_url: str) -> int:
         await engine.dispose()
 
 
+async def telegram_poll() -> None:
+    """Local development without a public URL: Telegram updates by long polling go into the same
+    inbox as webhook updates (and the worker answers them). Ctrl-C stops."""
+    from channels.base import InboundMessage
+    from channels.telegram import run_polling
+    from inbox import service as inbox_service
+    from inbox import worker
+
+    settings = get_settings()
+    if settings.telegram_bot_token is None:
+        raise SystemExit("TELEGRAM_BOT_TOKEN is not set")
+    engine = make_engine(settings.database_url)
+    sessionmaker = make_sessionmaker(engine)
+
+    async def on_message(message: InboundMessage, _callback_query_id: str | None) -> None:
+        async with sessionmaker() as session:
+            event = await inbox_service.accept(session=session, message=message)
+            await session.commit()
+        if event is not None:
+            await worker.enqueue(event.conversation_id)
+
+    stop = asyncio.Event()
+    try:
+        await run_polling(
+            token=settings.telegram_bot_token.get_secret_value(),
+            base_url=settings.telegram_base_url,
+            on_message=on_message,
+            stop=stop,
+        )
+    finally:
+        await engine.dispose()
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m app.manage")
-    parser.add_argument("command", choices=["migrate", "seed"])
+    parser.add_argument("command", choices=["migrate", "seed", "telegram-poll"])
     args = parser.parse_args(argv)
     url = os.environ.get("DATABASE_URL") or get_settings().database_url
-    if args.command == "migrate":
+    if args.command == "telegram-poll":
+        asyncio.run(telegram_poll())
+    elif args.command == "migrate":
         migrate(url)
     else:
         added = asyncio.run(seed(url))

@@ -6,7 +6,7 @@ import uuid
 from datetime import datetime
 from enum import StrEnum
 
-from sqlalchemy import Enum, Float, ForeignKey, String, Text, UniqueConstraint
+from sqlalchemy import JSON, Enum, Float, ForeignKey, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
 from app.database import Base, UTCDateTime, utcnow
@@ -38,6 +38,8 @@ class Conversation(Base):
     last_message_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     # When the person last wrote: WhatsApp allows free-form replies only within 24 hours of it.
     last_inbound_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # Buttons last shown as numbered options (SMS, WhatsApp): "2" then means the second payload.
+    offered_options: Mapped[list[str] | None] = mapped_column(JSON)
 
 
 class Message(Base):

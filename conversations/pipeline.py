@@ -33,6 +33,8 @@ _HAS_WORD = re.compile(r"[^\W_]", re.UNICODE)
 
 # Channels where the assistant can write first, so consent decides whether it may.
 CONSENT_CHANNELS = frozenset({"sms", "whatsapp", "telegram"})
+# Channels that show buttons as numbered options the person answers with a digit.
+NUMBERED_OPTION_CHANNELS = frozenset({"sms", "whatsapp"})
 
 
 class BotUnavailable(Exception):
@@ -250,6 +252,8 @@ class Pipeline:
                 await consent_service.link(
                     session=session, channel=channel, address=recorded.address, debtor_id=current.debtor_id
                 )
+            if channel in NUMBERED_OPTION_CHANNELS and replies:
+                current.offered_options = [b["payload"] for b in replies[-1].buttons] or None
             stored = []
             for reply in replies:
                 row = await conversations_service.add_message(
@@ -262,6 +266,16 @@ class Pipeline:
                 stored.append(Reply(text=reply.text, buttons=reply.buttons, message_id=row.id))
             await session.commit()
         return stored
+
+    async def _chosen_option(self, recorded: Recorded) -> str | None:
+        """On SMS/WhatsApp a bare "2" picks the second button last offered (its payload)."""
+        if recorded.channel not in NUMBERED_OPTION_CHANNELS or not recorded.text.strip().isdigit():
+            return None
+        async with self.sessionmaker() as session:
+            conversation = await conversations_service.get(session=session, conversation_id=recorded.conversation_id)
+            options = (conversation.offered_options if conversation else None) or []
+        index = int(recorded.text.strip()) - 1
+        return options[index] if 0 <= index < len(options) else None
 
     async def handle(self, *, channel: str, external_id: str, text: str, locale_hint: str | None = None) -> list[Reply]:
         """Record and answer at once (web chat: the reply is the HTTP/WebSocket response)."""

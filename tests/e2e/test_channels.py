@@ -166,3 +166,54 @@ def test_rasa_down_mid_stream_everything_answered_in_order(
     assert replies[0] == en("utter_replies_delayed")
     assert replies[1] == en("utter_ai_disclosure") and replies[2].startswith(en("utter_greet"))
     assert replies[3:6] == [en("utter_iamabot"), en("utter_thank"), en("utter_goodbye")]
+
+
+def test_sms_numbered_options_and_delivery_receipts(stack: Stack, fakes: tuple[FakeTwilio, FakeTelegram]) -> None:
+    twilio, _ = fakes
+    number = new_number()
+    sms(stack, twilio, number, "good morning")
+    wait_until(lambda: len(sent_to(twilio, number)) >= 2)
+    sms(stack, twilio, number, "1")  # "1) Check what I owe"
+    wait_until(lambda: len(sent_to(twilio, number)) >= 4)
+    assert sent_to(twilio, number)[2:4] == [en("utter_verify_intro"), en("utter_ask_reference")]
+
+    sent = [m for m in list(twilio.messages) if m.to == number][-1]
+    url = f"{stack.gateway_url}/channels/twilio/status"
+    params, signature = signed(url, twilio.status_callback_form(sent.sid, "delivered"), twilio.auth_token)
+    assert httpx.post(url, data=params, headers={"X-Twilio-Signature": signature}, timeout=30).status_code == 204
+    path = stack.database_url.split("///", 1)[1]
+    with sqlite3.connect(path) as db:
+        status = db.execute(
+            "SELECT delivery_status FROM messages WHERE provider_message_id = ?", (sent.sid,)
+        ).fetchone()
+    assert status == ("delivered",)
+
+
+def test_whatsapp_reply_inside_the_window_and_link_after_verification(
+    stack: Stack, fakes: tuple[FakeTwilio, FakeTelegram]
+) -> None:
+    twilio, _ = fakes
+    number = new_number()
+    url = f"{stack.gateway_url}/channels/twilio/whatsapp"
+
+    def whatsapp(body: str) -> None:
+        form = inbound_form(channel="whatsapp", from_=number, to="+46700000001", body=body)
+        params, signature = signed(url, form, twilio.auth_token)
+        assert httpx.post(url, data=params, headers={"X-Twilio-Signature": signature}, timeout=30).status_code == 200
+
+    def replies() -> list:
+        return [m for m in list(twilio.messages) if m.to == f"whatsapp:{number}"]
+
+    whatsapp("hi, how much do i owe")
+    wait_until(lambda: len(replies()) >= 3)
+    assert all(m.body and m.content_sid is None for m in replies())  # free-form: the person just wrote
+    whatsapp("UK-300552")
+    wait_until(lambda: len(replies()) >= 4)
+    whatsapp("21/07/1992")
+    wait_until(lambda: len(replies()) >= 6)
+    assert "£612.45" in (replies()[-1].body or "")
+    path = stack.database_url.split("///", 1)[1]
+    with sqlite3.connect(path) as db:
+        linked = db.execute("SELECT d.name FROM channel_identities i JOIN debtors d ON d.id = i.debtor_id "
+                            "WHERE i.channel = 'whatsapp' AND i.address = ?", (number,)).fetchone()  # fmt: skip
+    assert linked == ("Emily Carter",)
