@@ -5,15 +5,20 @@ SQLite (aiosqlite) is the embedded default; any `postgresql://` URL is served by
 
 from __future__ import annotations
 
+import asyncio
+from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 from sqlalchemy import DateTime, MetaData, event
 from sqlalchemy.engine import Dialect
+from sqlalchemy.exc import OperationalError
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
 from sqlalchemy.orm import DeclarativeBase
 from sqlalchemy.types import TypeDecorator
+
+T = TypeVar("T")
 
 NAMING = {
     "ix": "ix_%(column_0_label)s",
@@ -46,6 +51,21 @@ class UTCDateTime(TypeDecorator[datetime]):
         if value is None:
             return None
         return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+
+
+async def retry_when_locked(work: Callable[[], Awaitable[T]], *, attempts: int = 8) -> T:
+    """Run `work` (one whole transaction) again when SQLite reports a busy database.
+
+    The embedded SQLite default has a single writer shared by the gateway, the worker and the
+    action server; under bursts its busy handler can still give up. PostgreSQL never needs this."""
+    for attempt in range(attempts):
+        try:
+            return await work()
+        except OperationalError as exc:
+            if "database is locked" not in str(exc) or attempt == attempts - 1:
+                raise
+            await asyncio.sleep(0.05 * 2**attempt)
+    raise AssertionError("unreachable")
 
 
 def utcnow() -> datetime:

@@ -9,10 +9,11 @@ from fastapi import APIRouter, HTTPException, Request
 from fastapi.responses import Response
 from sqlalchemy import update
 
-from app.database import utcnow
+from app.database import retry_when_locked, utcnow
 from app.deps import SessionDep, SettingsDep
 from channels import telegram as telegram_channel
 from channels import twilio as twilio_channel
+from channels.base import InboundMessage
 from conversations.models import Message
 from inbox import service as inbox_service
 from inbox import worker
@@ -44,27 +45,38 @@ async def _twilio_form(request: Request, settings: SettingsDep) -> dict[str, str
     return form
 
 
-async def _receive_twilio(channel: str, request: Request, session: SessionDep, settings: SettingsDep) -> Response:
+async def _receive_twilio(channel: str, request: Request, settings: SettingsDep) -> Response:
     form = await _twilio_form(request, settings)
     try:
         message = twilio_channel.parse(channel=channel, form=form, received_at=utcnow())  # type: ignore[arg-type]
     except ValueError as exc:
         raise HTTPException(status_code=400, detail=str(exc)) from exc
-    event = await inbox_service.accept(session=session, message=message)
-    await session.commit()  # durable before we acknowledge
-    if event is not None:
-        await worker.enqueue(event.conversation_id)
+    conversation_id = await _store(request, message)
+    if conversation_id is not None:
+        await worker.enqueue(conversation_id)
     return Response(content=EMPTY_TWIML, media_type="application/xml")
 
 
+async def _store(request: Request, message: InboundMessage) -> str | None:
+    """Commit the message to the inbox (durable before we acknowledge); None for a provider retry."""
+
+    async def once() -> str | None:
+        async with request.app.state.sessionmaker() as session:
+            event = await inbox_service.accept(session=session, message=message)
+            await session.commit()
+            return event.conversation_id if event is not None else None
+
+    return await retry_when_locked(once)
+
+
 @router.post("/channels/twilio/sms", responses={403: {"description": "Invalid or missing X-Twilio-Signature"}})
-async def twilio_sms(request: Request, session: SessionDep, settings: SettingsDep) -> Response:
-    return await _receive_twilio("sms", request, session, settings)
+async def twilio_sms(request: Request, settings: SettingsDep) -> Response:
+    return await _receive_twilio("sms", request, settings)
 
 
 @router.post("/channels/twilio/whatsapp", responses={403: {"description": "Invalid or missing X-Twilio-Signature"}})
-async def twilio_whatsapp(request: Request, session: SessionDep, settings: SettingsDep) -> Response:
-    return await _receive_twilio("whatsapp", request, session, settings)
+async def twilio_whatsapp(request: Request, settings: SettingsDep) -> Response:
+    return await _receive_twilio("whatsapp", request, settings)
 
 
 @router.post("/channels/twilio/status", responses={403: {"description": "Invalid or missing X-Twilio-Signature"}})
@@ -79,7 +91,7 @@ async def twilio_status(request: Request, session: SessionDep, settings: Setting
 
 
 @router.post("/channels/telegram/webhook", responses={403: {"description": "Missing or wrong secret token"}})
-async def telegram_webhook(request: Request, session: SessionDep, settings: SettingsDep) -> dict[str, bool]:
+async def telegram_webhook(request: Request, settings: SettingsDep) -> dict[str, bool]:
     if settings.telegram_bot_token is None or settings.telegram_webhook_secret is None:
         raise HTTPException(status_code=404, detail="Telegram is not configured")
     if not telegram_channel.secret_ok(
@@ -96,10 +108,9 @@ async def telegram_webhook(request: Request, session: SessionDep, settings: Sett
     message = telegram_channel.parse(update_json, bot=output.bot, received_at=utcnow()) if output else None
     if message is None:
         return {"ok": True}  # not something we answer (stickers, edits, joins): acknowledged
-    event = await inbox_service.accept(session=session, message=message)
-    await session.commit()
-    if event is not None:
-        await worker.enqueue(event.conversation_id)
+    conversation_id = await _store(request, message)
+    if conversation_id is not None:
+        await worker.enqueue(conversation_id)
     if (query := telegram_channel.callback_query_id(update_json)) and output is not None:
         await output.answer_callback(query)
     return {"ok": True}

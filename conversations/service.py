@@ -93,8 +93,35 @@ async def mark_verified(
     conversation = await ensure(session=session, conversation_id=conversation_id)
     conversation.debtor_id = debtor.id
     conversation.verified_at = now or utcnow()
+    await _follow_language(session, conversation, debtor)
     await session.flush()
     return conversation
+
+
+async def _follow_language(session: AsyncSession, conversation: Conversation, debtor: Debtor) -> None:
+    """The language follows the person across channels: one they chose or write in becomes their
+    preference; a conversation whose language was only guessed (a hint, short replies) takes theirs."""
+    last_inbound = await session.scalar(
+        select(Message)
+        .where(Message.conversation_id == conversation.id, Message.direction == Direction.INBOUND)
+        .order_by(Message.id.desc())
+        .limit(1)
+    )
+    writes_in_it = last_inbound is not None and last_inbound.detected_language == conversation.locale
+    if conversation.locale and (conversation.locale_locked or writes_in_it):
+        debtor.locale = conversation.locale
+    elif debtor.locale:
+        conversation.locale = debtor.locale
+
+
+async def previous_contact(*, session: AsyncSession, debtor_id: int, conversation_id: str) -> Conversation | None:
+    """The debtor's most recent other conversation (another channel, or an earlier chat)."""
+    return await session.scalar(
+        select(Conversation)
+        .where(Conversation.debtor_id == debtor_id, Conversation.id != conversation_id)
+        .order_by(Conversation.last_message_at.desc())
+        .limit(1)
+    )
 
 
 async def set_locale(*, session: AsyncSession, conversation_id: str, locale: str, locked: bool) -> Conversation:

@@ -88,7 +88,8 @@ class Formatter:
     def fill(self, template: str, arguments: Mapping[str, Any]) -> str:
         """Conventions: `debts`, `totals`, `schedule` are lists composed from line templates;
         `until` is an ISO datetime; `*_money` is {"amount", "currency"}; `*_date` is an ISO date;
-        `*_percent` is a number written the locale's way (4,5 in German)."""
+        `*_percent` is a number written the locale's way (4,5 in German); `x_key` names a catalog
+        text that fills `{x}`."""
         values = _Blank(example=self.config.date_example)
         for key, value in arguments.items():
             if key == "debts" and isinstance(value, list):
@@ -103,6 +104,8 @@ class Formatter:
                 values[key] = self.money(value["amount"], value["currency"])
             elif key.endswith("_date") and isinstance(value, str):
                 values[key] = self.date(value)
+            elif key.endswith("_key") and isinstance(value, str):
+                values[key[: -len("_key")]] = self.text(value)  # a word from the catalog, e.g. a channel's name
             elif key.endswith("_percent"):
                 values[key] = format_decimal(Decimal(str(value)), locale=self.config.babel)
             else:

@@ -14,13 +14,16 @@ from conversations import service as conversations_service
 from debtors import service as debtors_service
 
 
-async def utter_balance(dispatcher: CollectingDispatcher, *, session: AsyncSession, debtor_id: int) -> None:
+async def utter_balance(
+    dispatcher: CollectingDispatcher, *, session: AsyncSession, debtor_id: int, locale: str | None = None
+) -> None:
     balance = await debtors_service.open_balance(session=session, debtor_id=debtor_id)
     if not balance.debts:
-        dispatcher.utter_message(response="utter_no_open_debts")
+        dispatcher.utter_message(response="utter_no_open_debts", locale=locale)
         return
     dispatcher.utter_message(
         response="utter_balance",
+        locale=locale,
         debts=[
             {
                 "creditor": d.creditor,

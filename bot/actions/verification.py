@@ -60,11 +60,23 @@ class ActionVerifyIdentity(Action):
             )
             await session.commit()
             if result.outcome is identity_service.Outcome.VERIFIED and result.debtor:
-                dispatcher.utter_message(response="utter_verified", name=result.debtor.name.split()[0])
+                conversation = await conversations_service.get(session=session, conversation_id=tracker.sender_id)
+                locale = conversation.locale if conversation else None  # may now be the debtor's own
+                dispatcher.utter_message(response="utter_verified", name=result.debtor.name.split()[0], locale=locale)
+                earlier = await conversations_service.previous_contact(
+                    session=session, debtor_id=result.debtor.id, conversation_id=tracker.sender_id
+                )
+                if earlier is not None:
+                    dispatcher.utter_message(
+                        response="utter_welcome_back",
+                        channel_key=f"channel_name_{earlier.channel}",
+                        last_date=earlier.last_message_at.date().isoformat(),
+                        locale=locale,
+                    )
                 verified = [*clear, SlotSet("verified", True), SlotSet("requested_topic", None)]
                 topic = tracker.get_slot("requested_topic") or ""
                 if topic == "check_balance":
-                    await utter_balance(dispatcher, session=session, debtor_id=result.debtor.id)
+                    await utter_balance(dispatcher, session=session, debtor_id=result.debtor.id, locale=locale)
                 elif topic == "pay_now":
                     await offer_payment(
                         dispatcher,
@@ -76,7 +88,7 @@ class ActionVerifyIdentity(Action):
                 elif topic in AFTER_VERIFICATION:
                     return [*verified, FollowupAction(AFTER_VERIFICATION[topic])]
                 else:
-                    dispatcher.utter_message(response="utter_how_can_help")
+                    dispatcher.utter_message(response="utter_how_can_help", locale=locale)
                 return verified
         if result.outcome is identity_service.Outcome.LOCKED and result.locked_until:
             dispatcher.utter_message(response="utter_verification_locked", until=result.locked_until.isoformat())

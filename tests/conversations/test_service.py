@@ -42,3 +42,35 @@ async def test_explicit_locale_is_locked(session: AsyncSession) -> None:
     await conversations_service.set_locale(session=session, conversation_id=conversation.id, locale="de", locked=True)
     again = await conversations_service.get(session=session, conversation_id=conversation.id)
     assert again and (again.locale, again.locale_locked) == ("de", True)
+
+
+async def test_language_follows_the_debtor_after_verification(session: AsyncSession) -> None:
+    from debtors import service as debtors_service
+
+    jonas = await debtors_service.get_by_reference(session=session, reference="DE-200871")
+    assert jonas and jonas.locale == "de"
+    # Only a browser hint and short replies chose English: the verified person gets German.
+    guessed = await conversations_service.get_or_create(session=session, channel="webchat", external_id="follow-1")
+    guessed.locale = "en"
+    await conversations_service.add_message(
+        session=session, conversation=guessed, direction=Direction.INBOUND, text="ok", locale="en"
+    )
+    await conversations_service.mark_verified(session=session, conversation_id=guessed.id, debtor=jonas)
+    assert guessed.locale == "de"
+    # Someone writing Swedish keeps Swedish, and it becomes their preference for other channels.
+    written = await conversations_service.get_or_create(session=session, channel="sms", external_id="+4915112345678")
+    written.locale = "sv"
+    await conversations_service.add_message(
+        session=session,
+        conversation=written,
+        direction=Direction.INBOUND,
+        text="hur mycket är min skuld",
+        locale="sv",
+        detected_language="sv",
+    )
+    await conversations_service.mark_verified(session=session, conversation_id=written.id, debtor=jonas)
+    assert written.locale == "sv" and jonas.locale == "sv"
+    earlier = await conversations_service.previous_contact(
+        session=session, debtor_id=jonas.id, conversation_id=written.id
+    )
+    assert earlier is not None and earlier.id == guessed.id

@@ -217,3 +217,13 @@ def test_whatsapp_reply_inside_the_window_and_link_after_verification(
         linked = db.execute("SELECT d.name FROM channel_identities i JOIN debtors d ON d.id = i.debtor_id "
                             "WHERE i.channel = 'whatsapp' AND i.address = ?", (number,)).fetchone()  # fmt: skip
     assert linked == ("Emily Carter",)
+
+    # Moving to web chat: after verifying there, the assistant knows where they last spoke.
+    session = f"move-{uuid.uuid4().hex}"
+    stack.say(session, "hello")
+    stack.say(session, "how much do i owe")
+    stack.say(session, "UK-300552")
+    answer = [m["text"] for m in stack.say(session, "21/07/1992")]
+    assert answer[0].startswith("Thank you, Emily")
+    assert "WhatsApp" in answer[1]
+    assert "612.45" in answer[-1]

@@ -56,9 +56,10 @@ def test_greet_refuse_verify_and_exact_total(
     assert [m["text"] for m in asked] == [text("utter_ask_dob", locale)]
 
     answer = stack.say(session, dob)
-    assert len(answer) == 2, answer  # "verified", then the balance — nothing else
+    # "verified", (a "welcome back" when this debtor already talked on another channel), the balance
+    assert len(answer) in (2, 3), answer
     assert answer[0]["text"].startswith(text("utter_verified", locale, name="").split(",")[0].split("{")[0][:4])
-    assert text("balance_total_line", locale, amount=total) in plain(answer[1:])
+    assert text("balance_total_line", locale, amount=total) in plain(answer[-1:])
 
 
 def test_wrong_details_never_disclose_and_lock_after_three(stack: Stack) -> None:
