@@ -33,7 +33,6 @@ import asyncio
 import contextlib
 import hmac
 import logging
-import re
 from collections.abc import Awaitable, Callable, Mapping
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -44,6 +43,8 @@ from telegram.error import TelegramError
 from telegram.ext import ApplicationBuilder, ContextTypes, TypeHandler
 
 from channels.base import Button, Delivery, InboundMessage, OutboundContext, numbered_options
+from channels.text import split_text as shared_split_text
+from channels.text import units
 
 __all__ = [
     "CHANNEL",
@@ -139,52 +140,11 @@ def callback_query_id(update: Mapping[str, Any] | Update) -> str | None:
 # --- Outbound ------------------------------------------------------------------------------------
 
 
-def _utf16_len(text: str) -> int:
-    return len(text.encode("utf-16-le")) // 2
-
-
-def _fit(text: str, limit: int) -> int:
-    """How many leading characters of ``text`` fit in ``limit`` UTF-16 code units."""
-    units = 0
-    for index, char in enumerate(text):
-        units += 2 if ord(char) > 0xFFFF else 1
-        if units > limit:
-            return index
-    return len(text)
-
-
-# Preferred places to cut, best first; each match ends where the next part may start.
-_BOUNDARIES = [
-    re.compile(r"\n[ \t]*\n\s*"),  # paragraph
-    re.compile(r"\n\s*"),  # line
-    re.compile(r"[.!?…][\"'”’»)\]]*\s+"),  # sentence
-    re.compile(r"\s+"),  # word
-]
-
-
 def split_text(text: str, limit: int = MAX_TEXT) -> list[str]:
-    """``text`` in parts of at most ``limit`` UTF-16 code units, cut at the last paragraph break
-    in a part, else line break, else sentence end, else space (never in the first quarter of a
-    part, so no part is needlessly short), else hard. Whitespace at the cuts is dropped."""
-    if _utf16_len(text) <= limit:
-        return [text]
-    parts: list[str] = []
-    rest = text.strip()
-    while _utf16_len(rest) > limit:
-        window = rest[: max(1, _fit(rest, limit))]
-        cut = len(window)
-        for boundary in _BOUNDARIES:
-            matches = list(boundary.finditer(window, len(window) // 4))
-            if matches and matches[-1].start() > 0:
-                cut = matches[-1].end()
-                break
-        part = rest[:cut].rstrip()
-        if part:
-            parts.append(part)
-        rest = rest[cut:].lstrip()
-    if rest:
-        parts.append(rest)
-    return parts
+    """Telegram's 4096-unit limit, with the shared splitting rules (channels/text.py)."""
+    if units(text) <= limit:
+        return [text]  # fits: sent exactly as written
+    return shared_split_text(text, limit)
 
 
 def _fits_callback_data(payload: str) -> bool:

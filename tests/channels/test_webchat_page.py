@@ -5,7 +5,6 @@ from __future__ import annotations
 import json
 import os
 from collections.abc import Iterator
-from pathlib import Path
 
 import pytest
 from playwright.sync_api import (
@@ -13,39 +12,18 @@ from playwright.sync_api import (
     Dialog,
     FloatRect,
     Page,
-    Playwright,
     Request,
     WebSocketRoute,
     expect,
-    sync_playwright,
 )
 
 from tests.stack import Stack
 
 pytestmark = pytest.mark.browser
 
-CHROMIUM = Path(os.environ.get("CHROMIUM", "/usr/bin/chromium"))
-ARGS = ["--no-sandbox", "--disable-background-networking", "--disable-component-update", "--disable-gpu"]
 WIDTH, HEIGHT = 360, 740
 REPLY_TIMEOUT_MS = 60_000
 SESSION_KEY = "webchat.session_id"
-
-
-@pytest.fixture(scope="module")
-def playwright() -> Iterator[Playwright]:
-    with sync_playwright() as p:
-        yield p
-
-
-@pytest.fixture(scope="module")
-def browser(playwright: Playwright) -> Iterator[Browser]:
-    if not CHROMIUM.exists():
-        pytest.fail(f"browser tests need Chromium at {CHROMIUM}: run `make browser` (apt-get install chromium)")
-    browser = playwright.chromium.launch(executable_path=str(CHROMIUM), headless=True, args=ARGS)
-    try:
-        yield browser
-    finally:
-        browser.close()
 
 
 class Tab:

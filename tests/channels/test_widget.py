@@ -2,20 +2,16 @@
 
 from __future__ import annotations
 
-import os
 from collections.abc import Iterator
-from pathlib import Path
 
 import pytest
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
-from playwright.sync_api import Browser, BrowserContext, Locator, Page, Playwright, Route, expect, sync_playwright
+from playwright.sync_api import Browser, BrowserContext, Locator, Page, Route, expect
 
 from channels import webchat
 from tests.stack import Stack
 
-CHROMIUM = Path(os.environ.get("CHROMIUM", "/usr/bin/chromium"))
-ARGS = ["--no-sandbox", "--disable-background-networking", "--disable-component-update", "--disable-gpu"]
 HOST_URL = "https://host.test/"  # a public HTTPS site, like a creditor's, served by Playwright
 REPLY_TIMEOUT_MS = 60_000
 FRAME = "iframe[title='Chat with the assistant']"
@@ -48,23 +44,6 @@ def test_widget_js_is_served() -> None:
     assert "max-age=" in response.headers["cache-control"]
     assert "DebtorAssistantWidget" in response.text
     assert response.text.isascii()  # decoded with the host page's charset
-
-
-@pytest.fixture(scope="module")
-def playwright() -> Iterator[Playwright]:
-    with sync_playwright() as p:
-        yield p
-
-
-@pytest.fixture(scope="module")
-def browser(playwright: Playwright) -> Iterator[Browser]:
-    if not CHROMIUM.exists():
-        pytest.fail(f"browser tests need Chromium at {CHROMIUM}: run `make browser` (apt-get install chromium)")
-    browser = playwright.chromium.launch(executable_path=str(CHROMIUM), headless=True, args=ARGS)
-    try:
-        yield browser
-    finally:
-        browser.close()
 
 
 class Host:
