@@ -16,6 +16,7 @@ COPY payments payments
 COPY arrangements arrangements
 COPY policies policies
 COPY privacy privacy
+COPY signals signals
 COPY config config
 COPY language language
 COPY locales locales

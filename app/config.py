@@ -32,6 +32,8 @@ class GatewaySettings(PaymentSettings, ChannelSettings):
     max_request_chars: int = 10_000
     rasa_timeout_seconds: float = Field(default=30.0, gt=0)
     health_timeout_seconds: float = Field(default=2.0, gt=0)
+    # A local text-classification model for distress (transformers); unset = cue lexicon only.
+    signals_model_dir: Path | None = None
     # How often plans (missed installments) and promises (kept/broken) are evaluated.
     evaluate_every_minutes: float = Field(default=15.0, gt=0)
 

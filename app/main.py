@@ -24,6 +24,7 @@ from language.detector import LanguageDetector
 from locales import Catalog
 from locales import views as locales_views
 from payments import views as payments_views
+from signals import SignalScorer
 
 log = logging.getLogger(__name__)
 
@@ -55,6 +56,7 @@ def create_app(settings: GatewaySettings | None = None) -> FastAPI:
                 catalog=app.state.catalog,
                 detector=LanguageDetector(),
                 settings=settings,
+                scorer=SignalScorer.from_settings(settings.signals_model_dir),
                 outputs={"webchat": app.state.webchat_connections, **build_outputs(settings)},
             )
             settings.webhook_secret()  # fail fast: Stripe keys without a webhook secret

@@ -8,7 +8,7 @@ from fastapi import APIRouter
 from pydantic import BaseModel
 from sqlalchemy import text
 
-from app.deps import RasaDep, SessionDep
+from app.deps import PipelineDep, RasaDep, SessionDep
 
 router = APIRouter(tags=["ops"])
 
@@ -23,10 +23,11 @@ class Health(BaseModel):
     database: ComponentState
     rasa: ComponentState
     action_server: ComponentState
+    signals: ComponentState  # "model+lexicon", or "lexicon-only" without a configured model
 
 
 @router.get("/health", response_model=Health)
-async def health(session: SessionDep, rasa: RasaDep) -> Health:
+async def health(session: SessionDep, rasa: RasaDep, pipeline: PipelineDep) -> Health:
     """Always 200: the body says which part is down, so a load balancer and a person can both read it."""
 
     async def database() -> tuple[bool, str]:
@@ -44,4 +45,5 @@ async def health(session: SessionDep, rasa: RasaDep) -> Health:
         database=ComponentState(up=db_up, detail=db_detail),
         rasa=ComponentState(up=rasa_up, detail=rasa_detail),
         action_server=ComponentState(up=act_up, detail=act_detail),
+        signals=ComponentState(up=True, detail=pipeline.scorer.mode),
     )

@@ -5,6 +5,7 @@ from __future__ import annotations
 import uuid
 from datetime import datetime
 from enum import StrEnum
+from typing import Any
 
 from sqlalchemy import JSON, Enum, Float, ForeignKey, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
@@ -58,6 +59,9 @@ class Message(Base):
     locale: Mapped[str | None] = mapped_column(String(8))
     intent: Mapped[str | None] = mapped_column(String(64))
     confidence: Mapped[float | None] = mapped_column(Float)
+    # Inbound: vulnerability signals (model distress score, matched cue categories, priority).
+    distress_score: Mapped[float | None] = mapped_column(Float)
+    signals: Mapped[dict[str, Any] | None] = mapped_column(JSON)
     # Outbound on provider channels: the provider's id and what its status callback said.
     provider_message_id: Mapped[str | None] = mapped_column(String(128), index=True)
     delivery_status: Mapped[str | None] = mapped_column(String(32))

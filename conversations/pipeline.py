@@ -26,6 +26,7 @@ from language import service as language_service
 from language.detector import Detection, LanguageDetector
 from locales import Catalog, resolve_locale
 from privacy.cards import MARKER, redact_card_numbers
+from signals import Assessment, SignalScorer
 
 log = logging.getLogger(__name__)
 _HAS_WORD = re.compile(r"[^\W_]", re.UNICODE)
@@ -50,6 +51,19 @@ class Recorded:
     locale: str
     text: str
     cards_found: bool
+    immediate_human: bool = False
+
+
+def _signals(assessment: Assessment | None) -> dict[str, Any] | None:
+    if assessment is None or not (assessment.cues or assessment.vulnerable):
+        return None
+    return {
+        "cues": assessment.cues,
+        "vulnerable": assessment.vulnerable,
+        "immediate_human": assessment.immediate_human,
+        "priority": assessment.priority,
+        "reason": assessment.reason,
+    }
 
 
 @dataclass(frozen=True)
@@ -77,6 +91,7 @@ class Pipeline:
     catalog: Catalog
     detector: LanguageDetector
     settings: GatewaySettings
+    scorer: SignalScorer = field(default_factory=lambda: SignalScorer.from_settings(None))
     # Per channel: how to send (inbox replies on provider channels, receipts, pushes).
     outputs: dict[str, OutputChannel] = field(default_factory=dict)
 
@@ -159,6 +174,14 @@ class Pipeline:
             if readable and not neutral
             else Detection(locale=None, confidence=0.0, scores={})
         )
+        # Vulnerability signals on every message (CPU work: off the event loop, outside a transaction).
+        assessment = (
+            await asyncio.to_thread(
+                self.scorer.assess, clean[: self.settings.max_message_chars], detection.locale or locale_hint
+            )
+            if readable
+            else None
+        )
         async with self.sessionmaker() as session:
             conversation = await conversations_service.get_or_create(
                 session=session, channel=channel, external_id=external_id
@@ -189,6 +212,10 @@ class Pipeline:
                 locale=choice.locale,
                 detected_language=detection.locale,
                 language_confidence=round(detection.confidence, 4) if detection.locale else None,
+                distress_score=round(assessment.distress, 4)
+                if assessment and assessment.distress is not None
+                else None,
+                signals=_signals(assessment),
             )
             await session.commit()
             return Recorded(
@@ -199,6 +226,7 @@ class Pipeline:
                 locale=choice.locale,
                 text=clean,
                 cards_found=cards_found,
+                immediate_human=bool(assessment and assessment.immediate_human),
             )
 
     async def answer(self, recorded: Recorded, *, raise_when_down: bool = False) -> list[Reply]:
@@ -220,6 +248,9 @@ class Pipeline:
                 (False, f"keyword:{clean.strip().upper()[:40]}"),
                 [self._local("utter_opted_in", locale)],
             )
+        elif recorded.immediate_human:
+            # Signs of self-harm: no collection talk at all, crisis support now (a person follows).
+            replies = [self._local("utter_crisis_support", locale)]
         elif opted_out and channel in CONSENT_CHANNELS:
             replies = []  # withdrawn consent: the message is kept, nothing is sent back
         elif recorded.cards_found and not _HAS_WORD.search(clean.replace(MARKER, "")):

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
@@ -56,6 +57,8 @@ async def add_message(
     language_confidence: float | None = None,
     intent: str | None = None,
     confidence: float | None = None,
+    distress_score: float | None = None,
+    signals: dict[str, Any] | None = None,
     now: datetime | None = None,
 ) -> Message:
     now = now or utcnow()
@@ -69,6 +72,8 @@ async def add_message(
         language_confidence=language_confidence,
         intent=intent,
         confidence=confidence,
+        distress_score=distress_score,
+        signals=signals,
         created_at=now,
     )
     session.add(message)

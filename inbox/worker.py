@@ -29,6 +29,7 @@ from conversations.rasa_client import RasaClient
 from inbox import service as inbox_service
 from language.detector import LanguageDetector
 from locales import Catalog
+from signals import SignalScorer
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
@@ -91,6 +92,7 @@ def runtime() -> Runtime:
             catalog=Catalog(),
             detector=_shared_detector(),
             settings=settings,
+            scorer=SignalScorer.from_settings(settings.signals_model_dir),
             outputs=build_outputs(settings),
         )
         current = Runtime(loop=loop, pipeline=pipeline, settings=settings)

@@ -105,3 +105,13 @@ def test_websocket_round_trip_and_validation(client: TestClient) -> None:
         assert "error" in ws.receive_json()
         ws.send_text('{"session_id": "ws-session-1", "text": "hello there, how are you"}')
         assert ws.receive_json()["messages"][0]["text"]
+
+
+def test_signs_of_self_harm_get_crisis_support_at_once_and_signals_are_stored(client: TestClient) -> None:
+    reply = client.post(
+        "/webchat/messages", json={"session_id": "crisis-12345", "text": "i cant cope anymore, i want to end my life"}
+    )
+    assert reply.status_code == 200
+    # No bot needed (Rasa is down in this module): safety comes first and is answered locally.
+    assert reply.json()["messages"] == [{"text": Catalog().text("utter_crisis_support", "en"), "buttons": []}]
+    assert client.get("/health").json()["signals"] == {"up": True, "detail": "lexicon-only"}

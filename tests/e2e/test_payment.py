@@ -117,3 +117,19 @@ def test_card_number_in_chat_is_redacted_and_warned(stack: Stack) -> None:
             "SELECT m.text FROM messages m JOIN conversations c ON c.id = m.conversation_id WHERE c.external_id = ?", (session,))]  # fmt: skip
     assert not any("4242" in t for t in stored)
     assert any("[REDACTED CARD]" in t for t in stored)
+
+
+def test_vulnerability_signals_are_stored_on_the_message(stack: Stack) -> None:
+    session = f"signals-{uuid.uuid4().hex}"
+    stack.say(session, "hello")
+    stack.say(session, "my dad passed away last week and i lost my job")
+    path = stack.database_url.split("///", 1)[1]
+    with sqlite3.connect(path) as db:
+        (raw,) = db.execute(
+            "SELECT m.signals FROM messages m JOIN conversations c ON c.id = m.conversation_id "
+            "WHERE c.external_id = ? AND m.direction = 'in' ORDER BY m.id DESC LIMIT 1",
+            (session,),
+        ).fetchone()
+    signals = json.loads(raw)
+    assert {"bereavement", "job_loss"} <= set(signals["cues"]) and signals["vulnerable"] is True
+    assert stack.health()["signals"]["detail"] == "lexicon-only"
