@@ -80,14 +80,14 @@ import string
 import threading
 import time
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from socketserver import TCPServer
 from typing import Any, NamedTuple
 from urllib.parse import parse_qsl, urlsplit
 
 import stripe
+
+from tests.fakes.loopback import LoopbackFake, Response
 
 __all__ = ["API_VERSION", "FakeStripe", "RecordedRequest", "event_body", "parse_form", "sign"]
 
@@ -293,72 +293,10 @@ class _SessionPrivate:
     payment_intent: str | None = None
 
 
-@dataclass
-class _Response:
-    status: int
-    body: bytes
-    content_type: str = "application/json"
-    headers: dict[str, str] = field(default_factory=dict)
-
-
-class _Server(ThreadingHTTPServer):
-    daemon_threads = True
-    fake: FakeStripe
-
-    def server_bind(self) -> None:
-        # HTTPServer.server_bind resolves the host's FQDN, which can stall on some resolvers.
-        TCPServer.server_bind(self)
-        host, port = self.server_address[:2]
-        self.server_name = str(host)
-        self.server_port = int(port)
-
-
-class _Handler(BaseHTTPRequestHandler):
-    server: _Server
-    protocol_version = "HTTP/1.0"  # one request per connection: nothing pooled outlives a test
-    server_version = "FakeStripe/1.0"
-
-    def do_GET(self) -> None:
-        self._serve("GET")
-
-    def do_POST(self) -> None:
-        self._serve("POST")
-
-    def do_DELETE(self) -> None:
-        self._serve("DELETE")
-
-    def log_message(self, format: str, *args: Any) -> None:
-        pass
-
-    def _serve(self, method: str) -> None:
-        headers = {name.lower(): value for name, value in self.headers.items()}
-        response = self.server.fake._handle(method, self.path, self._read_body(), headers)
-        self.send_response(response.status)
-        self.send_header("Content-Type", response.content_type)
-        self.send_header("Content-Length", str(len(response.body)))
-        for name, value in response.headers.items():
-            self.send_header(name, value)
-        self.send_header("Connection", "close")
-        self.end_headers()
-        self.wfile.write(response.body)
-
-    def _read_body(self) -> bytes:
-        if "chunked" in self.headers.get("Transfer-Encoding", "").lower():
-            chunks = []
-            while size := int(self.rfile.readline().split(b";")[0].strip() or b"0", 16):
-                chunks.append(self.rfile.read(size))
-                self.rfile.readline()
-            while self.rfile.readline() not in (b"\r\n", b"\n", b""):
-                pass
-            return b"".join(chunks)
-        length = int(self.headers.get("Content-Length") or 0)
-        return self.rfile.read(length) if length else b""
-
-
 _Route = Callable[[dict[str, Any], str], dict[str, Any]]
 
 
-class FakeStripe:
+class FakeStripe(LoopbackFake):
     """A Stripe API on ``127.0.0.1`` with a free port, served from a background thread.
 
     State the test can read once a call has returned: ``requests`` (every ``RecordedRequest``
@@ -368,7 +306,7 @@ class FakeStripe:
     """
 
     def __init__(self, *, host: str = "127.0.0.1", api_version: str = API_VERSION) -> None:
-        self.host = host
+        super().__init__(host)
         self.api_version = api_version
         self.requests: list[RecordedRequest] = []
         self.sessions: dict[str, dict[str, Any]] = {}
@@ -378,10 +316,8 @@ class FakeStripe:
         self.events: list[dict[str, Any]] = []
         self.prices: dict[str, dict[str, Any]] = {}
         self._private: dict[str, _SessionPrivate] = {}
-        self._idempotent: dict[tuple[str, str], tuple[tuple[str, str, dict[str, Any]], _Response]] = {}
+        self._idempotent: dict[tuple[str, str], tuple[tuple[str, str, dict[str, Any]], Response]] = {}
         self._lock = threading.RLock()
-        self._server: _Server | None = None
-        self._thread: threading.Thread | None = None
         self._routes: list[tuple[str, re.Pattern[str], _Route]] = [
             ("POST", re.compile(r"/v1/checkout/sessions"), self._create_session),
             ("GET", re.compile(r"/v1/checkout/sessions/(?P<id>[^/]+)"), self._retrieve_session),
@@ -395,41 +331,6 @@ class FakeStripe:
             ),
             ("GET", re.compile(r"/v1/charges/(?P<id>[^/]+)"), self._retrieve("charge", self.charges)),
         ]
-
-    # -- lifecycle --
-
-    def start(self) -> FakeStripe:
-        if self._server is None:
-            server = _Server((self.host, 0), _Handler)
-            server.fake = self
-            self._server = server
-            self._thread = threading.Thread(
-                target=server.serve_forever, kwargs={"poll_interval": 0.05}, name="fake-stripe", daemon=True
-            )
-            self._thread.start()
-        return self
-
-    def stop(self) -> None:
-        server, thread = self._server, self._thread
-        self._server = self._thread = None
-        if server is not None:
-            server.shutdown()
-            server.server_close()
-        if thread is not None:
-            thread.join(timeout=5)
-
-    def __enter__(self) -> FakeStripe:
-        return self.start()
-
-    def __exit__(self, *exc_info: object) -> None:
-        self.stop()
-
-    @property
-    def url(self) -> str:
-        """``http://127.0.0.1:PORT``: the value for ``stripe.api_base``."""
-        if self._server is None:
-            raise RuntimeError("FakeStripe is not running: call start() or use it as a context manager")
-        return f"http://{self.host}:{self._server.server_port}"
 
     @contextlib.contextmanager
     def installed(self, api_key: str | None = None) -> Iterator[FakeStripe]:
@@ -652,7 +553,7 @@ class FakeStripe:
 
     # -- HTTP --
 
-    def _handle(self, method: str, target: str, raw: bytes, headers: dict[str, str]) -> _Response:
+    def _handle(self, method: str, target: str, raw: bytes, headers: dict[str, str]) -> Response:
         with self._lock:
             split = urlsplit(target)
             path = split.path
@@ -689,7 +590,7 @@ class FakeStripe:
         path: str,
         api_key: str,
         headers: dict[str, str],
-    ) -> _Response:
+    ) -> Response:
         key = headers.get("idempotency-key") if method == "POST" else None
         fingerprint = (method, path, params)
         if key:
@@ -703,7 +604,7 @@ class FakeStripe:
                         type="idempotency_error",
                     )
                 replay = stored[1]
-                return _Response(replay.status, replay.body, headers={**replay.headers, "Idempotent-Replayed": "true"})
+                return Response(replay.status, replay.body, headers={**replay.headers, "Idempotent-Replayed": "true"})
         response = self._json(200, route(params, object_id), headers)
         if key:
             self._idempotent[(api_key, key)] = (copy.deepcopy(fingerprint), response)
@@ -730,29 +631,29 @@ class FakeStripe:
             raise _ApiError(401, f"Invalid API Key provided: {masked}", code="api_key_invalid")
         return key
 
-    def _json(self, status: int, obj: dict[str, Any], headers: dict[str, str]) -> _Response:
+    def _json(self, status: int, obj: dict[str, Any], headers: dict[str, str]) -> Response:
         response_headers = {
             "Request-Id": _random_id("req_", 14),
             "Stripe-Version": headers.get("stripe-version", self.api_version),
         }
         if "idempotency-key" in headers:
             response_headers["Idempotency-Key"] = headers["idempotency-key"]
-        return _Response(status, json.dumps(obj, indent=2).encode("utf-8"), headers=response_headers)
+        return Response(status, json.dumps(obj, indent=2).encode("utf-8"), headers=response_headers)
 
-    def _error(self, error: _ApiError, headers: dict[str, str]) -> _Response:
+    def _error(self, error: _ApiError, headers: dict[str, str]) -> Response:
         return self._json(error.status, error.body(), headers)
 
-    def _checkout_page(self, session_id: str) -> _Response:
+    def _checkout_page(self, session_id: str) -> Response:
         checkout = self.sessions.get(session_id)
         if checkout is None:
-            return _Response(404, b"<!doctype html><title>Not found</title>", "text/html; charset=utf-8")
+            return Response(404, b"<!doctype html><title>Not found</title>", "text/html; charset=utf-8")
         text = (
             "<!doctype html><title>Fake Stripe Checkout</title>"
             f"<h1>Fake Stripe Checkout</h1><p id='session'>{html.escape(session_id)}</p>"
             f"<p id='amount'>{_money(checkout['amount_total'], checkout['currency'])}</p>"
             f"<p id='status'>{html.escape(checkout['status'])}</p>"
         )
-        return _Response(200, text.encode("utf-8"), "text/html; charset=utf-8")
+        return Response(200, text.encode("utf-8"), "text/html; charset=utf-8")
 
     # -- endpoints --
 

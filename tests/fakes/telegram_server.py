@@ -40,10 +40,10 @@ import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from socketserver import TCPServer
 from typing import Any
 from urllib.parse import parse_qsl, urlsplit
+
+from tests.fakes.loopback import LoopbackFake, Response
 
 __all__ = [
     "BOT_ID",
@@ -278,57 +278,10 @@ def _utf16_len(text: str) -> int:
 # --- The server ----------------------------------------------------------------------------------
 
 
-@dataclass
-class _Response:
-    status: int
-    body: bytes
-
-
-class _Server(ThreadingHTTPServer):
-    daemon_threads = True
-    fake: FakeTelegram
-
-    def server_bind(self) -> None:
-        # HTTPServer.server_bind resolves the host's FQDN, which can stall on some resolvers.
-        TCPServer.server_bind(self)
-        host, port = self.server_address[:2]
-        self.server_name = str(host)
-        self.server_port = int(port)
-
-
-class _Handler(BaseHTTPRequestHandler):
-    server: _Server
-    protocol_version = "HTTP/1.0"  # one request per connection: nothing pooled outlives a test
-    server_version = "FakeTelegram/1.0"
-
-    def do_GET(self) -> None:
-        self._serve("GET")
-
-    def do_POST(self) -> None:
-        self._serve("POST")
-
-    def log_message(self, format: str, *args: Any) -> None:
-        pass
-
-    def _serve(self, http_method: str) -> None:
-        length = int(self.headers.get("Content-Length") or 0)
-        raw = self.rfile.read(length) if length else b""
-        response = self.server.fake._handle(http_method, self.path, raw, self.headers.get("Content-Type", ""))
-        try:
-            self.send_response(response.status)
-            self.send_header("Content-Type", "application/json")
-            self.send_header("Content-Length", str(len(response.body)))
-            self.send_header("Connection", "close")
-            self.end_headers()
-            self.wfile.write(response.body)
-        except (BrokenPipeError, ConnectionResetError):
-            pass  # the client gave up (PTB cancels a long poll when it stops)
-
-
 _Method = Callable[[dict[str, Any]], Any]
 
 
-class FakeTelegram:
+class FakeTelegram(LoopbackFake):
     """The Bot API for one bot on ``127.0.0.1`` with a free port, served from a background thread.
 
     State the test can read once a call has returned: ``sent`` (every accepted ``sendMessage`` as
@@ -338,7 +291,7 @@ class FakeTelegram:
 
     def __init__(self, *, token: str = DEFAULT_TOKEN, host: str = "127.0.0.1", long_poll_cap: float = 0.5) -> None:
         self.token = token
-        self.host = host
+        super().__init__(host)
         self.long_poll_cap = long_poll_cap
         self.sent: list[SentMessage] = []
         self.answered: list[dict[str, Any]] = []
@@ -353,8 +306,6 @@ class FakeTelegram:
         self._lock = threading.RLock()
         self._changed = threading.Condition(self._lock)
         self._closing = False
-        self._server: _Server | None = None
-        self._thread: threading.Thread | None = None
         self._methods: dict[str, _Method] = {
             "getme": lambda params: (
                 _bot_user()
@@ -369,45 +320,6 @@ class FakeTelegram:
             "close": lambda params: True,
             "logout": lambda params: True,
         }
-
-    # -- lifecycle --
-
-    def start(self) -> FakeTelegram:
-        if self._server is None:
-            self._closing = False
-            server = _Server((self.host, 0), _Handler)
-            server.fake = self
-            self._server = server
-            self._thread = threading.Thread(
-                target=server.serve_forever, kwargs={"poll_interval": 0.05}, name="fake-telegram", daemon=True
-            )
-            self._thread.start()
-        return self
-
-    def stop(self) -> None:
-        server, thread = self._server, self._thread
-        self._server = self._thread = None
-        with self._lock:
-            self._closing = True  # wake long polls
-            self._changed.notify_all()
-        if server is not None:
-            server.shutdown()
-            server.server_close()
-        if thread is not None:
-            thread.join(timeout=5)
-
-    def __enter__(self) -> FakeTelegram:
-        return self.start()
-
-    def __exit__(self, *exc_info: object) -> None:
-        self.stop()
-
-    @property
-    def url(self) -> str:
-        """``http://127.0.0.1:PORT``."""
-        if self._server is None:
-            raise RuntimeError("FakeTelegram is not running: call start() or use it as a context manager")
-        return f"http://{self.host}:{self._server.server_port}"
 
     @property
     def base_url(self) -> str:
@@ -451,7 +363,16 @@ class FakeTelegram:
 
     # -- HTTP --
 
-    def _handle(self, http_method: str, target: str, raw: bytes, content_type: str) -> _Response:
+    def _starting(self) -> None:
+        self._closing = False
+
+    def _stopping(self) -> None:
+        with self._lock:
+            self._closing = True  # wake long polls
+            self._changed.notify_all()
+
+    def _handle(self, http_method: str, target: str, raw: bytes, headers: dict[str, str]) -> Response:
+        content_type = headers.get("content-type", "")
         split = urlsplit(target)
         prefix, _, rest = split.path.partition("/bot")
         token, _, method = rest.partition("/")
@@ -477,8 +398,8 @@ class FakeTelegram:
         return self._respond(200, {"ok": True, "result": result})
 
     @staticmethod
-    def _respond(status: int, body: dict[str, Any]) -> _Response:
-        return _Response(status, json.dumps(body, ensure_ascii=False).encode("utf-8"))
+    def _respond(status: int, body: dict[str, Any]) -> Response:
+        return Response(status, json.dumps(body, ensure_ascii=False).encode("utf-8"))
 
     # -- methods --
 

@@ -42,14 +42,13 @@ import threading
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from email.utils import format_datetime
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from socketserver import TCPServer
 from typing import Any, NamedTuple
 from urllib.parse import parse_qsl, urlsplit
 
 from twilio.request_validator import RequestValidator
 
 from channels.twilio import RedirectedTwilioHttpClient
+from tests.fakes.loopback import LoopbackFake, Response
 
 __all__ = [
     "DEFAULT_ACCOUNT_SID",
@@ -192,61 +191,15 @@ class _ApiError(Exception):
         return body
 
 
-@dataclass
-class _Response:
-    status: int
-    body: bytes
-    headers: dict[str, str] = field(default_factory=dict)
-
-
-class _Server(ThreadingHTTPServer):
-    daemon_threads = True
-    fake: FakeTwilio
-
-    def server_bind(self) -> None:
-        # HTTPServer.server_bind resolves the host's FQDN, which can stall on some resolvers.
-        TCPServer.server_bind(self)
-        host, port = self.server_address[:2]
-        self.server_name = str(host)
-        self.server_port = int(port)
-
-
-class _Handler(BaseHTTPRequestHandler):
-    server: _Server
-    protocol_version = "HTTP/1.0"  # one request per connection: nothing pooled outlives a test
-    server_version = "FakeTwilio/1.0"
-
-    def do_GET(self) -> None:
-        self._serve("GET")
-
-    def do_POST(self) -> None:
-        self._serve("POST")
-
-    def log_message(self, format: str, *args: Any) -> None:
-        pass
-
-    def _serve(self, method: str) -> None:
-        headers = {name.lower(): value for name, value in self.headers.items()}
-        length = int(self.headers.get("Content-Length") or 0)
-        raw = self.rfile.read(length) if length else b""
-        response = self.server.fake._handle(method, self.path, raw, headers)
-        self.send_response(response.status)
-        self.send_header("Content-Type", "application/json; charset=utf-8")
-        self.send_header("Content-Length", str(len(response.body)))
-        for name, value in response.headers.items():
-            self.send_header(name, value)
-        self.send_header("Connection", "close")
-        self.end_headers()
-        self.wfile.write(response.body)
-
-
-class FakeTwilio:
+class FakeTwilio(LoopbackFake):
     """A Twilio Messages API on ``127.0.0.1`` with a free port, served from a background thread.
 
     State the test can read once a call has returned: ``messages`` (every ``SentMessage``
     accepted, in order), ``requests`` (every ``RecordedRequest``, rejected ones included) and
     ``resources`` (sid -> the Message resource as served).
     """
+
+    content_type = "application/json; charset=utf-8"
 
     def __init__(
         self,
@@ -257,49 +210,12 @@ class FakeTwilio:
     ) -> None:
         self.account_sid = account_sid
         self.auth_token = auth_token
-        self.host = host
+        super().__init__(host)
         self.messages: list[SentMessage] = []
         self.requests: list[RecordedRequest] = []
         self.resources: dict[str, dict[str, Any]] = {}
         self._failures: list[_ApiError | None] = []  # queued outcomes; None lets a request through
         self._lock = threading.RLock()
-        self._server: _Server | None = None
-        self._thread: threading.Thread | None = None
-
-    # -- lifecycle --
-
-    def start(self) -> FakeTwilio:
-        if self._server is None:
-            server = _Server((self.host, 0), _Handler)
-            server.fake = self
-            self._server = server
-            self._thread = threading.Thread(
-                target=server.serve_forever, kwargs={"poll_interval": 0.05}, name="fake-twilio", daemon=True
-            )
-            self._thread.start()
-        return self
-
-    def stop(self) -> None:
-        server, thread = self._server, self._thread
-        self._server = self._thread = None
-        if server is not None:
-            server.shutdown()
-            server.server_close()
-        if thread is not None:
-            thread.join(timeout=5)
-
-    def __enter__(self) -> FakeTwilio:
-        return self.start()
-
-    def __exit__(self, *exc_info: object) -> None:
-        self.stop()
-
-    @property
-    def url(self) -> str:
-        """``http://127.0.0.1:PORT``: where ``LoopbackTwilioHttpClient`` sends the SDK's requests."""
-        if self._server is None:
-            raise RuntimeError("FakeTwilio is not running: call start() or use it as a context manager")
-        return f"http://{self.host}:{self._server.server_port}"
 
     def http_client(self, **kwargs: Any) -> LoopbackTwilioHttpClient:
         """A twilio async HTTP client talking to this fake (call inside a running event loop)."""
@@ -345,7 +261,7 @@ class FakeTwilio:
 
     # -- HTTP --
 
-    def _handle(self, method: str, target: str, raw: bytes, headers: dict[str, str]) -> _Response:
+    def _handle(self, method: str, target: str, raw: bytes, headers: dict[str, str]) -> Response:
         with self._lock:
             path = urlsplit(target).path
             pairs = parse_qsl(raw.decode("utf-8", "replace"), keep_blank_values=True) if method == "POST" else []
@@ -359,9 +275,9 @@ class FakeTwilio:
                 failure = self._failures.pop(0) if self._failures else None
                 if failure is not None:
                     raise failure
-                return _Response(201, json.dumps(self._create(form, pairs), indent=2).encode("utf-8"))
+                return Response(201, json.dumps(self._create(form, pairs), indent=2).encode("utf-8"))
             except _ApiError as error:
-                return _Response(error.status, json.dumps(error.body()).encode("utf-8"))
+                return Response(error.status, json.dumps(error.body()).encode("utf-8"))
 
     def _authenticate(self, headers: dict[str, str]) -> None:
         scheme, _, credentials = headers.get("authorization", "").partition(" ")
