@@ -234,24 +234,20 @@ class Pipeline:
         caller (the inbox worker) retries later instead of answering "temporarily unavailable"."""
         locale, clean, channel = recorded.locale, recorded.text, recorded.channel
         intent = confidence = None
-        warning = [self._local("utter_card_number_warning", locale)] if recorded.cards_found else []
         consent_change: tuple[bool, str] | None = None
         async with self.sessionmaker() as session:
             opted_out = await consent_service.opted_out(session=session, channel=channel, address=recorded.address)
+        silenced = opted_out and channel in CONSENT_CHANNELS
+        warning = [self._local("utter_card_number_warning", locale)] if recorded.cards_found and not silenced else []
+        keyword = f"keyword:{clean.strip().upper()[:40]}"
         if is_stop(clean):
-            consent_change, replies = (
-                (True, f"keyword:{clean.strip().upper()[:40]}"),
-                [self._local("utter_opt_out_info", locale)],
-            )
+            consent_change, replies = (True, keyword), [self._local("utter_opt_out_info", locale)]
         elif is_start(clean):
-            consent_change, replies = (
-                (False, f"keyword:{clean.strip().upper()[:40]}"),
-                [self._local("utter_opted_in", locale)],
-            )
+            consent_change, replies = (False, keyword), [self._local("utter_opted_in", locale)]
         elif recorded.immediate_human:
             # Signs of self-harm: no collection talk at all, crisis support now (a person follows).
             replies = [self._local("utter_crisis_support", locale)]
-        elif opted_out and channel in CONSENT_CHANNELS:
+        elif silenced:
             replies = []  # withdrawn consent: the message is kept, nothing is sent back
         elif recorded.cards_found and not _HAS_WORD.search(clean.replace(MARKER, "")):
             replies = []  # the message was only a card number: the warning is the answer
@@ -265,7 +261,7 @@ class Pipeline:
             )
             if intent == "opt_out":
                 consent_change = (True, "intent:opt_out")
-        replies = warning + replies if not (opted_out and channel in CONSENT_CHANNELS) else replies
+        replies = warning + replies
 
         async with self.sessionmaker() as session:
             # Re-read: an action may have changed the conversation (verified, language).
