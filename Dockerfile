@@ -17,6 +17,11 @@ COPY arrangements arrangements
 COPY policies policies
 COPY privacy privacy
 COPY signals signals
+COPY auth auth
+COPY handoff handoff
+COPY disputes disputes
+COPY hardship hardship
+COPY holds holds
 COPY config config
 COPY language language
 COPY locales locales

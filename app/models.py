@@ -2,9 +2,14 @@
 
 from app.database import Base
 from arrangements import models as arrangements_models
+from auth import models as auth_models
 from consent import models as consent_models
 from conversations import models as conversations_models
 from debtors import models as debtors_models
+from disputes import models as disputes_models
+from handoff import models as handoff_models
+from hardship import models as hardship_models
+from holds import models as holds_models
 from identity import models as identity_models
 from inbox import models as inbox_models
 from ledger import models as ledger_models
@@ -13,6 +18,11 @@ from payments import models as payments_models
 __all__ = [
     "Base",
     "arrangements_models",
+    "auth_models",
+    "disputes_models",
+    "handoff_models",
+    "hardship_models",
+    "holds_models",
     "consent_models",
     "conversations_models",
     "inbox_models",

@@ -7,7 +7,7 @@ from datetime import datetime
 from enum import StrEnum
 from typing import Any
 
-from sqlalchemy import JSON, Enum, Float, ForeignKey, String, Text, UniqueConstraint
+from sqlalchemy import JSON, Enum, Float, ForeignKey, String, Text, UniqueConstraint, false
 from sqlalchemy.orm import Mapped, mapped_column
 
 from app.database import Base, UTCDateTime, utcnow
@@ -41,6 +41,12 @@ class Conversation(Base):
     last_inbound_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     # Buttons last shown as numbered options (SMS, WhatsApp): "2" then means the second payload.
     offered_options: Mapped[list[str] | None] = mapped_column(JSON)
+    # Who answers (handoff.models.State): "bot", "queued" (waiting for an agent) or "agent".
+    state: Mapped[str] = mapped_column(String(16), default="bot", server_default="bot", index=True)
+    agent_id: Mapped[int | None] = mapped_column(ForeignKey("staff_users.id", ondelete="SET NULL"))
+    # Mirrors Rasa's tracker: paused while an agent owns the conversation. A resume that could not
+    # reach Rasa at hand-back is retried before the next message goes to Rasa.
+    rasa_paused: Mapped[bool] = mapped_column(default=False, server_default=false())
 
 
 class Message(Base):
@@ -65,4 +71,6 @@ class Message(Base):
     # Outbound on provider channels: the provider's id and what its status callback said.
     provider_message_id: Mapped[str | None] = mapped_column(String(128), index=True)
     delivery_status: Mapped[str | None] = mapped_column(String(32))
+    # Outbound written by an agent in the console (None: the assistant).
+    agent_id: Mapped[int | None] = mapped_column(ForeignKey("staff_users.id", ondelete="SET NULL"))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, index=True)
