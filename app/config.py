@@ -36,6 +36,8 @@ class GatewaySettings(PaymentSettings, ChannelSettings):
     signals_model_dir: Path | None = None
     # How often plans (missed installments) and promises (kept/broken) are evaluated.
     evaluate_every_minutes: float = Field(default=15.0, gt=0)
+    # How long an agent console login lasts.
+    staff_session_hours: float = Field(default=12.0, gt=0)
 
 
 @lru_cache

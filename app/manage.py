@@ -1,19 +1,31 @@
-"""Operational commands: `python -m app.manage migrate|seed|check-db`."""
+"""Operational commands: `python -m app.manage migrate|seed|create-staff|telegram-poll`."""
 
 from __future__ import annotations
 
 import argparse
 import asyncio
+import getpass
 import os
+import secrets
 import sys
+from dataclasses import dataclass
+from pathlib import Path
 
 from alembic import command
 from alembic.config import Config
+from sqlalchemy import func, select
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from app import models as _all_models  # noqa: F401 - every table known to the ORM
 from app.config import ROOT, get_settings
 from app.database import make_engine, make_sessionmaker
+from auth import service as auth_service
+from auth.models import Role, StaffUser
 from debtors.seed import seed_demo
+
+DEMO_ADMIN = "admin@example.org"
+# Where `seed` writes the demo admin's password (override with CONSOLE_CREDENTIALS_FILE, e.g. in tests).
+CREDENTIALS_FILE = ROOT / "var" / "console-credentials.txt"
 
 
 def alembic_config(database_url: str | None = None) -> Config:
@@ -28,13 +40,69 @@ def migrate(database_url: str | None = None) -> None:
     command.upgrade(alembic_config(database_url), "head")
 
 
-async def seed(database_url: str) -> int:
+@dataclass(frozen=True)
+class Seeded:
+    debtors: int  # demo debtors added
+    admin_password: str | None  # set only when the demo admin was created just now
+
+
+async def seed_admin(*, session: AsyncSession) -> str | None:
+    """A first admin for the agent console when there is no staff account at all (so `make run`
+    users can log in to /agent); returns its random password, or None when staff already exist."""
+    if await session.scalar(select(func.count()).select_from(StaffUser)):
+        return None
+    password = secrets.token_urlsafe(12)
+    await auth_service.create_user(
+        session=session, username=DEMO_ADMIN, password=password, display_name="Demo admin", role=Role.ADMIN
+    )
+    return password
+
+
+def write_credentials(path: Path, username: str, password: str) -> None:
+    """Owner-only from the first byte (never briefly world-readable)."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    with os.fdopen(fd, "w") as file:
+        file.write(f"agent console: /agent\nusername: {username}\npassword: {password}\n")
+    path.chmod(0o600)
+
+
+async def seed(database_url: str) -> Seeded:
+    """Idempotent: existing debtors are kept and the admin is only created into an empty staff table."""
     engine = make_engine(database_url)
     try:
         async with make_sessionmaker(engine)() as session:
             added = await seed_demo(session=session)
+            password = await seed_admin(session=session)
             await session.commit()
-            return added
+            return Seeded(debtors=added, admin_password=password)
+    finally:
+        await engine.dispose()
+
+
+def staff_password() -> str:
+    """STAFF_PASSWORD (scripts), else asked twice without echo."""
+    password = os.environ.get("STAFF_PASSWORD")
+    if password:
+        return password
+    password = getpass.getpass("Password (at least 12 characters): ")
+    if getpass.getpass("Repeat password: ") != password:
+        raise SystemExit("passwords do not match")
+    return password
+
+
+async def create_staff(database_url: str, *, username: str, display_name: str, role: Role, password: str) -> int:
+    engine = make_engine(database_url)
+    try:
+        async with make_sessionmaker(engine)() as session:
+            try:
+                user = await auth_service.create_user(
+                    session=session, username=username, password=password, display_name=display_name, role=role
+                )
+            except auth_service.AuthError as exc:
+                raise SystemExit(f"cannot create staff user: {exc.code}") from exc
+            await session.commit()
+            return user.id
     finally:
         await engine.dispose()
 
@@ -74,16 +142,47 @@ async def telegram_poll() -> None:
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m app.manage")
-    parser.add_argument("command", choices=["migrate", "seed", "telegram-poll"])
+    commands = parser.add_subparsers(dest="command", required=True)
+    commands.add_parser("migrate", help="upgrade the database schema")
+    commands.add_parser("seed", help="demo debtors, and a console admin when there is no staff yet")
+    commands.add_parser("telegram-poll", help="Telegram by long polling (no public URL needed)")
+    staff = commands.add_parser(
+        "create-staff", help="add an agent console user; password from STAFF_PASSWORD or a prompt"
+    )
+    staff.add_argument("--username", required=True)
+    staff.add_argument("--display-name", required=True)
+    staff.add_argument("--role", choices=[role.value for role in Role], default=Role.AGENT.value)
     args = parser.parse_args(argv)
     url = os.environ.get("DATABASE_URL") or get_settings().database_url
     if args.command == "telegram-poll":
         asyncio.run(telegram_poll())
     elif args.command == "migrate":
         migrate(url)
+    elif args.command == "create-staff":
+        user_id = asyncio.run(
+            create_staff(
+                url,
+                username=args.username,
+                display_name=args.display_name,
+                role=Role(args.role),
+                password=staff_password(),
+            )
+        )
+        print(f"staff user {auth_service.normalize_username(args.username)} ({args.role}) created, id {user_id}")
     else:
-        added = asyncio.run(seed(url))
-        print(f"demo data: {added} debtor(s) added", file=sys.stderr)
+        seeded = asyncio.run(seed(url))
+        print(f"demo data: {seeded.debtors} debtor(s) added", file=sys.stderr)
+        if seeded.admin_password is not None:
+            path = Path(os.environ.get("CONSOLE_CREDENTIALS_FILE") or CREDENTIALS_FILE)
+            write_credentials(path, DEMO_ADMIN, seeded.admin_password)
+            print(
+                "\n"
+                "  Agent console admin created (shown once):\n"
+                f"    username: {DEMO_ADMIN}\n"
+                f"    password: {seeded.admin_password}\n"
+                f"  Also saved to {path} (owner-only). Add staff: python -m app.manage create-staff --help\n",
+                file=sys.stderr,
+            )
     return 0
 
 

@@ -50,6 +50,7 @@ class Stack:
             SANDBOX_SECRET_FILE=str(self.workdir / "sandbox-webhook-secret"),
             HUEY_FILE=str(self.workdir / "huey.db"),
             HUEY_IMMEDIATE="false",
+            CONSOLE_CREDENTIALS_FILE=str(self.workdir / "console-credentials.txt"),
             **self.extra_env,
             RASA_TELEMETRY_ENABLED="false",
         )
