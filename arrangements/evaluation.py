@@ -16,6 +16,7 @@ from sqlalchemy.orm import selectinload
 
 from arrangements.models import InstallmentStatus, PaymentPlan, PaymentPromise, PlanStatus, PromiseStatus
 from debtors.models import Debtor
+from holds import service as holds_service
 from ledger import service as ledger_service
 
 OPEN_PLAN = (PlanStatus.ACTIVE, PlanStatus.AT_RISK)
@@ -54,10 +55,18 @@ async def evaluate_plans(*, session: AsyncSession, now: datetime) -> list[PlanRe
         newly_paid: list[int] = []
         newly_missed: list[int] = []
         changed, cumulative = False, 0
+        # While collection on a debt of the plan is paused (a dispute, a hardship pause), nothing
+        # is counted as missed: the debtor was told not to pay until it is resolved.
+        paused = bool(
+            set(plan.debt_ids or [])
+            & await holds_service.paused_debt_ids(session=session, debtor_id=plan.debtor_id, now=now)
+        )
         for installment in plan.installments:
             cumulative += installment.amount_minor
             if paid >= cumulative:
                 status = InstallmentStatus.PAID
+            elif paused and installment.status is not InstallmentStatus.MISSED:
+                status = installment.status
             elif now >= end_of_day(installment.due_date, debtor.timezone):
                 status = InstallmentStatus.MISSED
             else:

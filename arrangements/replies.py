@@ -120,10 +120,19 @@ def _intent(message: dict[str, Any]) -> str | None:
 
 
 def hardship_reported(latest: dict[str, Any], events: list[dict[str, Any]]) -> bool:
-    """Said in this conversation that paying is hard (opens the token-payment allowance)."""
-    return _intent(latest) == "report_hardship" or any(
-        e.get("event") == "user" and _intent(e) == "report_hardship" for e in events
-    )
+    """Said in this conversation that paying is hard, or chose the token plan among the hardship
+    options (which may come after the session that heard the hardship has expired): opens the
+    token-payment allowance."""
+    return _hardship(latest) or any(e.get("event") == "user" and _hardship(e) for e in events)
+
+
+def _hardship(message: dict[str, Any]) -> bool:
+    if _intent(message) == "report_hardship":
+        return True
+    if _intent(message) != "choose_hardship_option":
+        return False
+    entities = (message.get("parse_data") or message).get("entities") or []
+    return any(e.get("entity") == "hardship_option" and e.get("value") == "token_plan" for e in entities)
 
 
 def topic_text(latest: dict[str, Any], events: list[dict[str, Any]], intent: str) -> str:

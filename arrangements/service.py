@@ -33,13 +33,14 @@ from arrangements.models import (
 from arrangements.schedule import Decision, Terms
 from debtors import service as debtors_service
 from debtors.models import ComponentKind, Debt, DebtComponent, Debtor
+from holds import service as holds_service
 from ledger import service as ledger_service
 from ledger.models import TransactionKind
 from ledger.money import from_minor, to_minor
 from locales import Catalog
 from payments.models import Payment, PaymentStatus
 from payments.providers import CheckoutProvider
-from payments.service import start_checkouts
+from payments.service import CollectionPaused, start_checkouts
 from policies.service import policy_for
 
 # A Stripe Checkout Session expires after 24 hours: an older pending link is replaced.
@@ -63,8 +64,10 @@ async def basis(*, session: AsyncSession, debtor_id: int, exclude_planned: bool 
     the one with the largest amount owed (in practice a debtor's debts are placed in one
     country and there is only one). Debts already in an open plan are left out for plans, so
     the other currency can get its own plan afterwards; a promise covers everything open.
+    Debts on hold (disputed, a hardship pause) are never part of a plan or a promise.
     """
-    debts = await debtors_service.open_debts(session=session, debtor_id=debtor_id)
+    paused = await holds_service.paused_debt_ids(session=session, debtor_id=debtor_id)
+    debts = [d for d in await debtors_service.open_debts(session=session, debtor_id=debtor_id) if d.id not in paused]
     if exclude_planned:
         planned = await session.scalars(
             select(PaymentPlan.debt_ids).where(PaymentPlan.debtor_id == debtor_id, PaymentPlan.status.in_(OPEN_PLAN))
@@ -231,7 +234,8 @@ async def installment_checkout(
     now: datetime | None = None,
 ) -> Payment | None:
     """A payment link for one installment (the first at agreement, later ones when due).
-    A recent unpaid link is handed back instead of a second one; None when nothing is due."""
+    A recent unpaid link is handed back instead of a second one; None when nothing is due.
+    Raises CollectionPaused when the plan covers a debt that is on hold (disputed since)."""
     now = now or utcnow()
     # Plain column access only: the objects may already be in the session without relationships.
     installment = await session.get(Installment, installment_id)
@@ -240,6 +244,9 @@ async def installment_checkout(
     plan = await session.get(PaymentPlan, installment.plan_id)
     if plan is None or plan.status not in OPEN_PLAN:
         return None
+    paused = await holds_service.paused_debt_ids(session=session, debtor_id=plan.debtor_id, now=now)
+    if paused & set(plan.debt_ids):
+        raise CollectionPaused(paused & set(plan.debt_ids))
     pending = await session.scalar(
         select(Payment)
         .where(Payment.installment_id == installment.id, Payment.status == PaymentStatus.PENDING)

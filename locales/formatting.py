@@ -59,6 +59,11 @@ class Formatter:
                     )
                 )
             )
+            if hold := debt.get("hold"):  # collection paused (a dispute, a hardship pause): marked
+                try:
+                    lines.append(self.text(f"balance_hold_{hold}"))
+                except KeyError:  # a hold without a text of its own still shows as paused
+                    lines.append(self.text("balance_hold_other"))
             components = debt.get("components") or []
             if len(components) > 1:
                 for part in components:

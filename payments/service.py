@@ -21,6 +21,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from app.database import utcnow
 from debtors import service as debtors_service
 from debtors.models import Debt, Debtor
+from holds import service as holds_service
 from ledger import service as ledger_service
 from payments.models import Payment, PaymentStatus, ProcessedEvent
 from payments.providers import CheckoutProvider, CheckoutRequest
@@ -35,6 +36,15 @@ class Outcome(StrEnum):
     SUCCEEDED = "succeeded"  # money booked now: send a receipt
     FAILED = "failed"  # the attempt failed: tell the debtor
     REFUNDED = "refunded"
+
+
+class CollectionPaused(ValueError):
+    """A payment was requested for debts on which collection is paused (a dispute, a hardship
+    pause): the callers should never get here, this is the last line of defence."""
+
+    def __init__(self, debt_ids: set[int]) -> None:
+        super().__init__(f"collection is paused on debts {sorted(debt_ids)}")
+        self.debt_ids = debt_ids
 
 
 @dataclass(frozen=True)
@@ -59,8 +69,15 @@ async def start_checkouts(
     installment_id: int | None = None,
 ) -> list[Payment]:
     """One Checkout Session per currency over the chosen open debts (all when debt_ids is None).
-    `descriptions` maps currency to the line-item text shown on the payment page."""
+    `descriptions` maps currency to the line-item text shown on the payment page.
+
+    Debts on hold are never asked for: naming one raises CollectionPaused; "all" (None) means
+    every open debt that is not on hold."""
+    paused = await holds_service.paused_debt_ids(session=session, debtor_id=debtor.id)
+    if debt_ids is not None and paused & set(debt_ids):
+        raise CollectionPaused(paused & set(debt_ids))
     debts = await debtors_service.open_debts(session=session, debtor_id=debtor.id, debt_ids=debt_ids)
+    debts = [d for d in debts if d.id not in paused]
     owed = await ledger_service.receivables(session=session, debt_ids=[d.id for d in debts])
     by_currency: dict[str, list[Debt]] = defaultdict(list)
     for debt in debts:

@@ -30,6 +30,7 @@ from bot.actions.settings import get_settings
 from conversations import service as conversations_service
 from debtors import service as debtors_service
 from debtors.models import Debtor
+from holds import service as holds_service
 from ledger.money import to_minor
 from payments.providers import provider_for
 
@@ -92,7 +93,12 @@ async def resolve(dispatcher: CollectingDispatcher, tracker: Tracker, *, for_pla
         if ctx is not None:
             return ctx
         plan = await arrangements_service.active_plan(session=session, debtor_id=debtor.id) if for_plan else None
-    say(dispatcher, replies.plan_running(plan) if plan else ("utter_no_open_debts", {}))
+        # Nothing to arrange because collection is paused (a dispute, a hardship pause), not paid.
+        paused = plan is None and bool(await holds_service.paused_debt_ids(session=session, debtor_id=debtor.id))
+    if plan:
+        say(dispatcher, replies.plan_running(plan))
+    else:
+        say(dispatcher, ("utter_collection_paused" if paused else "utter_no_open_debts", {}))
     return clear(slots)
 
 

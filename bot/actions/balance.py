@@ -1,4 +1,5 @@
-"""Balance overview: every open debt itemised, totals per currency (formatted by the NLG)."""
+"""Balance overview: every open debt itemised (paused ones marked), totals per currency (formatted by
+the NLG)."""
 
 from __future__ import annotations
 
@@ -12,6 +13,17 @@ from bot.actions.common import db
 from bot.actions.gate import start_verification
 from conversations import service as conversations_service
 from debtors import service as debtors_service
+from holds import service as holds_service
+from holds.models import CollectionHold, HoldReason
+
+# When several holds cover a debt, the one the person is told about (a dispute first: it is theirs).
+HOLD_ORDER = (HoldReason.DISPUTE, HoldReason.BREATHING_SPACE, HoldReason.HARDSHIP)
+
+
+def hold_of(debt_id: int, holds: list[CollectionHold]) -> str | None:
+    """Why collection on this debt is paused, if it is (the NLG marks the line with it)."""
+    reasons = {h.reason for h in holds if h.debt_id in (None, debt_id)}
+    return next((r.value for r in HOLD_ORDER if r in reasons), None)
 
 
 async def utter_balance(
@@ -21,6 +33,7 @@ async def utter_balance(
     if not balance.debts:
         dispatcher.utter_message(response="utter_no_open_debts", locale=locale)
         return
+    holds = await holds_service.active(session=session, debtor_id=debtor_id)
     dispatcher.utter_message(
         response="utter_balance",
         locale=locale,
@@ -32,6 +45,7 @@ async def utter_balance(
                 "due_date": d.due_date.isoformat(),
                 "amount": str(d.amount),
                 "components": [{"kind": c.kind, "amount": str(c.amount)} for c in d.components],
+                "hold": hold_of(d.id, holds),  # None, or why collection on it is paused
             }
             for d in balance.debts
         ],

@@ -9,7 +9,9 @@ from rasa_sdk.events import EventType, FollowupAction, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
 from bot.actions.common import db, locale_config
+from bot.actions.escalation import escalate
 from conversations import service as conversations_service
+from handoff.models import Reason
 from identity import service as identity_service
 from identity.dates import parse_date
 
@@ -22,6 +24,7 @@ EARLIEST_BIRTH = date(1900, 1, 1)
 AFTER_VERIFICATION: dict[str, str] = {
     "payment_plan": "action_request_plan",
     "promise_to_pay": "action_request_promise",
+    "dispute_debt": "action_request_dispute",
 }
 
 
@@ -33,9 +36,11 @@ async def start_verification(
         conversation = await conversations_service.ensure(session=session, conversation_id=tracker.sender_id)
         state = await identity_service.lock_state(session=session, conversation_id=conversation.id)
         await session.commit()
-    if state.locked_until:
-        dispatcher.utter_message(response="utter_verification_locked", until=state.locked_until.isoformat())
-        return []
+        if state.locked_until:
+            # Locked out: a person can verify them another way (the case is queued once).
+            dispatcher.utter_message(response="utter_verification_locked", until=state.locked_until.isoformat())
+            await escalate(dispatcher, tracker, session=session, reason=Reason.LOCKOUT, detail={"topic": topic})
+            return []
     dispatcher.utter_message(response="utter_verify_intro")
     return [*(prefill or []), SlotSet("requested_topic", topic), FollowupAction(FORM)]
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections import defaultdict
+from decimal import Decimal
 from typing import Any
 
 from rasa_sdk import Action, Tracker
@@ -16,6 +18,7 @@ from bot.actions.settings import get_settings
 from conversations import service as conversations_service
 from debtors import service as debtors_service
 from debtors.service import DebtLine
+from holds import service as holds_service
 from identity.dates import fold
 from language.detector import tokens
 from ledger.money import from_minor
@@ -50,17 +53,36 @@ def chosen_debts(tracker: Tracker, debts: tuple[DebtLine, ...]) -> list[DebtLine
 async def offer_payment(
     dispatcher: CollectingDispatcher, tracker: Tracker, *, session: AsyncSession, conversation_id: str, debtor_id: int
 ) -> None:
-    """Ask which debt (when there are several and none was named), else send the link(s)."""
+    """Ask which debt (when there are several and none was named), else send the link(s).
+    Debts on hold (disputed, a hardship pause) are never offered: the person is told so."""
     debtor = await debtors_service.get(session=session, debtor_id=debtor_id)
     assert debtor is not None
     balance = await debtors_service.open_balance(session=session, debtor_id=debtor.id)
     if not balance.debts:
         dispatcher.utter_message(response="utter_no_open_debts")
         return
-    picked = list(balance.debts) if len(balance.debts) == 1 else chosen_debts(tracker, balance.debts)
-    if picked is None:
-        dispatcher.utter_message(response="utter_pay_choose", choices=choices(balance.debts, balance.totals))
+    paused_ids = await holds_service.paused_debt_ids(session=session, debtor_id=debtor.id)
+    payable = tuple(d for d in balance.debts if d.id not in paused_ids)
+    paused = [d for d in balance.debts if d.id in paused_ids]
+    if not payable:
+        dispatcher.utter_message(response="utter_collection_paused")
         return
+    named = chosen_debts(tracker, balance.debts)
+    if named is not None and not any(d.id not in paused_ids for d in named):
+        for debt in named:  # only paused debts were named
+            dispatcher.utter_message(response="utter_pay_debt_paused", creditor=debt.creditor, reference=debt.reference)
+        return
+    if named is not None:
+        picked: list[DebtLine] | None = [d for d in named if d.id not in paused_ids]
+    else:
+        picked = list(payable) if len(payable) == 1 else None
+    if picked is None:
+        dispatcher.utter_message(response="utter_pay_choose", choices=choices(payable, totals(payable)))
+        return
+    for debt in paused:  # left out of "everything" (or beside the one payable debt): say so
+        if named is not None and debt not in named:
+            continue
+        dispatcher.utter_message(response="utter_pay_debt_paused", creditor=debt.creditor, reference=debt.reference)
     locale = locale_of(tracker)
     settings = get_settings()
     base = settings.public_base_url.rstrip("/")
@@ -82,6 +104,14 @@ async def offer_payment(
             url=payment.checkout_url,
             due_money={"amount": str(from_minor(payment.amount_minor, payment.currency)), "currency": payment.currency},
         )
+
+
+def totals(debts: tuple[DebtLine, ...]) -> tuple[tuple[str, Decimal], ...]:
+    """What the debts add up to per currency (sorted by currency), as in the balance."""
+    sums: dict[str, Decimal] = defaultdict(Decimal)
+    for debt in debts:
+        sums[debt.currency] += debt.amount
+    return tuple(sorted(sums.items()))
 
 
 def choices(debts: tuple[DebtLine, ...], totals: tuple[tuple[str, Any], ...]) -> list[dict[str, Any]]:

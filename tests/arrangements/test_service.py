@@ -15,6 +15,8 @@ from arrangements.models import Frequency, InstallmentStatus, PaymentPlan, PlanS
 from arrangements.schedule import Outcome, Proposal, Reason, add_months, decide
 from debtors import service as debtors_service
 from debtors.models import Debt, Debtor
+from holds import service as holds_service
+from holds.models import HoldReason
 from ledger import service as ledger_service
 from ledger.money import from_minor
 from locales import Catalog
@@ -244,3 +246,19 @@ async def test_stored_plan_reads_back(session: AsyncSession) -> None:
         d.id for d in (await session.scalars(select(Debt).where(Debt.debtor_id == emily.id))).all()
     ]
     assert again.frequency is Frequency.MONTHLY and again.created_at.tzinfo is not None
+
+
+async def test_no_installment_is_missed_while_collection_on_its_debt_is_paused(session: AsyncSession) -> None:
+    emily = await debtor(session, "UK-300552")
+    today = service.local_today(emily)
+    plan = await agree(session, emily, Proposal(Frequency.WEEKLY, today, count=3))
+    await holds_service.place(
+        session=session, debtor_id=emily.id, reason=HoldReason.DISPUTE, debt_id=plan.debt_ids[0], source_id=1
+    )
+    second_due_over = service.end_of_day(today + timedelta(weeks=1), emily.timezone)
+    assert await service.evaluate_plans(session=session, now=second_due_over) == []
+    assert {i.status for i in plan.installments} == {InstallmentStatus.PENDING}
+    # Released (the dispute was rejected): the dates that passed count again.
+    await holds_service.release(session=session, reason=HoldReason.DISPUTE, source_id=1)
+    [review] = await service.evaluate_plans(session=session, now=second_due_over)
+    assert review.status is PlanStatus.AT_RISK and len(review.newly_missed) == 2
