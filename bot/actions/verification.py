@@ -12,9 +12,12 @@ from rasa_sdk.types import DomainDict
 
 from bot.actions.balance import utter_balance
 from bot.actions.common import db
+from bot.actions.escalation import escalate
 from bot.actions.gate import AFTER_VERIFICATION, FORM, read_birth_date, start_verification
+from bot.actions.hardship import PAUSE_TOPIC, apply_pause
 from bot.actions.payments import offer_payment
 from conversations import service as conversations_service
+from handoff.models import Reason
 from identity import service as identity_service
 from identity.dates import parse_reference
 
@@ -85,14 +88,20 @@ class ActionVerifyIdentity(Action):
                         conversation_id=tracker.sender_id,
                         debtor_id=result.debtor.id,
                     )
+                elif topic == PAUSE_TOPIC:  # chosen in hardship before verification
+                    await apply_pause(
+                        dispatcher, session=session, conversation_id=tracker.sender_id, debtor=result.debtor,
+                        locale=locale,
+                    )  # fmt: skip
                 elif topic in AFTER_VERIFICATION:
                     return [*verified, FollowupAction(AFTER_VERIFICATION[topic])]
                 else:
                     dispatcher.utter_message(response="utter_how_can_help", locale=locale)
                 return verified
-        if result.outcome is identity_service.Outcome.LOCKED and result.locked_until:
-            dispatcher.utter_message(response="utter_verification_locked", until=result.locked_until.isoformat())
-            return [*clear, SlotSet("requested_topic", None)]
+            if result.outcome is identity_service.Outcome.LOCKED and result.locked_until:
+                dispatcher.utter_message(response="utter_verification_locked", until=result.locked_until.isoformat())
+                await escalate(dispatcher, tracker, session=session, reason=Reason.LOCKOUT)
+                return [*clear, SlotSet("requested_topic", None)]
         dispatcher.utter_message(response="utter_verification_failed", remaining=result.remaining)
         return [*clear, FollowupAction(FORM)]
 
