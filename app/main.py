@@ -14,12 +14,14 @@ from app import scheduler as app_scheduler
 from app import views as app_views
 from app.config import GatewaySettings, get_settings
 from app.database import make_engine, make_sessionmaker
+from auth import views as auth_views
 from channels import views as channels_views
 from channels import webchat
 from channels.outputs import build_outputs
 from channels.webchat import Connections
 from conversations.pipeline import Pipeline
 from conversations.rasa_client import RasaClient
+from handoff import views as handoff_views
 from language.detector import LanguageDetector
 from locales import Catalog
 from locales import views as locales_views
@@ -72,4 +74,6 @@ def create_app(settings: GatewaySettings | None = None) -> FastAPI:
     app.include_router(webchat.router)
     app.include_router(payments_views.router)
     app.include_router(channels_views.router)
+    app.include_router(auth_views.router)
+    app.include_router(handoff_views.router)
     return app

@@ -9,6 +9,7 @@ import logging
 import re
 import unicodedata
 from dataclasses import dataclass, field
+from datetime import timedelta
 from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
@@ -19,9 +20,12 @@ from channels.base import Button, OutboundContext, OutputChannel
 from consent import service as consent_service
 from consent.keywords import is_start, is_stop
 from conversations import service as conversations_service
-from conversations.models import Direction, Message
+from conversations.models import Conversation, Direction, Message
 from conversations.rasa_client import RasaClient, RasaUnavailable
 from debtors import service as debtors_service
+from handoff import config as handoff_config
+from handoff import service as handoff_service
+from handoff.models import Reason, State
 from language import service as language_service
 from language.detector import Detection, LanguageDetector
 from locales import Catalog, resolve_locale
@@ -52,6 +56,9 @@ class Recorded:
     text: str
     cards_found: bool
     immediate_human: bool = False
+    # Vulnerability signals (cues or model distress) that send the conversation to a person.
+    vulnerable: bool = False
+    signal_reason: str | None = None
 
 
 def _signals(assessment: Assessment | None) -> dict[str, Any] | None:
@@ -95,16 +102,23 @@ class Pipeline:
     # Per channel: how to send (inbox replies on provider channels, receipts, pushes).
     outputs: dict[str, OutputChannel] = field(default_factory=dict)
 
+    async def _reachable(self, session: AsyncSession, conversation_id: str) -> Conversation | None:
+        """The conversation, unless the person withdrew consent on its channel (then None)."""
+        conversation = await conversations_service.get(session=session, conversation_id=conversation_id)
+        if conversation is None:
+            return None
+        if conversation.channel in CONSENT_CHANNELS and await consent_service.opted_out(
+            session=session, channel=conversation.channel, address=conversation.external_id
+        ):
+            return None
+        return conversation
+
     async def notify(self, *, conversation_id: str, key: str, arguments: dict[str, Any]) -> Reply | None:
         """Say something unprompted in a conversation, in its language: stored, then sent —
         unless the person withdrew consent on that channel."""
         async with self.sessionmaker() as session:
-            conversation = await conversations_service.get(session=session, conversation_id=conversation_id)
+            conversation = await self._reachable(session, conversation_id)
             if conversation is None:
-                return None
-            if conversation.channel in CONSENT_CHANNELS and await consent_service.opted_out(
-                session=session, channel=conversation.channel, address=conversation.external_id
-            ):
                 return None
             locale = conversation.locale or self.settings.default_locale
             rendered = self.catalog.render(key, locale, None, arguments)
@@ -227,6 +241,8 @@ class Pipeline:
                 text=clean,
                 cards_found=cards_found,
                 immediate_human=bool(assessment and assessment.immediate_human),
+                vulnerable=bool(assessment and assessment.vulnerable),
+                signal_reason=assessment.reason if assessment else None,
             )
 
     async def answer(self, recorded: Recorded, *, raise_when_down: bool = False) -> list[Reply]:
@@ -237,6 +253,7 @@ class Pipeline:
         consent_change: tuple[bool, str] | None = None
         async with self.sessionmaker() as session:
             opted_out = await consent_service.opted_out(session=session, channel=channel, address=recorded.address)
+            route, route_notice = await self._route(session, recorded.conversation_id)
         silenced = opted_out and channel in CONSENT_CHANNELS
         warning = [self._local("utter_card_number_warning", locale)] if recorded.cards_found and not silenced else []
         keyword = f"keyword:{clean.strip().upper()[:40]}"
@@ -249,6 +266,11 @@ class Pipeline:
             replies = [self._local("utter_crisis_support", locale)]
         elif silenced:
             replies = []  # withdrawn consent: the message is kept, nothing is sent back
+        elif route == State.AGENT:
+            replies = []  # an agent owns the conversation: the message is theirs (live in the console)
+        elif route == "held":
+            # Waiting for a person after signs of crisis: no collection talk, a gentle note now and then.
+            replies = [self._local("utter_handoff_waiting", locale)] if route_notice else []
         elif recorded.cards_found and not _HAS_WORD.search(clean.replace(MARKER, "")):
             replies = []  # the message was only a card number: the warning is the answer
         elif not _HAS_WORD.search(clean):
@@ -256,6 +278,7 @@ class Pipeline:
         elif len(clean) > self.settings.max_message_chars:
             replies = [self._local("utter_too_long", locale, limit=self.settings.max_message_chars)]
         else:
+            await self._resume_if_paused(recorded.conversation_id)
             replies, intent, confidence = await self._ask_rasa(
                 recorded.conversation_id, clean, locale, channel, raise_when_down
             )
@@ -279,6 +302,7 @@ class Pipeline:
                 await consent_service.link(
                     session=session, channel=channel, address=recorded.address, debtor_id=current.debtor_id
                 )
+            replies = replies + await self._escalate_on_signals(session, recorded, silenced)
             if channel in NUMBERED_OPTION_CHANNELS and replies:
                 current.offered_options = [b["payload"] for b in replies[-1].buttons] or None
             stored = []
@@ -293,6 +317,75 @@ class Pipeline:
                 stored.append(Reply(text=reply.text, buttons=reply.buttons, message_id=row.id))
             await session.commit()
         return stored
+
+    async def _route(self, session: AsyncSession, conversation_id: str) -> tuple[str, bool]:
+        """Who answers: "bot", "agent", or "held" (queued after a crisis: the assistant stays
+        quiet); with whether a waiting note is due (at most every few minutes)."""
+        conversation = await conversations_service.get(session=session, conversation_id=conversation_id)
+        if conversation is None or conversation.state == State.BOT:
+            return State.BOT, False
+        if conversation.state == State.AGENT:
+            return State.AGENT, False
+        case = await handoff_service.open_case(session=session, conversation_id=conversation_id)
+        if case is None or not case.hold_bot:
+            return State.BOT, False  # queued: the assistant keeps helping while they wait
+        last = await conversations_service.last_outbound_at(session=session, conversation_id=conversation_id)
+        due = last is None or utcnow() - last >= timedelta(minutes=handoff_config.load().waiting_notice_minutes)
+        return "held", due
+
+    async def _resume_if_paused(self, conversation_id: str) -> None:
+        """Handed back while Rasa was unreachable: resume its tracker before it gets the message."""
+        async with self.sessionmaker() as session:
+            conversation = await conversations_service.get(session=session, conversation_id=conversation_id)
+            if conversation is None or not conversation.rasa_paused:
+                return
+        if await self.rasa.set_paused(sender=conversation_id, paused=False):
+            async with self.sessionmaker() as session:
+                conversation = await conversations_service.get(session=session, conversation_id=conversation_id)
+                if conversation is not None and conversation.state == State.BOT:
+                    conversation.rasa_paused = False
+                    await session.commit()
+
+    async def _escalate_on_signals(self, session: AsyncSession, recorded: Recorded, silenced: bool) -> list[Reply]:
+        """Vulnerability signals reach the queue first: self-harm at once (and the assistant holds
+        back), other cues or high distress with the queue notice when the case is new."""
+        if not (recorded.immediate_human or recorded.vulnerable):
+            return []
+        reason = Reason.SELF_HARM if recorded.immediate_human else Reason.VULNERABILITY
+        escalation = await handoff_service.escalate(
+            session=session,
+            conversation_id=recorded.conversation_id,
+            reason=reason,
+            actor="gateway",
+            detail={"message_id": recorded.message_id, "signal": recorded.signal_reason},
+            hold_bot=recorded.immediate_human,
+        )
+        if not escalation.created or recorded.immediate_human or silenced:
+            return []  # the crisis reply already says a person follows
+        key, arguments = await handoff_service.notice(session=session, locale=recorded.locale)
+        rendered = self.catalog.render(key, recorded.locale, None, arguments)
+        return [Reply(text=rendered.text, buttons=rendered.buttons)]
+
+    async def say_as_agent(self, *, conversation_id: str, agent_id: int, text: str) -> Reply | None:
+        """An agent's reply: stored under their name and sent through the debtor's own channel
+        (None when the person withdrew consent on that channel)."""
+        async with self.sessionmaker() as session:
+            conversation = await self._reachable(session, conversation_id)
+            if conversation is None:
+                return None
+            clean, _ = redact_card_numbers(text.strip())
+            message = await conversations_service.add_message(
+                session=session,
+                conversation=conversation,
+                direction=Direction.OUTBOUND,
+                text=clean,
+                locale=conversation.locale,
+                agent_id=agent_id,
+            )
+            await session.commit()
+            reply = Reply(text=clean, message_id=message.id)
+        await self.deliver(conversation_id=conversation_id, replies=[reply])
+        return reply
 
     async def _chosen_option(self, recorded: Recorded) -> str | None:
         """On SMS/WhatsApp a bare "2" picks the second button last offered (its payload)."""

@@ -95,3 +95,17 @@ class RasaClient:
             return self._actions_up[1]
         up, _ = await self.action_server_status()
         return up
+
+    async def set_paused(self, *, sender: str, paused: bool) -> bool:
+        """Mirror a hand-over on Rasa's tracker (ConversationPaused / ConversationResumed) through
+        Rasa's HTTP API; False when Rasa could not be reached (the caller retries later)."""
+        try:
+            response = await self.http.post(
+                f"{self.rasa_url}/conversations/{sender}/tracker/events",
+                params={"include_events": "NONE"},
+                json={"event": "pause" if paused else "resume"},
+                timeout=self.timeout,
+            )
+        except httpx.HTTPError:
+            return False
+        return response.status_code == 200

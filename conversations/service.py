@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -59,6 +59,7 @@ async def add_message(
     confidence: float | None = None,
     distress_score: float | None = None,
     signals: dict[str, Any] | None = None,
+    agent_id: int | None = None,
     now: datetime | None = None,
 ) -> Message:
     now = now or utcnow()
@@ -74,12 +75,21 @@ async def add_message(
         confidence=confidence,
         distress_score=distress_score,
         signals=signals,
+        agent_id=agent_id,
         created_at=now,
     )
     session.add(message)
     conversation.last_message_at = now
     await session.flush()
     return message
+
+
+async def last_outbound_at(*, session: AsyncSession, conversation_id: str) -> datetime | None:
+    return await session.scalar(
+        select(func.max(Message.created_at)).where(
+            Message.conversation_id == conversation_id, Message.direction == Direction.OUTBOUND
+        )
+    )
 
 
 async def transcript(*, session: AsyncSession, conversation_id: str) -> list[Message]:

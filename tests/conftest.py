@@ -16,7 +16,7 @@ import asyncpg  # noqa: E402
 import pytest  # noqa: E402
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker  # noqa: E402
 
-from app.database import make_engine  # noqa: E402
+from app.database import make_engine, make_sessionmaker  # noqa: E402
 from app.manage import migrate  # noqa: E402
 from debtors.seed import seed_demo  # noqa: E402
 from tests.fakes.telegram_server import FakeTelegram  # noqa: E402
@@ -25,6 +25,7 @@ from tests.stack import MODEL, RASA, Stack  # noqa: E402
 
 PG_ADMIN = os.environ.get("TEST_POSTGRES_ADMIN_DSN", "postgresql://127.0.0.1:5432/test")
 PG_DATABASE = "debtor_assistant_test"
+PG_CONCURRENCY_DATABASE = "debtor_assistant_concurrency"
 
 
 TELEGRAM_SECRET = "tg-secret-for-tests"
@@ -91,6 +92,29 @@ async def engine(
         await seed_demo(session=session)
         await session.commit()
     yield engine
+    await engine.dispose()
+
+
+@pytest.fixture(params=["sqlite", "postgres"])
+async def committed(
+    request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
+) -> AsyncIterator[async_sessionmaker[AsyncSession]]:
+    """A real, committing database (no rollback wrapper: concurrency needs separate transactions)."""
+    if request.param == "sqlite":
+        url = f"sqlite+aiosqlite:///{tmp_path_factory.mktemp('conc') / 'db.sqlite'}"
+    else:
+        admin = await asyncpg.connect(PG_ADMIN)
+        await admin.execute(f"DROP DATABASE IF EXISTS {PG_CONCURRENCY_DATABASE} WITH (FORCE)")
+        await admin.execute(f"CREATE DATABASE {PG_CONCURRENCY_DATABASE}")
+        await admin.close()
+        url = PG_ADMIN.rsplit("/", 1)[0] + f"/{PG_CONCURRENCY_DATABASE}"
+    await asyncio.to_thread(migrate, url)
+    engine = make_engine(url)
+    maker = make_sessionmaker(engine)
+    async with maker() as session:
+        await seed_demo(session=session)
+        await session.commit()
+    yield maker
     await engine.dispose()
 
 

@@ -15,6 +15,7 @@ from sanic.response import HTTPResponse
 
 from rasa.core.channels.channel import CollectingOutputChannel, UserMessage
 from rasa.core.channels.rest import RestInput
+from rasa.shared.core.events import UserUttered
 
 
 class GatewayInput(RestInput):
@@ -44,7 +45,12 @@ class GatewayInput(RestInput):
             if agent is not None and agent.tracker_store is not None:
                 tracker = await agent.tracker_store.retrieve(sender)
                 if tracker is not None:
-                    understood = tracker.latest_message.parse_data.get("intent") or {}
+                    # The last user event, not `latest_message`: after a rewind (an action undoing
+                    # the user's turn) that points at an earlier message.
+                    for event in reversed(tracker.events):
+                        if isinstance(event, UserUttered):
+                            understood = event.parse_data.get("intent") or {}
+                            break
             return response.json(
                 {
                     "messages": collector.messages,

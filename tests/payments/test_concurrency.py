@@ -3,50 +3,18 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator
 
-import asyncpg
-import pytest
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from app.database import make_engine, make_sessionmaker
-from app.manage import migrate
 from debtors import service as debtors_service
-from debtors.seed import seed_demo
 from ledger.models import LedgerTransaction, TransactionKind
 from payments import service as payments_service
 from payments.config import PaymentSettings
 from payments.models import Payment
 from payments.providers import SandboxProvider
 from payments.service import Outcome
-from tests.conftest import PG_ADMIN
 from tests.payments.conftest import completed, succeeded
-
-PG_DATABASE = "debtor_assistant_concurrency"
-
-
-@pytest.fixture(params=["sqlite", "postgres"])
-async def committed(
-    request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
-) -> AsyncIterator[async_sessionmaker[AsyncSession]]:
-    """A real, committing database (no rollback wrapper: concurrency needs separate transactions)."""
-    if request.param == "sqlite":
-        url = f"sqlite+aiosqlite:///{tmp_path_factory.mktemp('conc') / 'db.sqlite'}"
-    else:
-        admin = await asyncpg.connect(PG_ADMIN)
-        await admin.execute(f"DROP DATABASE IF EXISTS {PG_DATABASE} WITH (FORCE)")
-        await admin.execute(f"CREATE DATABASE {PG_DATABASE}")
-        await admin.close()
-        url = PG_ADMIN.rsplit("/", 1)[0] + f"/{PG_DATABASE}"
-    await asyncio.to_thread(migrate, url)
-    engine = make_engine(url)
-    maker = make_sessionmaker(engine)
-    async with maker() as session:
-        await seed_demo(session=session)
-        await session.commit()
-    yield maker
-    await engine.dispose()
 
 
 async def _payment(maker: async_sessionmaker[AsyncSession]) -> Payment:

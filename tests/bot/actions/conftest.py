@@ -2,14 +2,19 @@
 
 from __future__ import annotations
 
+import uuid
 from collections.abc import Iterator
 from typing import Any
 
 import pytest
 from rasa_sdk import Tracker
+from rasa_sdk.executor import CollectingDispatcher
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot.actions import common
+from conversations import service as conversations_service
+from debtors import service as debtors_service
+from debtors.models import Debtor
 
 
 @pytest.fixture(autouse=True)
@@ -52,3 +57,22 @@ def make_tracker(
         active_loop=active_loop or {},
         latest_action_name="action_listen",
     )
+
+
+def responses(dispatcher: CollectingDispatcher) -> list[str]:
+    """The response keys the action uttered, in order."""
+    return [m["response"] for m in dispatcher.messages]
+
+
+def slots(events: list[Any]) -> dict[str, Any]:
+    return {e["name"]: e["value"] for e in events if e.get("event") == "slot"}
+
+
+async def verified(session: AsyncSession, reference: str) -> tuple[str, Debtor]:
+    """A new conversation, verified as the demo debtor with this reference."""
+    who = await debtors_service.get_by_reference(session=session, reference=reference)
+    assert who
+    sid = uuid.uuid4().hex
+    await conversations_service.mark_verified(session=session, conversation_id=sid, debtor=who)
+    await session.commit()
+    return sid, who

@@ -15,18 +15,16 @@ from bot.actions.session import ActionSessionStart
 from bot.actions.verification import ActionHandleInform, ActionVerifyIdentity, ValidateVerifyIdentityForm
 from conversations import service as conversations_service
 from debtors import service as debtors_service
+from handoff import service as handoff_service
+from handoff.models import PRIORITY, Reason
 from identity import service as identity_service
-from tests.bot.actions.conftest import make_tracker
+from tests.bot.actions.conftest import make_tracker, responses
 
 DOMAIN: dict = {}
 
 
 def sender() -> str:
     return uuid.uuid4().hex
-
-
-def responses(dispatcher: CollectingDispatcher) -> list[str]:
-    return [m["response"] for m in dispatcher.messages]
 
 
 async def test_balance_before_verification_asks_for_identity_and_discloses_nothing() -> None:
@@ -73,8 +71,32 @@ async def test_locked_conversation_is_told_when_to_come_back(session: AsyncSessi
     await session.commit()
     dispatcher = CollectingDispatcher()
     events = await ActionCheckBalance().run(dispatcher, make_tracker(sid), DOMAIN)
-    assert responses(dispatcher) == ["utter_verification_locked"] and "until" in dispatcher.messages[0]
+    # Told when to come back, and queued for a person who can verify them another way.
+    assert responses(dispatcher) == ["utter_verification_locked", "utter_handoff_offline"]
+    assert "until" in dispatcher.messages[0]
     assert events == []
+    case = await handoff_service.open_case(session=session, conversation_id=sid)
+    assert case is not None and (case.reason, case.priority) == (Reason.LOCKOUT, PRIORITY[Reason.LOCKOUT])
+    # Asking again does not announce the queue twice.
+    dispatcher = CollectingDispatcher()
+    await ActionCheckBalance().run(dispatcher, make_tracker(sid), DOMAIN)
+    assert responses(dispatcher) == ["utter_verification_locked"]
+
+
+async def test_third_failed_attempt_locks_and_queues_for_a_person(session: AsyncSession) -> None:
+    sid = sender()
+    await conversations_service.ensure(session=session, conversation_id=sid)
+    for day in (1, 2):
+        await identity_service.verify(
+            session=session, conversation_id=sid, reference="UK-300552", date_of_birth=date(1990, 1, day)
+        )
+    await session.commit()
+    dispatcher = CollectingDispatcher()
+    tracker = make_tracker(sid, slots={"reference": "UK-300552", "dob": "1990-01-03"})
+    await ActionVerifyIdentity().run(dispatcher, tracker, DOMAIN)
+    assert responses(dispatcher) == ["utter_verification_locked", "utter_handoff_offline"]
+    case = await handoff_service.open_case(session=session, conversation_id=sid)
+    assert case is not None and case.reason == Reason.LOCKOUT
 
 
 async def test_form_validation_normalises_reference_and_reads_local_dates() -> None:

@@ -16,12 +16,9 @@ from arrangements import service as arrangements_service
 from arrangements.models import PaymentPlan, PaymentPromise, PromiseStatus
 from bot.actions import arrangements as actions
 from bot.actions.gate import AFTER_VERIFICATION
-from conversations import service as conversations_service
-from debtors import service as debtors_service
-from debtors.models import Debtor
 from payments.models import Payment
 from tests.arrangements.test_service import FakeProvider, pay
-from tests.bot.actions.conftest import make_tracker
+from tests.bot.actions.conftest import make_tracker, responses, slots, verified
 
 DOMAIN: dict = {}
 PLAN_SLOTS = {
@@ -38,23 +35,6 @@ def provider(monkeypatch: pytest.MonkeyPatch) -> FakeProvider:
     fake = FakeProvider()
     monkeypatch.setattr(actions, "provider_for", lambda settings: fake)
     return fake
-
-
-def responses(dispatcher: CollectingDispatcher) -> list[str]:
-    return [m["response"] for m in dispatcher.messages]
-
-
-def slots(events: list[Any]) -> dict[str, Any]:
-    return {e["name"]: e["value"] for e in events if e.get("event") == "slot"}
-
-
-async def verified(session: AsyncSession, reference: str) -> tuple[str, Debtor]:
-    who = await debtors_service.get_by_reference(session=session, reference=reference)
-    assert who
-    sid = uuid.uuid4().hex
-    await conversations_service.mark_verified(session=session, conversation_id=sid, debtor=who)
-    await session.commit()
-    return sid, who
 
 
 def tracker(sid: str, **kwargs: Any) -> Any:

@@ -1,0 +1,221 @@
+"""The agent console's API: queue, conversation, take over, reply, notes, resolve, live updates.
+
+Every route needs a logged-in staff member (401 otherwise); every POST also needs the session's
+CSRF token in `X-CSRF-Token` (403). Transitions are compare-and-set in handoff.service, so a
+second agent taking the same conversation gets 409.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+import time
+from collections.abc import AsyncIterator, Awaitable
+from typing import Any, Literal, TypeVar
+
+from fastapi import APIRouter, HTTPException, Path, Request
+from fastapi.responses import StreamingResponse
+from pydantic import BaseModel, Field, field_validator
+from sqlalchemy import update
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from app.database import utcnow
+from app.deps import PipelineDep, SessionDep, StaffDep, StaffWriteDep
+from auth.models import StaffUser
+from conversations import service as conversations_service
+from conversations.models import Conversation
+from disputes import service as disputes_service
+from disputes.models import DisputeStatus
+from handoff import queries
+from handoff import service as handoff_service
+from handoff.models import State
+
+log = logging.getLogger(__name__)
+router = APIRouter(prefix="/agent/api", tags=["agent"])
+T = TypeVar("T")
+
+ConversationId = Path(min_length=1, max_length=64)
+DisputeId = Path(ge=1, le=2**31 - 1)
+STREAM_POLL_SECONDS = 1.0
+STREAM_KEEPALIVE_SECONDS = 15.0
+PRESENCE_TOUCH_SECONDS = 20.0
+
+
+class TextIn(BaseModel):
+    text: str = Field(min_length=1, max_length=4000)
+
+    @field_validator("text")
+    @classmethod
+    def not_blank(cls, value: str) -> str:
+        if not value.strip():
+            raise ValueError("text must not be empty")
+        return value.strip()
+
+
+class ResolveIn(BaseModel):
+    outcome: str = Field(min_length=1, max_length=32)
+
+
+class DisputeResolveIn(BaseModel):
+    status: Literal["upheld", "rejected"]
+    note: str | None = Field(default=None, max_length=500)
+
+
+async def _commit(session: AsyncSession, work: Awaitable[T]) -> T:
+    """Run one change in the request's session (the one the login check opened: on SQLite it
+    already holds the write lock, so a second session would wait on it) and commit it before
+    anything talks to Rasa or a channel. HandoffError becomes its HTTP status."""
+    try:
+        result = await work
+    except (handoff_service.HandoffError, disputes_service.DisputeError) as exc:
+        await session.rollback()
+        raise HTTPException(status_code=exc.status, detail=exc.code) from exc
+    await session.commit()
+    return result
+
+
+@router.get("/queue")
+async def get_queue(staff: StaffDep, session: SessionDep) -> dict[str, Any]:
+    """Open cases, most urgent first (vulnerability, hardship), then the longest waiting."""
+    return await queries.queue(session=session)
+
+
+@router.get("/conversations/{conversation_id}")
+async def get_conversation(
+    staff: StaffDep, session: SessionDep, conversation_id: str = ConversationId
+) -> dict[str, Any]:
+    found = await queries.conversation(session=session, conversation_id=conversation_id)
+    if found is None:
+        raise HTTPException(status_code=404, detail="not_found")
+    return found
+
+
+@router.post("/conversations/{conversation_id}/take")
+async def take(
+    staff: StaffWriteDep, session: SessionDep, pipeline: PipelineDep, conversation_id: str = ConversationId
+) -> dict[str, Any]:
+    """Take the conversation over: the debtor's messages now come to this agent, not to Rasa."""
+    name = staff.display_name
+    case = await _commit(session, handoff_service.take(session=session, conversation_id=conversation_id, agent=staff))
+    handoff_id = case.id
+    if not await pipeline.rasa.set_paused(sender=conversation_id, paused=True):
+        log.warning("handoff.pause_not_mirrored", extra={"conversation_id": conversation_id})
+    await pipeline.notify(conversation_id=conversation_id, key="utter_handoff_agent_joined", arguments={"agent": name})
+    return {"handoff_id": handoff_id, "state": State.AGENT.value}
+
+
+@router.post("/conversations/{conversation_id}/reply")
+async def reply(
+    body: TextIn,
+    staff: StaffWriteDep,
+    session: SessionDep,
+    pipeline: PipelineDep,
+    conversation_id: str = ConversationId,
+) -> dict[str, Any]:
+    """Write to the debtor through their own channel (only the agent who took it over)."""
+    staff_id = staff.id
+    await _commit(session, handoff_service.ensure_owner(session=session, conversation_id=conversation_id, agent=staff))
+    sent = await pipeline.say_as_agent(conversation_id=conversation_id, agent_id=staff_id, text=body.text)
+    if sent is None:
+        raise HTTPException(status_code=409, detail="opted_out")
+    return {"message_id": sent.message_id}
+
+
+@router.post("/conversations/{conversation_id}/notes", status_code=201)
+async def add_note(
+    body: TextIn, staff: StaffWriteDep, session: SessionDep, conversation_id: str = ConversationId
+) -> dict[str, Any]:
+    """An internal note: staff only, never sent to the debtor."""
+    note = await _commit(
+        session,
+        handoff_service.add_note(session=session, conversation_id=conversation_id, agent=staff, text=body.text),
+    )
+    return {"note_id": note.id}
+
+
+@router.post("/conversations/{conversation_id}/release")
+async def release(staff: StaffWriteDep, session: SessionDep, conversation_id: str = ConversationId) -> dict[str, Any]:
+    """Back to the queue for another agent; the assistant stays paused meanwhile."""
+    await _commit(session, handoff_service.release(session=session, conversation_id=conversation_id, agent=staff))
+    return {"state": State.QUEUED.value}
+
+
+@router.post("/conversations/{conversation_id}/resolve")
+async def resolve(
+    body: ResolveIn,
+    staff: StaffWriteDep,
+    session: SessionDep,
+    pipeline: PipelineDep,
+    conversation_id: str = ConversationId,
+) -> dict[str, Any]:
+    """Close the case with an outcome and hand the conversation back to the assistant."""
+    conversation = await conversations_service.get(session=session, conversation_id=conversation_id)
+    was_with_agent = conversation is not None and conversation.state == State.AGENT
+    await _commit(
+        session,
+        handoff_service.resolve(session=session, conversation_id=conversation_id, agent=staff, outcome=body.outcome),
+    )
+    notice = "utter_handoff_back_to_bot" if was_with_agent else None
+    if await pipeline.rasa.set_paused(sender=conversation_id, paused=False):
+        async with pipeline.sessionmaker() as session:
+            await session.execute(
+                update(Conversation).where(Conversation.id == conversation_id).values(rasa_paused=False)
+            )
+            await session.commit()
+    if notice:
+        await pipeline.notify(conversation_id=conversation_id, key=notice, arguments={})
+    return {"state": State.BOT.value, "outcome": body.outcome}
+
+
+@router.post("/disputes/{dispute_id}/resolve")
+async def resolve_dispute(
+    body: DisputeResolveIn, staff: StaffWriteDep, session: SessionDep, dispute_id: int = DisputeId
+) -> dict[str, Any]:
+    """Rejected: collection on the debt resumes. Upheld: the debt stays out of collection."""
+    dispute = await _commit(
+        session,
+        disputes_service.resolve_dispute(
+            session=session, dispute_id=dispute_id, status=DisputeStatus(body.status), agent_id=staff.id, note=body.note
+        ),
+    )
+    return {"status": dispute.status.value}
+
+
+async def _touch(session: AsyncSession, staff_id: int) -> None:
+    await session.execute(update(StaffUser).where(StaffUser.id == staff_id).values(last_seen_at=utcnow()))
+
+
+@router.get("/events")
+async def events(request: Request, staff: StaffDep, session: SessionDep, pipeline: PipelineDep) -> StreamingResponse:
+    """Server-Sent Events: `update` whenever the queue or a conversation changed. Polling the
+    database once a second sees changes made by every process (gateway, inbox worker, actions).
+    An open stream also keeps the agent "online" for the no-agent-online notice."""
+
+    staff_id = staff.id
+    # The login check's transaction must not stay open for the life of the stream (on SQLite it
+    # would hold the write lock): end it now, and use a short session per tick below.
+    await session.commit()
+
+    async def stream() -> AsyncIterator[str]:
+        last: tuple[int, ...] | None = None
+        touched = sent = 0.0
+        yield "retry: 3000\n\n"
+        while not await request.is_disconnected():
+            async with pipeline.sessionmaker() as tick:
+                current = await queries.version(session=tick)
+                if time.monotonic() - touched >= PRESENCE_TOUCH_SECONDS:
+                    await _touch(tick, staff_id)
+                    touched = time.monotonic()
+                await tick.commit()
+            if current != last:
+                last, sent = current, time.monotonic()
+                yield f"event: update\ndata: {json.dumps({'version': list(current)})}\n\n"
+            elif time.monotonic() - sent >= STREAM_KEEPALIVE_SECONDS:
+                sent = time.monotonic()
+                yield ": keep-alive\n\n"
+            await asyncio.sleep(STREAM_POLL_SECONDS)
+
+    return StreamingResponse(
+        stream(), media_type="text/event-stream", headers={"Cache-Control": "no-cache", "X-Accel-Buffering": "no"}
+    )
