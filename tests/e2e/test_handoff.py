@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import sqlite3
+import time
 import uuid
 from typing import Any
 
@@ -17,6 +18,9 @@ from auth import service as auth_service
 from auth.models import Role
 from handoff.models import PRIORITY, Reason
 from locales import Catalog
+from tests.e2e.test_channels import new_number, sent_to, sms, wait_until
+from tests.fakes.telegram_server import FakeTelegram
+from tests.fakes.twilio_server import FakeTwilio
 from tests.stack import Stack
 
 pytestmark = pytest.mark.e2e
@@ -222,3 +226,30 @@ def test_dispute_pauses_collection_on_the_debt_until_an_agent_decides(stack: Sta
     assert not agent.get(f"/conversations/{chat}")["debtor"]["debts"][0]["paused"]
     paying = stack.say(session, "I want to pay now")
     assert any("http" in m["text"] for m in paying), paying
+
+
+def test_agent_replies_through_the_debtors_sms(stack: Stack, fakes: tuple[FakeTwilio, FakeTelegram]) -> None:
+    twilio, _ = fakes
+    number = new_number()
+    assert sms(stack, twilio, number, "I need to speak to a human") == 200
+    wait_until(lambda: any("/request_callback" not in b and b for b in sent_to(twilio, number)))
+    with sqlite3.connect(stack.workdir / "e2e.db") as db:
+        wait_until(lambda: db.execute("SELECT state FROM conversations WHERE external_id = ?", (number,)).fetchone()
+                   == ("queued",))  # fmt: skip
+        chat = str(db.execute("SELECT id FROM conversations WHERE external_id = ?", (number,)).fetchone()[0])
+    agent = Console(stack, "Kim")
+    assert agent.queued(chat)["channel"] == "sms"
+    assert agent.post(f"/conversations/{chat}/take").status_code == 200
+    before = len(sent_to(twilio, number))
+    assert agent.post(f"/conversations/{chat}/reply", {"text": "Hello, Kim here from the team."}).status_code == 200
+    wait_until(lambda: "Hello, Kim here from the team." in sent_to(twilio, number))
+    # The debtor's SMS reaches the agent, and the assistant does not answer it.
+    assert sms(stack, twilio, number, "thanks Kim, can we talk tomorrow?") == 200
+    wait_until(
+        lambda: any(
+            m["text"] == "thanks Kim, can we talk tomorrow?" for m in agent.get(f"/conversations/{chat}")["messages"]
+        )
+    )
+    time.sleep(2)
+    assert sent_to(twilio, number)[before - 1] == text("utter_handoff_agent_joined", "en", agent="Kim")
+    assert len(sent_to(twilio, number)) == before + 1  # Kim's reply, nothing from the assistant
