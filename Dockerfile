@@ -22,6 +22,14 @@ COPY handoff handoff
 COPY disputes disputes
 COPY hardship hardship
 COPY holds holds
+COPY admin admin
+COPY training training
+COPY tone tone
+COPY experiments experiments
+COPY reminders reminders
+COPY analytics analytics
+COPY gdpr gdpr
+COPY audit audit
 COPY config config
 COPY language language
 COPY locales locales

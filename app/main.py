@@ -9,6 +9,8 @@ from contextlib import asynccontextmanager
 import httpx
 from fastapi import FastAPI
 
+from admin import pages as admin_pages
+from analytics import views as analytics_views
 from app import models as _all_models  # noqa: F401 - every table known to the ORM
 from app import scheduler as app_scheduler
 from app import views as app_views
@@ -21,12 +23,18 @@ from channels.outputs import build_outputs
 from channels.webchat import Connections
 from conversations.pipeline import Pipeline
 from conversations.rasa_client import RasaClient
+from experiments import views as experiments_views
+from gdpr import views as gdpr_views
+from handoff import pages as handoff_pages
 from handoff import views as handoff_views
 from language.detector import LanguageDetector
 from locales import Catalog
 from locales import views as locales_views
 from payments import views as payments_views
+from reminders import views as reminders_views
 from signals import SignalScorer
+from tone import views as tone_views
+from training import views as training_views
 
 log = logging.getLogger(__name__)
 
@@ -76,4 +84,8 @@ def create_app(settings: GatewaySettings | None = None) -> FastAPI:
     app.include_router(channels_views.router)
     app.include_router(auth_views.router)
     app.include_router(handoff_views.router)
+    app.include_router(handoff_pages.router)
+    app.include_router(admin_pages.router)
+    for admin_api in (training_views, tone_views, experiments_views, reminders_views, analytics_views, gdpr_views):
+        app.include_router(admin_api.router)
     return app

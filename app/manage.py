@@ -37,7 +37,8 @@ def alembic_config(database_url: str | None = None) -> Config:
 
 
 def migrate(database_url: str | None = None) -> None:
-    command.upgrade(alembic_config(database_url), "head")
+    # "heads": features may add migrations on parallel branches from the same revision.
+    command.upgrade(alembic_config(database_url), "heads")
 
 
 @dataclass(frozen=True)
