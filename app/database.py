@@ -101,7 +101,15 @@ def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
     cursor.close()
 
 
+# Execution option for read-only work that runs often (the console's live-update poll): a plain
+# deferred BEGIN takes no write lock, so it never makes a writer wait.
+READ_ONLY = {"sqlite_read_only": True}
+
+
 def _sqlite_begin(connection: Any) -> None:
+    if connection.get_execution_options().get("sqlite_read_only"):
+        connection.exec_driver_sql("BEGIN")
+        return
     # IMMEDIATE takes the write lock up front: two processes never deadlock upgrading a read lock.
     connection.exec_driver_sql("BEGIN IMMEDIATE")
 

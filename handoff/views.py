@@ -20,7 +20,7 @@ from pydantic import BaseModel, Field, field_validator
 from sqlalchemy import update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from app.database import utcnow
+from app.database import READ_ONLY, utcnow
 from app.deps import PipelineDep, SessionDep, StaffDep, StaffWriteDep
 from auth.models import StaffUser
 from conversations import service as conversations_service
@@ -197,17 +197,26 @@ async def events(request: Request, staff: StaffDep, session: SessionDep, pipelin
     # would hold the write lock): end it now, and use a short session per tick below.
     await session.commit()
 
+    async def tick(touch: bool) -> tuple[int, ...]:
+        async with pipeline.sessionmaker() as reading:
+            await reading.connection(execution_options=READ_ONLY)  # no write lock on SQLite
+            current = await queries.version(session=reading)
+        if touch:
+            async with pipeline.sessionmaker() as writing:
+                await _touch(writing, staff_id)
+                await writing.commit()
+        return current
+
     async def stream() -> AsyncIterator[str]:
         last: tuple[int, ...] | None = None
         touched = sent = 0.0
         yield "retry: 3000\n\n"
         while not await request.is_disconnected():
-            async with pipeline.sessionmaker() as tick:
-                current = await queries.version(session=tick)
-                if time.monotonic() - touched >= PRESENCE_TOUCH_SECONDS:
-                    await _touch(tick, staff_id)
-                    touched = time.monotonic()
-                await tick.commit()
+            touch = time.monotonic() - touched >= PRESENCE_TOUCH_SECONDS
+            # Shielded: a browser going away must not cancel a transaction half-way.
+            current = await asyncio.shield(tick(touch))
+            if touch:
+                touched = time.monotonic()
             if current != last:
                 last, sent = current, time.monotonic()
                 yield f"event: update\ndata: {json.dumps({'version': list(current)})}\n\n"
