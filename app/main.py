@@ -16,6 +16,7 @@ from app import scheduler as app_scheduler
 from app import views as app_views
 from app.config import GatewaySettings, get_settings
 from app.database import make_engine, make_sessionmaker
+from audit.middleware import AuditMiddleware
 from auth import views as auth_views
 from channels import views as channels_views
 from channels import webchat
@@ -88,4 +89,5 @@ def create_app(settings: GatewaySettings | None = None) -> FastAPI:
     app.include_router(admin_pages.router)
     for admin_api in (training_views, tone_views, experiments_views, reminders_views, analytics_views, gdpr_views):
         app.include_router(admin_api.router)
+    app.add_middleware(AuditMiddleware)
     return app

@@ -8,12 +8,15 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.database import utcnow
 from consent.models import ChannelIdentity, Consent
+from gdpr import suppression
 
 
 async def opted_out(*, session: AsyncSession, channel: str, address: str) -> bool:
     found = await session.scalar(
         select(Consent.opted_out).where(Consent.channel == channel, Consent.address == address)
     )
+    if found is None:  # an erased person's opt-out lives on as a keyed hash (gdpr/suppression.py)
+        return await suppression.suppressed(session=session, channel=channel, address=address)
     return bool(found)
 
 
