@@ -38,6 +38,13 @@ class GatewaySettings(PaymentSettings, ChannelSettings):
     evaluate_every_minutes: float = Field(default=15.0, gt=0)
     # How long an agent console login lasts.
     staff_session_hours: float = Field(default=12.0, gt=0)
+    # Admin retraining (training/): where trained models go (var/models/active.tar.gz points at
+    # the active one), the Rasa executable that trains and evaluates them, the model `make train`
+    # builds from the repository (registered as the first version), and a bound on one training.
+    training_models_dir: Path = ROOT / "var" / "models"
+    rasa_bin: Path = ROOT / ".venv-rasa" / "bin" / "rasa"
+    training_initial_model: Path = ROOT / "models" / "debtor.tar.gz"
+    training_timeout_seconds: float = Field(default=1800.0, gt=0)
 
 
 @lru_cache

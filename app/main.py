@@ -35,6 +35,7 @@ from payments import views as payments_views
 from reminders import views as reminders_views
 from signals import SignalScorer
 from tone import views as tone_views
+from training import jobs as training_jobs
 from training import views as training_views
 
 log = logging.getLogger(__name__)
@@ -53,6 +54,8 @@ def create_app(settings: GatewaySettings | None = None) -> FastAPI:
             app.state.webchat_connections = Connections()
             app.state.engine = engine
             app.state.sessionmaker = make_sessionmaker(engine)
+            # Trainings interrupted by a restart are marked failed (one gateway process trains).
+            await training_jobs.on_startup(app.state.sessionmaker)
             app.state.catalog = Catalog()
             app.state.rasa = RasaClient(
                 rasa_url=settings.rasa_url,
@@ -75,6 +78,7 @@ def create_app(settings: GatewaySettings | None = None) -> FastAPI:
             print(f"Debtor assistant web chat: http://{settings.host}:{settings.port}/", flush=True)
             yield
             scheduler.shutdown(wait=False)
+            await training_jobs.shutdown()
         await engine.dispose()
 
     app = FastAPI(title="Debtor assistant gateway", version="0.1.0", lifespan=lifespan)

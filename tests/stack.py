@@ -51,6 +51,7 @@ class Stack:
             HUEY_FILE=str(self.workdir / "huey.db"),
             HUEY_IMMEDIATE="false",
             CONSOLE_CREDENTIALS_FILE=str(self.workdir / "console-credentials.txt"),
+            TRAINING_MODELS_DIR=str(self.workdir / "models"),
             **self.extra_env,
             RASA_TELEMETRY_ENABLED="false",
         )

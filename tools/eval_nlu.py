@@ -3,7 +3,9 @@
 Starts the trained Rasa model as a real server (`rasa run --enable-api`) on a free port and
 parses every text through `/model/parse`, so the numbers are what production would see.
 Writes `reports/nlu-eval.json` as {"<locale>": {"n", "intent_accuracy", "intent_macro_f1",
-"language_accuracy"}}.
+"language_accuracy"}}; with `--per-intent` each locale also gets "intents" ({intent: {precision,
+recall, f1, support}}) and "confusions" ([{gold, predicted, count}], most frequent first) — the
+admin retrain page (training/) compares models with it.
 """
 
 from __future__ import annotations
@@ -17,17 +19,20 @@ import tempfile
 import time
 from collections import defaultdict
 from pathlib import Path
+from typing import Any
 
 import httpx
 
 from language.detector import LanguageDetector
 from language.evaluation import read_rows, score
 from tests.stack import MODEL, RASA, ROOT, free_port
-from tools.metrics import accuracy, confusions, macro_f1
+from tools.metrics import accuracy, confusions, macro_f1, per_label
+
+CONFUSIONS = 20  # confusion pairs kept per locale with --per-intent
 
 
-def start_rasa(port: int, log: Path, model: Path = MODEL) -> subprocess.Popen[bytes]:
-    command = [str(RASA), "run", "--enable-api", "-i", "127.0.0.1", "-p", str(port), "--model", str(model)]
+def start_rasa(port: int, log: Path, model: Path = MODEL, rasa: Path = RASA) -> subprocess.Popen[bytes]:
+    command = [str(rasa), "run", "--enable-api", "-i", "127.0.0.1", "-p", str(port), "--model", str(model)]
     return subprocess.Popen(command, cwd=ROOT, stdout=log.open("wb"), stderr=subprocess.STDOUT)
 
 
@@ -59,12 +64,14 @@ def wait_ready(url: str, proc: subprocess.Popen[bytes], timeout: float = 240) ->
     raise TimeoutError("Rasa did not load the model in time")
 
 
-def evaluate(rows: list[dict[str, str]], predicted: list[str | None]) -> dict[str, dict[str, float | int]]:
+def evaluate(
+    rows: list[dict[str, str]], predicted: list[str | None], *, per_intent: bool = False
+) -> dict[str, dict[str, Any]]:
     by_locale: dict[str, list[int]] = defaultdict(list)
     for i, row in enumerate(rows):
         by_locale[row["locale"]].append(i)
     language = score(rows, LanguageDetector())
-    report: dict[str, dict[str, float | int]] = {}
+    report: dict[str, dict[str, Any]] = {}
     for locale, indexes in sorted(by_locale.items()):
         gold = [rows[i]["intent"] for i in indexes]
         guess = [predicted[i] for i in indexes]
@@ -75,6 +82,14 @@ def evaluate(rows: list[dict[str, str]], predicted: list[str | None]) -> dict[st
             "language_accuracy": round(language[locale].accuracy, 4),
             "language_n": language[locale].n,
         }
+        if per_intent:
+            report[locale]["intents"] = {
+                label: {k: round(v, 4) if isinstance(v, float) else v for k, v in scores.items()}
+                for label, scores in per_label(gold, guess).items()
+            }
+            report[locale]["confusions"] = [
+                {"gold": g, "predicted": p, "count": n} for g, p, n in confusions(gold, guess, top=CONFUSIONS)
+            ]
     return report
 
 
@@ -83,6 +98,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--file", type=Path, required=True)
     parser.add_argument("--out", type=Path, default=ROOT / "reports" / "nlu-eval.json")
     parser.add_argument("--model", type=Path, default=MODEL, help="trained model (default: the one make trains)")
+    parser.add_argument("--rasa", type=Path, default=RASA, help="the rasa executable (default: .venv-rasa)")
+    parser.add_argument("--per-intent", action="store_true", help="add per-intent scores and confusions per locale")
     args = parser.parse_args(argv)
     rows = read_rows(args.file)
     missing = {"locale", "intent", "text"} - set(rows[0] if rows else {})
@@ -92,7 +109,7 @@ def main(argv: list[str] | None = None) -> int:
     port = free_port()
     url = f"http://127.0.0.1:{port}"
     with tempfile.TemporaryDirectory() as tmp:
-        proc = start_rasa(port, Path(tmp) / "rasa.log", args.model)
+        proc = start_rasa(port, Path(tmp) / "rasa.log", args.model, args.rasa)
         try:
             wait_ready(url, proc)
             started = time.monotonic()
@@ -101,7 +118,7 @@ def main(argv: list[str] | None = None) -> int:
         finally:
             proc.terminate()
             proc.wait(timeout=30)
-    report = evaluate(rows, predicted)
+    report = evaluate(rows, predicted, per_intent=args.per_intent)
     args.out.parent.mkdir(parents=True, exist_ok=True)
     args.out.write_text(json.dumps(report, indent=2) + "\n", encoding="utf-8")
     print(f"{'locale':8} {'n':>5} {'intent acc':>11} {'macro-F1':>9} {'lang acc':>9}")

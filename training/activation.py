@@ -1,0 +1,41 @@
+"""Hot-swapping the model of the running Rasa (`PUT /model`, Rasa's HTTP API with --enable-api):
+Rasa loads the new model next to the old one and swaps them when it is ready, so conversations
+never see a Rasa without a model. Activations are serialised in this process."""
+
+from __future__ import annotations
+
+import asyncio
+from pathlib import Path
+
+import httpx
+
+from training.service import TrainingError
+
+LOAD_TIMEOUT_SECONDS = 180.0
+_lock = asyncio.Lock()
+
+
+def lock() -> asyncio.Lock:
+    return _lock
+
+
+async def loaded_model(*, http: httpx.AsyncClient, rasa_url: str) -> str | None:
+    """The file name of the model Rasa runs (GET /status), None when Rasa has none or is down."""
+    try:
+        response = await http.get(f"{rasa_url}/status", timeout=10)
+        body = response.json() if response.status_code == 200 else {}
+    except (httpx.HTTPError, ValueError):
+        return None
+    return str(body.get("model_file") or "") or None
+
+
+async def load_model(*, http: httpx.AsyncClient, rasa_url: str, model: Path) -> None:
+    """Ask Rasa to load `model` (an absolute path on Rasa's machine) and check it runs it."""
+    try:
+        response = await http.put(f"{rasa_url}/model", json={"model_file": str(model)}, timeout=LOAD_TIMEOUT_SECONDS)
+    except httpx.HTTPError as exc:
+        raise TrainingError("rasa_unavailable", 503) from exc
+    if response.status_code != 204:
+        raise TrainingError("model_load_failed", 502)
+    if await loaded_model(http=http, rasa_url=rasa_url) != model.name:
+        raise TrainingError("model_load_failed", 502)
