@@ -35,6 +35,7 @@ from payments import views as payments_views
 from reminders import views as reminders_views
 from signals import SignalScorer
 from tone import views as tone_views
+from tone.overrides import ToneOverrides
 from training import jobs as training_jobs
 from training import views as training_views
 
@@ -56,7 +57,8 @@ def create_app(settings: GatewaySettings | None = None) -> FastAPI:
             app.state.sessionmaker = make_sessionmaker(engine)
             # Trainings interrupted by a restart are marked failed (one gateway process trains).
             await training_jobs.on_startup(app.state.sessionmaker)
-            app.state.catalog = Catalog()
+            # Texts from locales/, with admins' live edits layered over them (tone/overrides.py).
+            app.state.catalog = Catalog(overrides=ToneOverrides(app.state.sessionmaker))
             app.state.rasa = RasaClient(
                 rasa_url=settings.rasa_url,
                 action_server_url=settings.action_server_url,

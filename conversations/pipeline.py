@@ -116,6 +116,7 @@ class Pipeline:
     async def notify(self, *, conversation_id: str, key: str, arguments: dict[str, Any]) -> Reply | None:
         """Say something unprompted in a conversation, in its language: stored, then sent —
         unless the person withdrew consent on that channel."""
+        await self.catalog.refresh()  # admins' latest text edits
         async with self.sessionmaker() as session:
             conversation = await self._reachable(session, conversation_id)
             if conversation is None:
@@ -249,6 +250,7 @@ class Pipeline:
         """The replies to a recorded message (stored in the transcript). With raise_when_down the
         caller (the inbox worker) retries later instead of answering "temporarily unavailable"."""
         locale, clean, channel = recorded.locale, recorded.text, recorded.channel
+        await self.catalog.refresh()  # admins' latest text edits
         intent = confidence = None
         consent_change: tuple[bool, str] | None = None
         async with self.sessionmaker() as session:

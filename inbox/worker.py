@@ -30,6 +30,7 @@ from inbox import service as inbox_service
 from language.detector import LanguageDetector
 from locales import Catalog
 from signals import SignalScorer
+from tone.overrides import ToneOverrides
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
@@ -86,10 +87,11 @@ def runtime() -> Runtime:
             timeout=settings.rasa_timeout_seconds,
             health_timeout=settings.health_timeout_seconds,
         )
+        sessionmaker = make_sessionmaker(engine)
         pipeline = Pipeline(
-            sessionmaker=make_sessionmaker(engine),
+            sessionmaker=sessionmaker,
             rasa=rasa,
-            catalog=Catalog(),
+            catalog=Catalog(overrides=ToneOverrides(sessionmaker)),
             detector=_shared_detector(),
             settings=settings,
             scorer=SignalScorer.from_settings(settings.signals_model_dir),

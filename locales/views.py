@@ -1,15 +1,24 @@
 """Rasa's external NLG endpoint: Rasa asks for a response by name, we answer with the text in
-the conversation's language and tone. Editing a YAML text therefore needs no retraining."""
+the conversation's language and tone. Editing a text (a YAML file, or live on the admin page,
+see tone/) therefore needs no retraining.
+
+Tone, first that applies: an explicit `tone` (argument, slot, message metadata), the tone an
+admin chose for one of the debtor's segments, the locale's default (the admin's, else
+locale.yml)."""
 
 from __future__ import annotations
 
 import logging
 from typing import Any
 
-from fastapi import APIRouter
+from fastapi import APIRouter, Request
 from pydantic import BaseModel, Field
+from sqlalchemy.exc import SQLAlchemyError
 
-from app.deps import CatalogDep, SettingsDep
+from app.deps import CatalogDep, SessionDep, SettingsDep
+from locales.catalog import TONES, Catalog
+from tone import segments
+from tone.overrides import ensure_attached
 
 log = logging.getLogger(__name__)
 router = APIRouter(tags=["nlg"])
@@ -40,10 +49,28 @@ def _pick(body: NLGRequest, key: str) -> str | None:
     return str(value) if value else None
 
 
+async def _segment_tone(body: NLGRequest, catalog: Catalog, session: SessionDep, locale: str) -> str | None:
+    """The tone for the debtor's segment (the Rasa sender id is the conversation id)."""
+    sender = body.tracker.get("sender_id")
+    if not isinstance(sender, str) or not sender or len(sender) > 64:
+        return None
+    try:
+        return await segments.tone_for(session=session, catalog=catalog, conversation_id=sender, locale=locale)
+    except SQLAlchemyError as exc:  # the answer matters more than the tone: the locale default
+        log.warning("nlg.segment_unavailable", extra={"error": str(exc)})
+        return None
+
+
 @router.post("/nlg", response_model=NLGResponse)
-async def generate(body: NLGRequest, catalog: CatalogDep, settings: SettingsDep) -> NLGResponse:
+async def generate(
+    body: NLGRequest, request: Request, catalog: CatalogDep, settings: SettingsDep, session: SessionDep
+) -> NLGResponse:
+    ensure_attached(catalog, request.app.state.sessionmaker)
+    await catalog.refresh()  # an admin's edit shows on the next message, in every gateway process
     locale = _pick(body, "locale") or settings.default_locale
     tone = _pick(body, "tone")
+    if tone not in TONES:
+        tone = await _segment_tone(body, catalog, session, locale)
     key = body.response
     if not catalog.has(key):
         log.error("nlg.unknown_response", extra={"response": key})
