@@ -37,8 +37,7 @@ def alembic_config(database_url: str | None = None) -> Config:
 
 
 def migrate(database_url: str | None = None) -> None:
-    # "heads": features may add migrations on parallel branches from the same revision.
-    command.upgrade(alembic_config(database_url), "heads")
+    command.upgrade(alembic_config(database_url), "head")
 
 
 @dataclass(frozen=True)

@@ -14,6 +14,7 @@ from pathlib import Path  # noqa: E402
 
 import asyncpg  # noqa: E402
 import pytest  # noqa: E402
+from playwright.sync_api import Browser, Playwright, sync_playwright  # noqa: E402
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker  # noqa: E402
 
 from app.database import make_engine, make_sessionmaker  # noqa: E402
@@ -135,3 +136,25 @@ async def session(engine: AsyncEngine) -> AsyncIterator[AsyncSession]:
 def sessionmaker(session: AsyncSession) -> async_sessionmaker[AsyncSession]:
     """More sessions on the same rolled-back connection (for code that opens its own)."""
     return async_sessionmaker(bind=session.bind, join_transaction_mode="create_savepoint", expire_on_commit=False)
+
+
+# Headless Debian Chromium for the page tests (Playwright, never a downloaded browser).
+CHROMIUM = Path(os.environ.get("CHROMIUM", "/usr/bin/chromium"))
+CHROMIUM_ARGS = ["--no-sandbox", "--disable-background-networking", "--disable-component-update", "--disable-gpu"]
+
+
+@pytest.fixture(scope="module")
+def playwright() -> Iterator[Playwright]:
+    with sync_playwright() as p:
+        yield p
+
+
+@pytest.fixture(scope="module")
+def browser(playwright: Playwright) -> Iterator[Browser]:
+    if not CHROMIUM.exists():
+        pytest.fail(f"browser tests need Chromium at {CHROMIUM}: run `make browser` (apt-get install chromium)")
+    browser = playwright.chromium.launch(executable_path=str(CHROMIUM), headless=True, args=CHROMIUM_ARGS)
+    try:
+        yield browser
+    finally:
+        browser.close()

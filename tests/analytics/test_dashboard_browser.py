@@ -15,7 +15,6 @@ from pathlib import Path
 import pytest
 from playwright.sync_api import Browser, Expect
 
-from tests.channels.conftest import browser, playwright  # noqa: F401 - the Debian Chromium fixtures
 from tests.stack import ROOT, Stack
 
 pytestmark = [pytest.mark.e2e, pytest.mark.browser]

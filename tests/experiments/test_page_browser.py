@@ -21,7 +21,6 @@ from auth.models import Role
 from debtors.models import Debtor
 from experiments import service
 from experiments.stats import wilson
-from tests.channels.conftest import browser, playwright  # noqa: F401 - the Debian Chromium fixtures
 from tests.e2e.test_handoff import PASSWORD, create_staff
 from tests.stack import Stack
 

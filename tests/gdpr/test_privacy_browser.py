@@ -15,7 +15,6 @@ import httpx
 import pytest
 from playwright.sync_api import Browser, BrowserContext, Expect, Page
 
-from tests.channels.conftest import browser, playwright  # noqa: F401 - the Debian Chromium fixtures
 from tests.stack import ROOT, Stack
 
 pytestmark = [pytest.mark.e2e, pytest.mark.browser]

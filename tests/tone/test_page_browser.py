@@ -14,7 +14,6 @@ import pytest
 from playwright.sync_api import Browser, BrowserContext, Expect, Page
 
 from locales import Catalog
-from tests.channels.conftest import browser, playwright  # noqa: F401 - the Debian Chromium fixtures
 from tests.channels.test_webchat_page import REPLY_TIMEOUT_MS, Tab
 from tests.stack import ROOT, Stack
 

@@ -16,7 +16,6 @@ import pytest
 from playwright.sync_api import Browser, Expect, Page
 
 from auth.models import Role
-from tests.channels.conftest import browser, playwright  # noqa: F401 - the Debian Chromium fixtures
 from tests.stack import MODEL, ROOT, Stack
 from tests.training.test_e2e import isolate_models, rasa_status
 from training import data
