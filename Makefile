@@ -21,6 +21,14 @@ export ACTION_SERVER_URL ?= http://127.0.0.1:$(ACTIONS_PORT)
 export ACTION_ENDPOINT_URL ?= http://127.0.0.1:$(ACTIONS_PORT)/webhook
 export NLG_ENDPOINT_URL ?= http://127.0.0.1:$(GATEWAY_PORT)/nlg
 export SQLALCHEMY_SILENCE_UBER_WARNING := 1
+# Sharded Rasa (`make run RASA_INSTANCES=2`): instances on RASA_PORT, RASA_PORT+1, ...; the gateway
+# and the worker route by conversation (conversations/sharding.py). They share a SQL tracker store
+# and a Redis lock store (bot/endpoints-sharded.yml, docs/scaling.md).
+export RASA_INSTANCES ?= 1
+export RASA_TRACKER_STORE_URL ?= sqlite:///var/rasa-trackers.db
+export RASA_LOCK_STORE_HOST ?= 127.0.0.1
+export RASA_LOCK_STORE_PORT ?= 6379
+export RASA_LOCK_STORE_DB ?= 1
 
 .PHONY: help run test install db train eval-nlu eval-cv compare-pipelines lint browser clean
 
@@ -59,8 +67,16 @@ db: $(VENV)/.installed
 	$(VENV)/bin/python -m app.manage seed
 
 run: install $(MODEL) db
-	@echo "Starting Rasa, the action server and the gateway (Ctrl-C stops all)..."
+	@echo "Starting Rasa ($(RASA_INSTANCES)x), the action server and the gateway (Ctrl-C stops all)..."
+ifeq ($(RASA_INSTANCES),1)
 	$(VENV)/bin/honcho -f Procfile start
+else
+	@$(VENV)/bin/python -c "import redis; redis.Redis(host='$(RASA_LOCK_STORE_HOST)', port=$(RASA_LOCK_STORE_PORT)).ping()" \
+	  || (echo "RASA_INSTANCES=$(RASA_INSTANCES) needs Redis at $(RASA_LOCK_STORE_HOST):$(RASA_LOCK_STORE_PORT) (Rasa's lock store)"; exit 1)
+	@mkdir -p var
+	$(VENV)/bin/python -m conversations.sharding procfile $(RASA_INSTANCES) < Procfile > var/Procfile.sharded
+	$(VENV)/bin/honcho -f var/Procfile.sharded start
+endif
 
 browser:
 	@test -x $(CHROMIUM) || (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null)

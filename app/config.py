@@ -4,8 +4,9 @@ from __future__ import annotations
 
 from functools import lru_cache
 from pathlib import Path
+from urllib.parse import urlsplit, urlunsplit
 
-from pydantic import AliasChoices, Field
+from pydantic import AliasChoices, Field, model_validator
 from pydantic_settings import SettingsConfigDict
 
 from channels.config import ChannelSettings
@@ -22,6 +23,10 @@ class GatewaySettings(PaymentSettings, ChannelSettings):
 
     database_url: str = DEFAULT_DATABASE_URL
     rasa_url: str = "http://127.0.0.1:5005"
+    # Sharded Rasa (conversations/sharding.py): RASA_URLS lists every instance (comma-separated);
+    # without it RASA_INSTANCES=N means RASA_URL's host on N consecutive ports. See rasa_endpoints().
+    rasa_urls: str = ""
+    rasa_instances: int = Field(default=1, ge=1, le=64)
     action_server_url: str = "http://127.0.0.1:5055"
     host: str = "127.0.0.1"
     port: int = Field(default=8000, validation_alias=AliasChoices("GATEWAY_PORT", "port"))
@@ -45,6 +50,32 @@ class GatewaySettings(PaymentSettings, ChannelSettings):
     rasa_bin: Path = ROOT / ".venv-rasa" / "bin" / "rasa"
     training_initial_model: Path = ROOT / "models" / "debtor.tar.gz"
     training_timeout_seconds: float = Field(default=1800.0, gt=0)
+
+    @model_validator(mode="after")
+    def _rasa_endpoints_valid(self) -> GatewaySettings:
+        self.rasa_endpoints()  # a duplicated instance fails at start, not on the first message
+        return self
+
+    def rasa_endpoints(self) -> list[str]:
+        """Every Rasa instance the gateway routes to, in a stable order (the hash ring's nodes)."""
+        if self.rasa_urls.strip():
+            urls = [u.strip().rstrip("/") for u in self.rasa_urls.split(",") if u.strip()]
+        elif self.rasa_instances == 1:
+            urls = [self.rasa_url.rstrip("/")]
+        else:
+            base = urlsplit(self.rasa_url.rstrip("/"))
+            port = base.port or (443 if base.scheme == "https" else 80)
+            host = base.netloc.rpartition("@")[2]
+            host = host.rsplit(":", 1)[0] if base.port else host  # keeps [ipv6] brackets
+            user = base.netloc.rpartition("@")[0]
+            prefix = f"{user}@" if user else ""
+            urls = [
+                urlunsplit((base.scheme, f"{prefix}{host}:{port + i}", base.path, "", ""))
+                for i in range(self.rasa_instances)
+            ]
+        if len(set(urls)) != len(urls):
+            raise ValueError(f"RASA_URLS lists an instance twice: {urls}")
+        return urls
 
 
 @lru_cache

@@ -60,7 +60,7 @@ def create_app(settings: GatewaySettings | None = None) -> FastAPI:
             # Texts from locales/, with admins' live edits layered over them (tone/overrides.py).
             app.state.catalog = Catalog(overrides=ToneOverrides(app.state.sessionmaker))
             app.state.rasa = RasaClient(
-                rasa_url=settings.rasa_url,
+                rasa_urls=settings.rasa_endpoints(),
                 action_server_url=settings.action_server_url,
                 http=http,
                 timeout=settings.rasa_timeout_seconds,

@@ -9,6 +9,7 @@ from pydantic import BaseModel
 from sqlalchemy import text
 
 from app.deps import PipelineDep, RasaDep, SessionDep
+from conversations.rasa_client import summarize
 
 router = APIRouter(tags=["ops"])
 
@@ -18,10 +19,15 @@ class ComponentState(BaseModel):
     detail: str
 
 
+class RasaInstanceState(ComponentState):
+    url: str
+
+
 class Health(BaseModel):
     status: str  # "ok" when everything is up, otherwise "degraded"
     database: ComponentState
-    rasa: ComponentState
+    rasa: ComponentState  # every instance together: up only when all are
+    rasa_instances: list[RasaInstanceState]  # one per instance (RASA_URLS), in ring order
     action_server: ComponentState
     signals: ComponentState  # "model+lexicon", or "lexicon-only" without a configured model
 
@@ -37,13 +43,15 @@ async def health(session: SessionDep, rasa: RasaDep, pipeline: PipelineDep) -> H
             return False, type(exc).__name__
         return True, session.bind.dialect.name
 
-    (db_up, db_detail), (rasa_up, rasa_detail), (act_up, act_detail) = await asyncio.gather(
-        database(), rasa.rasa_status(), rasa.action_server_status()
+    (db_up, db_detail), instances, (act_up, act_detail) = await asyncio.gather(
+        database(), rasa.instance_statuses(), rasa.action_server_status()
     )
+    rasa_up, rasa_detail = summarize(instances)
     return Health(
         status="ok" if db_up and rasa_up and act_up else "degraded",
         database=ComponentState(up=db_up, detail=db_detail),
         rasa=ComponentState(up=rasa_up, detail=rasa_detail),
+        rasa_instances=[RasaInstanceState(url=i.url, up=i.up, detail=i.detail) for i in instances],
         action_server=ComponentState(up=act_up, detail=act_detail),
         signals=ComponentState(up=True, detail=pipeline.scorer.mode),
     )

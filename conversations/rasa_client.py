@@ -1,14 +1,29 @@
-"""HTTP client for Rasa (through our `gateway` connector) and the action server's health."""
+"""HTTP client for Rasa (through our `gateway` connector) and the action server's health.
+
+With several Rasa instances (RASA_URLS / RASA_INSTANCES) every call about a conversation goes to
+the instance its id hashes to (conversations/sharding.py): load spreads evenly and one
+conversation's messages queue in one process. When that instance cannot be connected to, the
+next one on the ring takes the call. That
+failover is safe only because sharded instances share the tracker store (SQL) and the lock store
+(Redis): see bot/endpoints-sharded.yml. Only calls that never reached Rasa are retried elsewhere
+(connection refused / connect timeout), so a message is never processed twice."""
 
 from __future__ import annotations
 
+import asyncio
 import time
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
 import httpx
 
+from conversations.sharding import HashRing
+
 ACTION_SERVER_PROBE_TTL = 2.0  # seconds a known action-server state is trusted
+DOWN_RETRY_SECONDS = 5.0  # an instance that refused a connection is tried last for this long
+# Errors raised before the request left this process: retrying on another instance is safe.
+NOT_SENT = (httpx.ConnectError, httpx.ConnectTimeout)
 
 
 class RasaUnavailable(Exception):
@@ -28,23 +43,89 @@ class RasaReply:
     confidence: float | None
 
 
+@dataclass(frozen=True)
+class InstanceStatus:
+    url: str  # without credentials: shown on /health
+    up: bool
+    detail: str
+
+
+def _public(url: str) -> str:
+    scheme, _, rest = url.partition("://")
+    return f"{scheme}://{rest.rpartition('@')[2]}" if rest else url
+
+
+def summarize(statuses: Sequence[InstanceStatus]) -> tuple[bool, str]:
+    """Up when every instance runs a model; the detail names the model(s), or the instances down."""
+    if len(statuses) == 1:
+        return statuses[0].up, statuses[0].detail
+    down = [s for s in statuses if not s.up]
+    if down:
+        return False, f"{len(down)}/{len(statuses)} down: " + ", ".join(f"{s.url} {s.detail}" for s in down)
+    return True, f"{len(statuses)} instances: " + ", ".join(sorted({s.detail for s in statuses}))
+
+
 class RasaClient:
     def __init__(
-        self, *, rasa_url: str, action_server_url: str, http: httpx.AsyncClient, timeout: float, health_timeout: float
+        self,
+        *,
+        rasa_url: str = "",
+        rasa_urls: Sequence[str] = (),
+        action_server_url: str,
+        http: httpx.AsyncClient,
+        timeout: float,
+        health_timeout: float,
     ) -> None:
-        self.rasa_url = rasa_url.rstrip("/")
+        urls = [u.rstrip("/") for u in rasa_urls] or [rasa_url.rstrip("/")]
+        if not all(urls):
+            raise ValueError("RasaClient needs rasa_url or rasa_urls")
+        self.ring = HashRing(urls)
+        self.rasa_url = urls[0]  # the first instance, for callers that talk to "a" Rasa
         self.action_server_url = action_server_url.rstrip("/")
         self.http = http
         self.timeout = timeout
         self.health_timeout = health_timeout
         self._actions_up: tuple[float, bool] | None = None
+        self._down_since: dict[str, float] = {}
+
+    @property
+    def instances(self) -> tuple[str, ...]:
+        """Every Rasa instance (model activation must reach each of them)."""
+        return self.ring.nodes
+
+    def url_for(self, sender: str) -> str:
+        """The instance that owns this conversation."""
+        return self.ring.node_for(sender)
+
+    def _candidates(self, sender: str) -> list[str]:
+        """The ring's preference order, instances that recently refused connections moved last."""
+        order = self.ring.preference(sender)
+        now = time.monotonic()
+        recent = {u for u, since in self._down_since.items() if now - since < DOWN_RETRY_SECONDS}
+        return [u for u in order if u not in recent] + [u for u in order if u in recent]
+
+    async def _request(self, sender: str, method: str, path: str, **kwargs: Any) -> httpx.Response:
+        """`method path` on the conversation's instance, failing over only when nothing was sent."""
+        error: httpx.HTTPError | None = None
+        for url in self._candidates(sender):
+            try:
+                response = await self.http.request(method, f"{url}{path}", timeout=self.timeout, **kwargs)
+            except NOT_SENT as exc:
+                self._down_since[url] = time.monotonic()
+                error = exc
+                continue
+            self._down_since.pop(url, None)
+            return response
+        assert error is not None  # the ring is never empty
+        raise error
 
     async def send(self, *, sender: str, text: str, metadata: dict[str, Any]) -> RasaReply:
         try:
-            response = await self.http.post(
-                f"{self.rasa_url}/webhooks/gateway/webhook",
+            response = await self._request(
+                sender,
+                "POST",
+                "/webhooks/gateway/webhook",
                 json={"sender": sender, "message": text, "metadata": metadata},
-                timeout=self.timeout,
             )
             response.raise_for_status()
             body = response.json()
@@ -71,17 +152,28 @@ class RasaClient:
             return False, type(exc).__name__
         return response.status_code == 200, f"HTTP {response.status_code}"
 
-    async def rasa_status(self) -> tuple[bool, str]:
+    async def _instance_status(self, url: str) -> InstanceStatus:
         """Up only when a model is loaded (GET /status needs --enable-api)."""
         try:
-            response = await self.http.get(f"{self.rasa_url}/status", timeout=self.health_timeout)
+            response = await self.http.get(f"{url}/status", timeout=self.health_timeout)
             body = response.json()
         except (httpx.HTTPError, ValueError) as exc:
-            return False, type(exc).__name__
+            if isinstance(exc, NOT_SENT):
+                self._down_since[url] = time.monotonic()
+            return InstanceStatus(_public(url), False, type(exc).__name__)
         if response.status_code != 200:
-            return False, f"HTTP {response.status_code}"
+            return InstanceStatus(_public(url), False, f"HTTP {response.status_code}")
+        self._down_since.pop(url, None)
         model = body.get("model_file")
-        return bool(model), str(model or "no model loaded")
+        return InstanceStatus(_public(url), bool(model), str(model or "no model loaded"))
+
+    async def instance_statuses(self) -> list[InstanceStatus]:
+        """Every instance, probed concurrently, in ring order."""
+        return list(await asyncio.gather(*(self._instance_status(url) for url in self.instances)))
+
+    async def rasa_status(self) -> tuple[bool, str]:
+        """Every instance together (see `summarize`)."""
+        return summarize(await self.instance_statuses())
 
     async def action_server_status(self) -> tuple[bool, str]:
         up, detail = await self._alive(f"{self.action_server_url}/health")
@@ -100,11 +192,22 @@ class RasaClient:
         """Mirror a hand-over on Rasa's tracker (ConversationPaused / ConversationResumed) through
         Rasa's HTTP API; False when Rasa could not be reached (the caller retries later)."""
         try:
-            response = await self.http.post(
-                f"{self.rasa_url}/conversations/{sender}/tracker/events",
+            response = await self._request(
+                sender,
+                "POST",
+                f"/conversations/{sender}/tracker/events",
                 params={"include_events": "NONE"},
                 json={"event": "pause" if paused else "resume"},
-                timeout=self.timeout,
+            )
+        except httpx.HTTPError:
+            return False
+        return response.status_code == 200
+
+    async def reset_tracker(self, *, sender: str) -> bool:
+        """Empty the conversation's tracker (GDPR erasure); False when Rasa could not be reached."""
+        try:
+            response = await self._request(
+                sender, "PUT", f"/conversations/{sender}/tracker/events", params={"include_events": "NONE"}, json=[]
             )
         except httpx.HTTPError:
             return False

@@ -22,7 +22,6 @@ from collections.abc import Iterable
 from datetime import datetime
 from typing import Any
 
-import httpx
 from sqlalchemy import String, case, cast, delete, func, literal, null, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -193,17 +192,7 @@ async def clear_trackers(*, rasa: RasaClient, conversation_ids: Iterable[str]) -
     """Empty Rasa's tracker of each conversation; reports which could not be reached."""
     cleared, failed = 0, []
     for conversation_id in conversation_ids:
-        try:
-            response = await rasa.http.put(
-                f"{rasa.rasa_url}/conversations/{conversation_id}/tracker/events",
-                params={"include_events": "NONE"},
-                json=[],
-                timeout=rasa.timeout,
-            )
-            ok = response.status_code == 200
-        except httpx.HTTPError:
-            ok = False
-        if ok:
+        if await rasa.reset_tracker(sender=conversation_id):
             cleared += 1
         else:
             failed.append(conversation_id)

@@ -81,7 +81,7 @@ def runtime() -> Runtime:
         engine = make_engine(settings.database_url)
         http = httpx.AsyncClient()
         rasa = RasaClient(
-            rasa_url=settings.rasa_url,
+            rasa_urls=settings.rasa_endpoints(),
             action_server_url=settings.action_server_url,
             http=http,
             timeout=settings.rasa_timeout_seconds,

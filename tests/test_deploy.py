@@ -1,29 +1,152 @@
-"""docker-compose.yml and the Dockerfile stay in step with the code (no Docker engine needed)."""
+"""docker-compose.yml and the Dockerfile stay in step with the code (no Docker engine needed):
+the compose file is valid against the Compose Specification's JSON schema (vendored by
+check-jsonschema), and everything it names (modules, files, env vars, services, ports) exists."""
 
 from __future__ import annotations
 
+import importlib
+import importlib.resources
 import importlib.util
+import json
 import re
 from pathlib import Path
+from typing import Any
 
+import jsonschema
+import pytest
 import yaml
 
+from app.config import GatewaySettings
+
 ROOT = Path(__file__).resolve().parent.parent
+ONE_SHOT = {"migrate", "rasa-db"}  # run to completion before the others start
+ENV_REF = re.compile(r"\$\{([A-Z0-9_]+)(?:[:?\-][^}]*)?\}")
 
 
-def test_compose_services_and_what_they_run() -> None:
-    compose = yaml.safe_load((ROOT / "docker-compose.yml").read_text())
+@pytest.fixture(scope="module")
+def compose() -> dict[str, Any]:
+    return yaml.safe_load((ROOT / "docker-compose.yml").read_text())  # type: ignore[no-any-return]
+
+
+def rasa_services(compose: dict[str, Any]) -> dict[str, dict[str, Any]]:
+    return {name: s for name, s in compose["services"].items() if re.fullmatch(r"rasa-\d+", name)}
+
+
+def app_env(service: dict[str, Any]) -> dict[str, str]:
+    env = service.get("environment") or {}
+    return {str(k): str(v) for k, v in env.items()} if isinstance(env, dict) else dict(e.split("=", 1) for e in env)
+
+
+def test_compose_matches_the_compose_specification(compose: dict[str, Any]) -> None:
+    schema = json.loads(
+        importlib.resources.files("check_jsonschema.builtin_schemas.vendor").joinpath("compose-spec.json").read_text()
+    )
+    validator = jsonschema.validators.validator_for(schema)(schema)
+    errors = [f"{'/'.join(map(str, e.absolute_path))}: {e.message}" for e in validator.iter_errors(compose)]
+    assert not errors, errors
+    broken = dict(compose, services={"x": {"image": "a", "healthcheck": {"test": ["CMD", "true"], "intervall": "5s"}}})
+    assert list(validator.iter_errors(broken)), "the schema must catch a misspelt key"
+
+
+def test_compose_services_and_what_they_run(compose: dict[str, Any]) -> None:
     services = compose["services"]
-    assert {"postgres", "redis", "migrate", "actions", "worker", "rasa", "gateway"} <= set(services)
-    for name in ("postgres", "redis", "actions", "rasa", "gateway"):
-        assert "healthcheck" in services[name], name
+    assert {"postgres", "redis", "migrate", "actions", "worker", "rasa-db", "gateway"} <= set(services)
+    assert len(rasa_services(compose)) >= 2, "production runs several Rasa instances"
+    for name, service in services.items():
+        if name not in ONE_SHOT:
+            assert "healthcheck" in service, name
     modules = {"app.manage", "rasa_sdk", "inbox.worker", "app.main", "bot.actions"}
     text = (ROOT / "docker-compose.yml").read_text() + (ROOT / "Dockerfile").read_text()
     for module in modules:
-        assert module in text or module == "app.main"
+        assert module in text
         assert importlib.util.find_spec(module) is not None, module
-    for path in ("bot/endpoints.yml", "bot/credentials.yml"):
+    for path in ("bot/endpoints.yml", "bot/endpoints-sharded.yml", "bot/credentials.yml"):
         assert (ROOT / path).exists()
+
+
+def test_every_command_names_something_that_exists(compose: dict[str, Any]) -> None:
+    for name, service in compose["services"].items():
+        command = service.get("command") or []
+        if service.get("build"):
+            argv = command if command and command[0] != "sh" else []
+            for i, arg in enumerate(argv):
+                if argv[max(i - 1, 0)] in ("-m", "--actions"):
+                    assert importlib.util.find_spec(arg) is not None, (name, arg)
+            if argv[:1] == ["huey_consumer"]:
+                module, _, attr = argv[1].rpartition(".")
+                assert hasattr(importlib.import_module(module), attr), (name, argv[1])
+            for module, sub in re.findall(r"python -m (app\.manage) ([\w-]+)", " ".join(command)):
+                spec = importlib.util.find_spec(module)
+                assert spec and spec.origin and f'add_parser("{sub}"' in Path(spec.origin).read_text(), (name, sub)
+        for flag in ("--endpoints", "--credentials"):
+            if flag in command:
+                assert (ROOT / command[command.index(flag) + 1]).is_file(), (name, flag)
+        for volume in service.get("volumes") or []:
+            host = str(volume).split(":", 1)[0]
+            if host.startswith("./"):
+                assert (ROOT / host).is_dir() or host == "./models", (name, host)
+
+
+def test_rasa_instances_share_state_and_match_the_routing(compose: dict[str, Any]) -> None:
+    """Every Rasa instance runs the sharded endpoints with every ${VAR} they need, the same model
+    as the Makefile trains, the Rasa version of requirements-rasa.txt, and the gateway and the
+    worker route to exactly these instances (RASA_URLS)."""
+    rasa = rasa_services(compose)
+    endpoints = (ROOT / "bot" / "endpoints-sharded.yml").read_text()
+    needed = set(ENV_REF.findall(re.sub(r"#.*", "", endpoints)))
+    assert {"RASA_TRACKER_STORE_URL", "RASA_LOCK_STORE_HOST"} <= needed
+    pinned = re.search(r"^rasa==([\d.]+)", (ROOT / "requirements-rasa.txt").read_text(), flags=re.M)
+    assert pinned
+    model = re.search(r"^MODEL := (\S+)", (ROOT / "Makefile").read_text(), flags=re.M)
+    urls = set()
+    for name, service in rasa.items():
+        command = service["command"]
+        assert command[command.index("--endpoints") + 1] == "bot/endpoints-sharded.yml", name
+        assert model and command[command.index("--model") + 1] == model.group(1), name
+        assert service["image"].startswith(f"rasa/rasa:{pinned.group(1)}"), name
+        env = app_env(service)
+        assert needed <= set(env), (name, needed - set(env))
+        assert env["RASA_LOCK_STORE_HOST"] in compose["services"]
+        assert "@postgres:" in env["RASA_TRACKER_STORE_URL"]
+        assert service["depends_on"]["rasa-db"]["condition"] == "service_completed_successfully"
+        urls.add(f"http://{name}:{command[command.index('-p') + 1]}")
+    for name in ("gateway", "worker"):
+        env = app_env(compose["services"][name])
+        settings = GatewaySettings(rasa_urls=env["RASA_URLS"], rasa_url=env["RASA_URL"])
+        assert set(settings.rasa_endpoints()) == urls, name
+        assert env["RASA_URL"] in urls
+    lock_dbs = {app_env(s)["RASA_LOCK_STORE_DB"] for s in rasa.values()}
+    queue_db = app_env(compose["services"]["worker"])["HUEY_REDIS_URL"].rsplit("/", 1)[1]
+    assert len(lock_dbs) == 1 and queue_db not in lock_dbs, "Rasa's locks and the inbox queue: separate Redis dbs"
+
+
+def test_env_vars_are_documented_and_known(compose: dict[str, Any]) -> None:
+    """Every ${VAR} the compose file reads from the env file is documented in .env.example, and
+    every variable handed to the application is one the code reads."""
+    documented = set(re.findall(r"^#?\s*([A-Z][A-Z0-9_]+)=", (ROOT / ".env.example").read_text(), flags=re.M))
+    referenced = set(ENV_REF.findall((ROOT / "docker-compose.yml").read_text()))
+    assert referenced <= documented, referenced - documented
+    fields = {f.upper() for f in GatewaySettings.model_fields}
+    packages = [p.parent for p in ROOT.glob("*/__init__.py") if p.parent.name != "tests"]
+    source = "\n".join(p.read_text() for package in packages for p in package.rglob("*.py"))
+    for name in ("gateway", "worker", "actions", "migrate"):
+        for key in app_env(compose["services"][name]):
+            assert key in fields or key in source or key.lower() in source, (name, key)
+
+
+def test_dependencies_are_consistent(compose: dict[str, Any]) -> None:
+    services = compose["services"]
+    for name, service in services.items():
+        for target, spec in (service.get("depends_on") or {}).items():
+            assert target in services, (name, target)
+            condition = spec["condition"]
+            if condition == "service_healthy":
+                assert "healthcheck" in services[target], (name, target)
+            if condition == "service_completed_successfully":
+                assert target in ONE_SHOT, (name, target)
+    gateway = services["gateway"]
+    assert set(rasa_services(compose)) <= set(gateway["depends_on"])
+    assert "/health" in " ".join(gateway["healthcheck"]["test"])
 
 
 def test_dockerfile_copies_every_package() -> None:

@@ -5,6 +5,8 @@ never see a Rasa without a model. Activations are serialised in this process."""
 from __future__ import annotations
 
 import asyncio
+import contextlib
+from collections.abc import Sequence
 from pathlib import Path
 
 import httpx
@@ -39,3 +41,21 @@ async def load_model(*, http: httpx.AsyncClient, rasa_url: str, model: Path) -> 
         raise TrainingError("model_load_failed", 502)
     if await loaded_model(http=http, rasa_url=rasa_url) != model.name:
         raise TrainingError("model_load_failed", 502)
+
+
+async def load_everywhere(
+    *, http: httpx.AsyncClient, rasa_urls: Sequence[str], model: Path, fallback: str | None
+) -> None:
+    """Every Rasa instance runs `model` (sharded Rasa: any instance may serve any conversation), or
+    when one fails, the instances already switched go back to `fallback` (the active model's path)."""
+    switched: list[str] = []
+    try:
+        for rasa_url in rasa_urls:
+            await load_model(http=http, rasa_url=rasa_url, model=model)
+            switched.append(rasa_url)
+    except TrainingError:
+        if fallback:
+            for rasa_url in switched:
+                with contextlib.suppress(TrainingError):
+                    await load_model(http=http, rasa_url=rasa_url, model=Path(fallback))
+        raise

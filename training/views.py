@@ -218,9 +218,12 @@ async def activate(
     await session.commit()  # release SQLite's write lock before waiting for another activation
     async with activation.lock():
         version = await _commit(session, versions.get_version(session=session, version_id=version_id))
+        active = await _commit(session, versions.active_version(session=session))
         try:
             model = versions.activatable(version)
-            await activation.load_model(http=rasa.http, rasa_url=rasa.rasa_url, model=model)
+            await activation.load_everywhere(
+                http=rasa.http, rasa_urls=rasa.instances, model=model, fallback=active.model_path if active else None
+            )
         except service.TrainingError as exc:
             raise HTTPException(status_code=exc.status, detail=exc.code) from exc
         version = await _commit(
