@@ -30,7 +30,7 @@ export RASA_LOCK_STORE_HOST ?= 127.0.0.1
 export RASA_LOCK_STORE_PORT ?= 6379
 export RASA_LOCK_STORE_DB ?= 1
 
-.PHONY: help run test install db train eval-nlu eval-cv compare-pipelines lint browser clean
+.PHONY: help run test install db train eval-nlu eval-cv compare-pipelines lint browser clean bench
 
 help:
 	@echo "make run    - set up whatever is missing and start Rasa, actions and the gateway"
@@ -38,6 +38,7 @@ help:
 	@echo "make eval-nlu FILE=path.tsv  - per-locale intent accuracy, macro-F1, language accuracy"
 	@echo "make eval-cv - 5-fold cross-validation on the training data"
 	@echo "make compare-pipelines [CONFIGS=...] - train and score NLU pipelines side by side"
+	@echo "make bench [CONCURRENCY=20 CONVERSATIONS=200] - full stack vs bare Rasa -> reports/bench.json"
 
 $(VENV)/.installed: requirements.txt requirements-dev.txt
 	test -x $(VENV)/bin/python || $(PY311) -m venv $(VENV)
@@ -106,3 +107,10 @@ lint: $(VENV)/.installed
 
 clean:
 	rm -rf models var reports/*.json reports/cv
+
+CONCURRENCY ?= 20
+CONVERSATIONS ?= 200
+# Full stack vs bare Rasa (same model and conversations), webhook acks, training time -> reports/bench.json
+bench: install $(MODEL)
+	@mkdir -p reports
+	$(VENV)/bin/python -m tools.bench --concurrency $(CONCURRENCY) --conversations $(CONVERSATIONS) --out reports/bench.json

@@ -1,0 +1,1 @@
+"""`make bench`: the full stack against bare Rasa with the same model, under the same load."""
