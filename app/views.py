@@ -8,6 +8,7 @@ from fastapi import APIRouter
 from pydantic import BaseModel
 from sqlalchemy import text
 
+from app.database import READ_ONLY
 from app.deps import PipelineDep, RasaDep, SessionDep
 from conversations.rasa_client import summarize
 
@@ -38,7 +39,10 @@ async def health(session: SessionDep, rasa: RasaDep, pipeline: PipelineDep) -> H
 
     async def database() -> tuple[bool, str]:
         try:
+            # A read that takes no write lock on SQLite, ended at once (the probes below can be slow).
+            await session.connection(execution_options=READ_ONLY)
             await session.execute(text("SELECT 1"))
+            await session.commit()
         except Exception as exc:  # noqa: BLE001 - any failure means "down", reported, not raised
             return False, type(exc).__name__
         return True, session.bind.dialect.name

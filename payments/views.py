@@ -152,9 +152,11 @@ async def sandbox_decide(
         sandbox.deliver, events, webhook_url=webhook, secret=settings.webhook_secret(), http=request.app.state.http
     )
     status = "success" if choice == "pay" else "cancel"
-    return RedirectResponse(
-        f"/payments/return?status={status}&locale={await _locale(session, payment)}", status_code=303
-    )
+    locale = await _locale(session, payment)
+    # End this request's transaction before the events are delivered to our own webhook: on
+    # SQLite it holds the write lock, and the webhook (another request) needs it.
+    await session.commit()
+    return RedirectResponse(f"/payments/return?status={status}&locale={locale}", status_code=303)
 
 
 @router.get("/payments/return", response_class=HTMLResponse, include_in_schema=False)

@@ -16,6 +16,7 @@ import time
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from app.database import READ_ONLY
 from locales import Catalog, Overrides
 from tone import service
 
@@ -51,6 +52,7 @@ class ToneOverrides:
                 return self._snapshot  # another caller just checked
             try:
                 async with self.sessionmaker() as session:
+                    await session.connection(execution_options=READ_ONLY)  # a read: no write lock
                     if force or await service.stamp(session=session) != self._snapshot.stamp:
                         self._snapshot = await service.load(session=session)
             except (SQLAlchemyError, OSError) as exc:  # keep answering with what we have; try again later
