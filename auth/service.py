@@ -21,6 +21,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.database import utcnow
+from app.errors import RequestRefused
 from auth.models import Role, StaffSession, StaffUser
 
 MIN_PASSWORD_CHARS = 12
@@ -33,13 +34,8 @@ _hasher = PasswordHasher()  # argon2id, time_cost=3, memory_cost=64 MiB, paralle
 _dummy_hash: str | None = None
 
 
-class AuthError(Exception):
+class AuthError(RequestRefused):
     """A staff-management request that cannot be done; `code` is the API's `detail`, `status` its HTTP status."""
-
-    def __init__(self, code: str, status: int) -> None:
-        super().__init__(code)
-        self.code = code
-        self.status = status
 
 
 class Lockout:

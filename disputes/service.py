@@ -19,6 +19,7 @@ from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.database import utcnow
+from app.errors import RequestRefused
 from debtors.models import Debt
 from disputes.models import Dispute, DisputeReason, DisputeStatus
 from holds import service as holds_service
@@ -30,13 +31,8 @@ MAX_NOTE = 500
 RESOLUTIONS = (DisputeStatus.UPHELD, DisputeStatus.REJECTED, DisputeStatus.WITHDRAWN)
 
 
-class DisputeError(Exception):
+class DisputeError(RequestRefused):
     """A request that cannot be done; `code` is what the console shows (with HTTP `status`)."""
-
-    def __init__(self, code: str, status: int = 409) -> None:
-        super().__init__(code)
-        self.code = code
-        self.status = status
 
 
 @dataclass(frozen=True)

@@ -10,6 +10,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from app.errors import RequestRefused
 from locales import SUPPORTED_LOCALES, Catalog
 
 VARIANT_KEY = re.compile(r"^[a-z][a-z0-9_]{0,31}$")
@@ -18,12 +19,10 @@ MAX_OUTCOME_DAYS = 90
 ALWAYS_FILLED = {"advice"}  # locales.formatting fills it from the catalog when not given
 
 
-class ExperimentError(Exception):
+class ExperimentError(RequestRefused):
     """A request the lifecycle or the definition rules refuse; `code` is what the API returns."""
 
-    def __init__(self, code: str, status: int = 422) -> None:
-        super().__init__(code)
-        self.code, self.status = code, status
+    default_status = 422
 
 
 @dataclass(frozen=True)

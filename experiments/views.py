@@ -14,9 +14,9 @@ from typing import Any, TypeVar
 
 from fastapi import APIRouter, HTTPException, Path
 from pydantic import BaseModel, Field, field_validator
-from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.deps import AdminDep, AdminWriteDep, CatalogDep, SessionDep
+from app.errors import commit_or_refuse
 from experiments import definitions, outcomes
 from experiments import service as experiments_service
 from experiments.definitions import Definition, ExperimentError, Variant
@@ -101,16 +101,6 @@ def _stats(stats: VariantStats) -> dict[str, Any]:
     }
 
 
-async def _commit(session: AsyncSession, work: Awaitable[T]) -> T:
-    try:
-        result = await work
-    except ExperimentError as exc:
-        await session.rollback()
-        raise HTTPException(status_code=exc.status, detail=exc.code) from exc
-    await session.commit()
-    return result
-
-
 async def _read(work: Awaitable[T]) -> T:
     try:
         return await work
@@ -155,7 +145,7 @@ async def list_experiments(admin: AdminDep, session: SessionDep) -> dict[str, An
 @router.post("", status_code=201)
 async def create(body: ExperimentIn, admin: AdminWriteDep, session: SessionDep, catalog: CatalogDep) -> dict[str, Any]:
     work = experiments_service.create(session=session, catalog=catalog, definition=body.definition())
-    return _out(await _commit(session, work), 0)
+    return _out(await commit_or_refuse(session, work), 0)
 
 
 @router.get("/{experiment_id}")
@@ -174,12 +164,12 @@ async def update(
     work = experiments_service.update(
         session=session, catalog=catalog, experiment_id=experiment_id, definition=body.definition()
     )
-    return _out(await _commit(session, work))
+    return _out(await commit_or_refuse(session, work))
 
 
 @router.delete("/{experiment_id}", status_code=204)
 async def delete(admin: AdminWriteDep, session: SessionDep, experiment_id: int = ExperimentId) -> None:
-    await _commit(session, experiments_service.delete(session=session, experiment_id=experiment_id))
+    await commit_or_refuse(session, experiments_service.delete(session=session, experiment_id=experiment_id))
 
 
 @router.post("/{experiment_id}/start")
@@ -187,12 +177,12 @@ async def start(
     admin: AdminWriteDep, session: SessionDep, catalog: CatalogDep, experiment_id: int = ExperimentId
 ) -> dict[str, Any]:
     work = experiments_service.start(session=session, catalog=catalog, experiment_id=experiment_id)
-    return _out(await _commit(session, work))
+    return _out(await commit_or_refuse(session, work))
 
 
 @router.post("/{experiment_id}/stop")
 async def stop(admin: AdminWriteDep, session: SessionDep, experiment_id: int = ExperimentId) -> dict[str, Any]:
-    return _out(await _commit(session, experiments_service.stop(session=session, experiment_id=experiment_id)))
+    return _out(await commit_or_refuse(session, experiments_service.stop(session=session, experiment_id=experiment_id)))
 
 
 @router.post("/{experiment_id}/promote")
@@ -200,7 +190,7 @@ async def promote(
     body: PromoteIn, admin: AdminWriteDep, session: SessionDep, experiment_id: int = ExperimentId
 ) -> dict[str, Any]:
     work = experiments_service.promote(session=session, experiment_id=experiment_id, variant=body.variant)
-    return _out(await _commit(session, work))
+    return _out(await commit_or_refuse(session, work))
 
 
 @router.get("/{experiment_id}/results")

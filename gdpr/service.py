@@ -19,6 +19,7 @@ from sqlalchemy import ColumnElement, Table, false, or_, select, tuple_
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.database import Base, utcnow
+from app.errors import RequestRefused
 from debtors.models import Debtor
 from gdpr.models import ErasureRequest, ErasureStatus
 from gdpr.registry import REGISTRY, Entry, Kind
@@ -30,13 +31,8 @@ PHONE_CHANNELS = ("sms", "whatsapp")
 EXPORT_FORMAT = "debtor-export/1"
 
 
-class GdprError(Exception):
+class GdprError(RequestRefused):
     """`code` is the API's `detail`, `status` its HTTP status."""
-
-    def __init__(self, code: str, status: int) -> None:
-        super().__init__(code)
-        self.code = code
-        self.status = status
 
 
 @dataclass

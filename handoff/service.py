@@ -16,6 +16,7 @@ from sqlalchemy import func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.database import utcnow
+from app.errors import RequestRefused
 from auth.models import Role, StaffUser
 from conversations import service as conversations_service
 from conversations.models import Conversation
@@ -23,13 +24,8 @@ from handoff import config as handoff_config
 from handoff.models import PRIORITY, CallbackRequest, Handoff, Note, Reason, State, Status, Transition
 
 
-class HandoffError(Exception):
+class HandoffError(RequestRefused):
     """A transition that is not allowed now; `code` is what the console shows (HTTP 409/403/404)."""
-
-    def __init__(self, code: str, status: int = 409) -> None:
-        super().__init__(code)
-        self.code = code
-        self.status = status
 
 
 @dataclass(frozen=True)

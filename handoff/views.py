@@ -11,8 +11,8 @@ import asyncio
 import json
 import logging
 import time
-from collections.abc import AsyncIterator, Awaitable
-from typing import Any, Literal, TypeVar
+from collections.abc import AsyncIterator
+from typing import Any, Literal
 
 from fastapi import APIRouter, HTTPException, Path, Request
 from fastapi.responses import StreamingResponse
@@ -22,6 +22,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.database import READ_ONLY, utcnow
 from app.deps import PipelineDep, SessionDep, StaffDep, StaffWriteDep
+from app.errors import commit_or_refuse
 from auth.models import StaffUser
 from conversations import service as conversations_service
 from conversations.models import Conversation
@@ -33,7 +34,6 @@ from handoff.models import State
 
 log = logging.getLogger(__name__)
 router = APIRouter(prefix="/agent/api", tags=["agent"])
-T = TypeVar("T")
 
 ConversationId = Path(min_length=1, max_length=64)
 DisputeId = Path(ge=1, le=2**31 - 1)
@@ -62,19 +62,6 @@ class DisputeResolveIn(BaseModel):
     note: str | None = Field(default=None, max_length=500)
 
 
-async def _commit(session: AsyncSession, work: Awaitable[T]) -> T:
-    """Run one change in the request's session (the one the login check opened: on SQLite it
-    already holds the write lock, so a second session would wait on it) and commit it before
-    anything talks to Rasa or a channel. HandoffError becomes its HTTP status."""
-    try:
-        result = await work
-    except (handoff_service.HandoffError, disputes_service.DisputeError) as exc:
-        await session.rollback()
-        raise HTTPException(status_code=exc.status, detail=exc.code) from exc
-    await session.commit()
-    return result
-
-
 @router.get("/queue")
 async def get_queue(staff: StaffDep, session: SessionDep) -> dict[str, Any]:
     """Open cases, most urgent first (vulnerability, hardship), then the longest waiting."""
@@ -97,7 +84,9 @@ async def take(
 ) -> dict[str, Any]:
     """Take the conversation over: the debtor's messages now come to this agent, not to Rasa."""
     name = staff.display_name
-    case = await _commit(session, handoff_service.take(session=session, conversation_id=conversation_id, agent=staff))
+    case = await commit_or_refuse(
+        session, handoff_service.take(session=session, conversation_id=conversation_id, agent=staff)
+    )
     handoff_id = case.id
     if not await pipeline.rasa.set_paused(sender=conversation_id, paused=True):
         log.warning("handoff.pause_not_mirrored", extra={"conversation_id": conversation_id})
@@ -115,7 +104,9 @@ async def reply(
 ) -> dict[str, Any]:
     """Write to the debtor through their own channel (only the agent who took it over)."""
     staff_id = staff.id
-    await _commit(session, handoff_service.ensure_owner(session=session, conversation_id=conversation_id, agent=staff))
+    await commit_or_refuse(
+        session, handoff_service.ensure_owner(session=session, conversation_id=conversation_id, agent=staff)
+    )
     sent = await pipeline.say_as_agent(conversation_id=conversation_id, agent_id=staff_id, text=body.text)
     if sent is None:
         raise HTTPException(status_code=409, detail="opted_out")
@@ -127,7 +118,7 @@ async def add_note(
     body: TextIn, staff: StaffWriteDep, session: SessionDep, conversation_id: str = ConversationId
 ) -> dict[str, Any]:
     """An internal note: staff only, never sent to the debtor."""
-    note = await _commit(
+    note = await commit_or_refuse(
         session,
         handoff_service.add_note(session=session, conversation_id=conversation_id, agent=staff, text=body.text),
     )
@@ -137,7 +128,9 @@ async def add_note(
 @router.post("/conversations/{conversation_id}/release")
 async def release(staff: StaffWriteDep, session: SessionDep, conversation_id: str = ConversationId) -> dict[str, Any]:
     """Back to the queue for another agent; the assistant stays paused meanwhile."""
-    await _commit(session, handoff_service.release(session=session, conversation_id=conversation_id, agent=staff))
+    await commit_or_refuse(
+        session, handoff_service.release(session=session, conversation_id=conversation_id, agent=staff)
+    )
     return {"state": State.QUEUED.value}
 
 
@@ -152,7 +145,7 @@ async def resolve(
     """Close the case with an outcome and hand the conversation back to the assistant."""
     conversation = await conversations_service.get(session=session, conversation_id=conversation_id)
     was_with_agent = conversation is not None and conversation.state == State.AGENT
-    await _commit(
+    await commit_or_refuse(
         session,
         handoff_service.resolve(session=session, conversation_id=conversation_id, agent=staff, outcome=body.outcome),
     )
@@ -173,7 +166,7 @@ async def resolve_dispute(
     body: DisputeResolveIn, staff: StaffWriteDep, session: SessionDep, dispute_id: int = DisputeId
 ) -> dict[str, Any]:
     """Rejected: collection on the debt resumes. Upheld: the debt stays out of collection."""
-    dispute = await _commit(
+    dispute = await commit_or_refuse(
         session,
         disputes_service.resolve_dispute(
             session=session, dispute_id=dispute_id, status=DisputeStatus(body.status), agent_id=staff.id, note=body.note

@@ -15,6 +15,7 @@ from typing import Any
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from app.errors import RequestRefused
 from locales import SUPPORTED_LOCALES, TONES, Catalog, Overrides, TextOverride
 from tone.models import TextVersion, ToneDefaultVersion, VersionAction
 
@@ -24,12 +25,12 @@ _ALLOWED_CONTROLS = {"\n", "\t"}
 SEGMENT_NAME = re.compile(r"^[a-z][a-z0-9_]{1,31}$")
 
 
-class ToneError(Exception):
+class ToneError(RequestRefused):
     """A refused change: `code` for the API, `status` its HTTP status, `info` the specifics."""
 
     def __init__(self, code: str, status: int, **info: Any) -> None:
-        super().__init__(code)
-        self.code, self.status, self.info = code, status, info
+        super().__init__(code, status)
+        self.info = info
 
     @property
     def detail(self) -> str | dict[str, Any]:

@@ -15,6 +15,7 @@ from pathlib import Path
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from app.errors import RequestRefused
 from locales import SUPPORTED_LOCALES
 from training import data
 from training.models import MAX_EXAMPLE_CHARS, ChangeOp, ExampleChange
@@ -22,11 +23,8 @@ from training.models import MAX_EXAMPLE_CHARS, ChangeOp, ExampleChange
 MIN_EXAMPLES_PER_INTENT = 2  # the classifier needs examples of every intent it knows
 
 
-class TrainingError(Exception):
-    def __init__(self, code: str, status: int = 422) -> None:
-        super().__init__(code)
-        self.code = code
-        self.status = status
+class TrainingError(RequestRefused):
+    default_status = 422
 
 
 @dataclass(frozen=True)

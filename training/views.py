@@ -9,8 +9,8 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Awaitable, Iterable
-from typing import Any, TypeVar
+from collections.abc import Iterable
+from typing import Any
 
 from fastapi import APIRouter, HTTPException, Path, Query, Request
 from pydantic import BaseModel, Field
@@ -18,6 +18,7 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.deps import AdminDep, AdminWriteDep, RasaDep, SessionDep, SettingsDep
+from app.errors import commit_or_refuse
 from auth.models import StaffUser
 from locales import SUPPORTED_LOCALES
 from training import activation, data, jobs, service, versions
@@ -26,7 +27,6 @@ from training.models import ModelVersion, VersionStatus
 
 log = logging.getLogger(__name__)
 router = APIRouter(prefix="/agent/api/admin/training", tags=["admin-training"])
-T = TypeVar("T")
 VersionId = Path(ge=1, le=2**31 - 1)
 
 
@@ -38,18 +38,6 @@ class ExampleRef(BaseModel):
 
 class ExampleEdit(ExampleRef):
     new_text: str = Field(min_length=1, max_length=2000)
-
-
-async def _commit(session: AsyncSession, work: Awaitable[T]) -> T:
-    """One change in the request's session, committed before anything else runs (on SQLite that
-    session holds the write lock); TrainingError becomes its HTTP status."""
-    try:
-        result = await work
-    except service.TrainingError as exc:
-        await session.rollback()
-        raise HTTPException(status_code=exc.status, detail=exc.code) from exc
-    await session.commit()
-    return result
 
 
 async def _names(session: AsyncSession, ids: Iterable[int | None]) -> dict[int, dict[str, Any]]:
@@ -125,7 +113,7 @@ async def list_examples(
 
 @router.post("/examples", status_code=201)
 async def add_example(body: ExampleRef, admin: AdminWriteDep, session: SessionDep) -> dict[str, Any]:
-    added = await _commit(
+    added = await commit_or_refuse(
         session,
         service.add_example(session=session, locale=body.locale, intent=body.intent, text=body.text, staff_id=admin.id),
     )
@@ -134,7 +122,7 @@ async def add_example(body: ExampleRef, admin: AdminWriteDep, session: SessionDe
 
 @router.put("/examples")
 async def edit_example(body: ExampleEdit, admin: AdminWriteDep, session: SessionDep) -> dict[str, Any]:
-    edited = await _commit(
+    edited = await commit_or_refuse(
         session,
         service.edit_example(
             session=session, locale=body.locale, intent=body.intent, text=body.text, new_text=body.new_text,
@@ -146,7 +134,7 @@ async def edit_example(body: ExampleEdit, admin: AdminWriteDep, session: Session
 
 @router.delete("/examples")
 async def delete_example(body: ExampleRef, admin: AdminWriteDep, session: SessionDep) -> dict[str, Any]:
-    await _commit(
+    await commit_or_refuse(
         session,
         service.delete_example(
             session=session, locale=body.locale, intent=body.intent, text=body.text, staff_id=admin.id
@@ -176,7 +164,7 @@ async def retrain(request: Request, admin: AdminWriteDep, session: SessionDep, s
         versions.check_trainer(settings.rasa_bin)
     except service.TrainingError as exc:
         raise HTTPException(status_code=exc.status, detail=exc.code) from exc
-    version = await _commit(
+    version = await commit_or_refuse(
         session,
         versions.queue_training(
             session=session, staff_id=admin.id, initial_model=settings.training_initial_model,
@@ -189,14 +177,14 @@ async def retrain(request: Request, admin: AdminWriteDep, session: SessionDep, s
 
 @router.get("/versions/{version_id}")
 async def get_version(admin: AdminDep, session: SessionDep, version_id: int = VersionId) -> dict[str, Any]:
-    version = await _commit(session, versions.get_version(session=session, version_id=version_id))
+    version = await commit_or_refuse(session, versions.get_version(session=session, version_id=version_id))
     return _version(version, await _names(session, [version.created_by, version.activated_by]), detail=True)
 
 
 @router.get("/versions/{version_id}/comparison")
 async def comparison(admin: AdminDep, session: SessionDep, version_id: int = VersionId) -> dict[str, Any]:
     """This version's held-out scores next to the active model's, per locale and intent."""
-    version = await _commit(session, versions.get_version(session=session, version_id=version_id))
+    version = await commit_or_refuse(session, versions.get_version(session=session, version_id=version_id))
     if version.metrics is None:
         raise HTTPException(status_code=409, detail="not_evaluated")
     active = await versions.active_version(session=session)
@@ -217,8 +205,8 @@ async def activate(
     An earlier version is re-activated the same way."""
     await session.commit()  # release SQLite's write lock before waiting for another activation
     async with activation.lock():
-        version = await _commit(session, versions.get_version(session=session, version_id=version_id))
-        active = await _commit(session, versions.active_version(session=session))
+        version = await commit_or_refuse(session, versions.get_version(session=session, version_id=version_id))
+        active = await commit_or_refuse(session, versions.active_version(session=session))
         try:
             model = versions.activatable(version)
             await activation.load_everywhere(
@@ -226,7 +214,7 @@ async def activate(
             )
         except service.TrainingError as exc:
             raise HTTPException(status_code=exc.status, detail=exc.code) from exc
-        version = await _commit(
+        version = await commit_or_refuse(
             session, versions.mark_active(session=session, version_id=version_id, staff_id=admin.id)
         )
         try:
