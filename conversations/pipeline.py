@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 from datetime import timedelta
 from typing import Any
 
+from sqlalchemy import update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from app.config import GatewaySettings
@@ -255,7 +256,7 @@ class Pipeline:
         consent_change: tuple[bool, str] | None = None
         async with self.sessionmaker() as session:
             opted_out = await consent_service.opted_out(session=session, channel=channel, address=recorded.address)
-            route, route_notice = await self._route(session, recorded.conversation_id)
+            route, route_notice, rasa_paused = await self._route(session, recorded.conversation_id)
         silenced = opted_out and channel in CONSENT_CHANNELS
         warning = [self._local("utter_card_number_warning", locale)] if recorded.cards_found and not silenced else []
         keyword = f"keyword:{clean.strip().upper()[:40]}"
@@ -280,7 +281,8 @@ class Pipeline:
         elif len(clean) > self.settings.max_message_chars:
             replies = [self._local("utter_too_long", locale, limit=self.settings.max_message_chars)]
         else:
-            await self._resume_if_paused(recorded.conversation_id)
+            if rasa_paused:
+                await self.resume_rasa(recorded.conversation_id)
             replies, intent, confidence = await self._ask_rasa(
                 recorded.conversation_id, clean, locale, channel, raise_when_down
             )
@@ -320,33 +322,36 @@ class Pipeline:
             await session.commit()
         return stored
 
-    async def _route(self, session: AsyncSession, conversation_id: str) -> tuple[str, bool]:
+    async def _route(self, session: AsyncSession, conversation_id: str) -> tuple[str, bool, bool]:
         """Who answers: "bot", "agent", or "held" (queued after a crisis: the assistant stays
-        quiet); with whether a waiting note is due (at most every few minutes)."""
+        quiet); whether a waiting note is due (at most every few minutes); and whether Rasa's
+        tracker is still paused (handed back while Rasa was unreachable)."""
         conversation = await conversations_service.get(session=session, conversation_id=conversation_id)
-        if conversation is None or conversation.state == State.BOT:
-            return State.BOT, False
+        if conversation is None:
+            return State.BOT, False, False
+        paused = conversation.rasa_paused
+        if conversation.state == State.BOT:
+            return State.BOT, False, paused
         if conversation.state == State.AGENT:
-            return State.AGENT, False
+            return State.AGENT, False, paused
         case = await handoff_service.open_case(session=session, conversation_id=conversation_id)
         if case is None or not case.hold_bot:
-            return State.BOT, False  # queued: the assistant keeps helping while they wait
+            return State.BOT, False, paused  # queued: the assistant keeps helping while they wait
         last = await conversations_service.last_outbound_at(session=session, conversation_id=conversation_id)
         due = last is None or utcnow() - last >= timedelta(minutes=handoff_config.load().waiting_notice_minutes)
-        return "held", due
+        return "held", due, paused
 
-    async def _resume_if_paused(self, conversation_id: str) -> None:
-        """Handed back while Rasa was unreachable: resume its tracker before it gets the message."""
-        async with self.sessionmaker() as session:
-            conversation = await conversations_service.get(session=session, conversation_id=conversation_id)
-            if conversation is None or not conversation.rasa_paused:
-                return
+    async def resume_rasa(self, conversation_id: str) -> None:
+        """Resume Rasa's tracker after a hand-back. When Rasa cannot be reached the conversation
+        stays marked paused, and the next message to Rasa tries again first."""
         if await self.rasa.set_paused(sender=conversation_id, paused=False):
             async with self.sessionmaker() as session:
-                conversation = await conversations_service.get(session=session, conversation_id=conversation_id)
-                if conversation is not None and conversation.state == State.BOT:
-                    conversation.rasa_paused = False
-                    await session.commit()
+                await session.execute(
+                    update(Conversation)
+                    .where(Conversation.id == conversation_id, Conversation.state == State.BOT)
+                    .values(rasa_paused=False)
+                )
+                await session.commit()
 
     async def _escalate_on_signals(self, session: AsyncSession, recorded: Recorded, silenced: bool) -> list[Reply]:
         """Vulnerability signals reach the queue first: self-harm at once (and the assistant holds

@@ -25,7 +25,6 @@ from app.deps import PipelineDep, SessionDep, StaffDep, StaffWriteDep
 from app.errors import commit_or_refuse
 from auth.models import StaffUser
 from conversations import service as conversations_service
-from conversations.models import Conversation
 from disputes import service as disputes_service
 from disputes.models import DisputeStatus
 from handoff import queries
@@ -150,12 +149,7 @@ async def resolve(
         handoff_service.resolve(session=session, conversation_id=conversation_id, agent=staff, outcome=body.outcome),
     )
     notice = "utter_handoff_back_to_bot" if was_with_agent else None
-    if await pipeline.rasa.set_paused(sender=conversation_id, paused=False):
-        async with pipeline.sessionmaker() as session:
-            await session.execute(
-                update(Conversation).where(Conversation.id == conversation_id).values(rasa_paused=False)
-            )
-            await session.commit()
+    await pipeline.resume_rasa(conversation_id)
     if notice:
         await pipeline.notify(conversation_id=conversation_id, key=notice, arguments={})
     return {"state": State.BOT.value, "outcome": body.outcome}
