@@ -7,12 +7,11 @@ from __future__ import annotations
 
 import asyncio
 import uuid
-from collections.abc import Callable, Iterator
-from concurrent.futures import ThreadPoolExecutor
-from typing import Any, TypeVar
+from collections.abc import Iterator
+from typing import TypeVar
 
 import pytest
-from playwright.sync_api import Browser, BrowserContext, ConsoleMessage, Expect, Page
+from playwright.sync_api import Browser, Expect
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -21,7 +20,8 @@ from auth.models import Role
 from debtors.models import Debtor
 from experiments import service
 from experiments.stats import wilson
-from tests.e2e.test_handoff import PASSWORD, create_staff
+from tests.admin_browser import AdminPage, in_thread
+from tests.e2e.test_handoff import create_staff
 from tests.stack import Stack
 
 pytestmark = [pytest.mark.e2e, pytest.mark.browser]
@@ -30,38 +30,6 @@ expect.set_options(timeout=20_000)
 MESSAGE = "utter_reminder_due_soon"
 EMILY = "UK-300552"
 T = TypeVar("T")
-
-
-def in_thread(function: Callable[..., T], *args: Any, **kwargs: Any) -> T:
-    """Database work from the test itself: Playwright's sync API owns this thread's event loop."""
-    with ThreadPoolExecutor(max_workers=1) as pool:
-        return pool.submit(function, *args, **kwargs).result()
-
-
-class AdminPage:
-    def __init__(self, browser: Browser, stack: Stack) -> None:  # noqa: F811 - the fixture, passed in
-        self.base = stack.gateway_url
-        self.context: BrowserContext = browser.new_context(viewport={"width": 1400, "height": 1000}, locale="en-GB")
-        self.page: Page = self.context.new_page()
-        self.errors: list[str] = []
-        self.page.on("pageerror", lambda exc: self.errors.append(str(exc)))
-        self.page.on("console", self._console)
-        self.failed: list[tuple[int, str]] = []
-        self.page.on("response", lambda r: self.failed.append((r.status, r.url)) if r.status >= 400 else None)
-
-    def _console(self, message: ConsoleMessage) -> None:
-        # Content-Security-Policy violations are console errors; refused API calls (the 401 login
-        # page, the 422 the test provokes) are shown by the page itself, not errors of it.
-        if message.type == "error" and not message.text.startswith("Failed to load resource"):
-            self.errors.append(message.text)
-
-    def login(self, username: str) -> None:
-        page = self.page
-        page.goto(f"{self.base}/agent")
-        page.get_by_label("Username").fill(username)
-        page.get_by_label("Password").fill(PASSWORD)
-        page.get_by_role("button", name="Sign in").click()
-        expect(page.locator("#console-view")).to_be_visible()
 
 
 @pytest.fixture

@@ -10,13 +10,13 @@ from datetime import UTC, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 import pytest
-from playwright.sync_api import Browser, BrowserContext, ConsoleMessage, Expect, Page
+from playwright.sync_api import Browser, Expect
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.database import make_engine
 from auth.models import Role
-from tests.e2e.test_handoff import PASSWORD, create_staff
-from tests.experiments.test_page_browser import in_thread
+from tests.admin_browser import AdminPage, in_thread
+from tests.e2e.test_handoff import create_staff
 from tests.reminders.conftest import make_debtor
 from tests.stack import Stack
 
@@ -47,30 +47,6 @@ def add_sleeping_debtor(stack: Stack) -> tuple[str, str]:
             await engine.dispose()
 
     return in_thread(asyncio.run, run())
-
-
-class AdminPage:
-    def __init__(self, browser: Browser, stack: Stack) -> None:  # noqa: F811 - the fixture, passed in
-        self.base = stack.gateway_url
-        self.context: BrowserContext = browser.new_context(viewport={"width": 1400, "height": 1000}, locale="en-GB")
-        self.page: Page = self.context.new_page()
-        self.errors: list[str] = []
-        self.page.on("pageerror", lambda exc: self.errors.append(str(exc)))
-        self.page.on("console", self._console)
-        self.failed: list[tuple[int, str]] = []
-        self.page.on("response", lambda r: self.failed.append((r.status, r.url)) if r.status >= 400 else None)
-
-    def _console(self, message: ConsoleMessage) -> None:
-        # CSP violations are console errors; refused requests are checked in `failed` instead.
-        if message.type == "error" and not message.text.startswith("Failed to load resource"):
-            self.errors.append(message.text)
-
-    def login(self, username: str) -> None:
-        self.page.goto(f"{self.base}/agent")
-        self.page.get_by_label("Username").fill(username)
-        self.page.get_by_label("Password").fill(PASSWORD)
-        self.page.get_by_role("button", name="Sign in").click()
-        expect(self.page.locator("#console-view")).to_be_visible()
 
 
 @pytest.fixture
