@@ -68,14 +68,15 @@ def stack(tmp_path_factory: pytest.TempPathFactory, fakes: tuple[FakeTwilio, Fak
         stack.down()
 
 
-async def _fresh_postgres() -> str:
+async def fresh_postgres(name: str = PG_DATABASE) -> str:
+    """An empty PostgreSQL database of that name (dropped first if it exists); its URL."""
     admin = await asyncpg.connect(PG_ADMIN)
     try:
-        await admin.execute(f"DROP DATABASE IF EXISTS {PG_DATABASE} WITH (FORCE)")
-        await admin.execute(f"CREATE DATABASE {PG_DATABASE}")
+        await admin.execute(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")
+        await admin.execute(f"CREATE DATABASE {name}")
     finally:
         await admin.close()
-    return PG_ADMIN.rsplit("/", 1)[0] + f"/{PG_DATABASE}"
+    return PG_ADMIN.rsplit("/", 1)[0] + f"/{name}"
 
 
 @pytest.fixture(scope="session", params=["sqlite", "postgres"])
@@ -86,7 +87,7 @@ async def engine(
     if request.param == "sqlite":
         url = f"sqlite+aiosqlite:///{tmp_path_factory.mktemp('db') / 'service.db'}"
     else:
-        url = await _fresh_postgres()
+        url = await fresh_postgres()
     await asyncio.to_thread(migrate, url)
     engine = make_engine(url)
     async with AsyncSession(engine) as session:
@@ -104,11 +105,7 @@ async def committed(
     if request.param == "sqlite":
         url = f"sqlite+aiosqlite:///{tmp_path_factory.mktemp('conc') / 'db.sqlite'}"
     else:
-        admin = await asyncpg.connect(PG_ADMIN)
-        await admin.execute(f"DROP DATABASE IF EXISTS {PG_CONCURRENCY_DATABASE} WITH (FORCE)")
-        await admin.execute(f"CREATE DATABASE {PG_CONCURRENCY_DATABASE}")
-        await admin.close()
-        url = PG_ADMIN.rsplit("/", 1)[0] + f"/{PG_CONCURRENCY_DATABASE}"
+        url = await fresh_postgres(PG_CONCURRENCY_DATABASE)
     await asyncio.to_thread(migrate, url)
     engine = make_engine(url)
     maker = make_sessionmaker(engine)

@@ -8,7 +8,6 @@ import re
 from collections.abc import Iterator
 from typing import Any
 
-import asyncpg
 import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import select
@@ -25,7 +24,7 @@ from conversations.models import Conversation
 from debtors.models import Debtor
 from debtors.seed import seed_demo
 from locales import Catalog
-from tests.conftest import PG_ADMIN
+from tests.conftest import fresh_postgres
 from tests.handoff.test_authz import api_routes
 from tests.stack import free_port
 
@@ -48,22 +47,12 @@ async def _prepare(url: str) -> None:
     await engine.dispose()
 
 
-async def _fresh_postgres() -> str:
-    admin = await asyncpg.connect(PG_ADMIN)
-    try:
-        await admin.execute(f"DROP DATABASE IF EXISTS {PG_DATABASE} WITH (FORCE)")
-        await admin.execute(f"CREATE DATABASE {PG_DATABASE}")
-    finally:
-        await admin.close()
-    return PG_ADMIN.rsplit("/", 1)[0] + f"/{PG_DATABASE}"
-
-
 @pytest.fixture(scope="module", params=["sqlite", "postgres"])
 def client(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Iterator[TestClient]:
     if request.param == "sqlite":
         url = f"sqlite+aiosqlite:///{tmp_path_factory.mktemp('tone') / 'tone.db'}"
     else:
-        url = asyncio.run(_fresh_postgres())
+        url = asyncio.run(fresh_postgres(PG_DATABASE))
     migrate(url)
     asyncio.run(_prepare(url))
     dead = f"http://127.0.0.1:{free_port()}"
