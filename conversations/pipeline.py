@@ -8,6 +8,7 @@ import asyncio
 import logging
 import re
 import unicodedata
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from datetime import timedelta
 from typing import Any
@@ -16,7 +17,7 @@ from sqlalchemy import update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from app.config import GatewaySettings
-from app.database import utcnow
+from app.database import READ_ONLY, utcnow
 from channels.base import Button, OutboundContext, OutputChannel
 from consent import service as consent_service
 from consent.keywords import is_start, is_stop
@@ -34,6 +35,10 @@ from privacy.cards import MARKER, redact_card_numbers
 from signals import Assessment, SignalScorer
 
 log = logging.getLogger(__name__)
+# Work a caller adds to the pipeline's own write (one commit instead of two): after recording a
+# message (with its id), after storing delivery results.
+OnRecorded = Callable[[AsyncSession, int], Awaitable[None]]
+OnDelivered = Callable[[AsyncSession], Awaitable[None]]
 _HAS_WORD = re.compile(r"[^\W_]", re.UNICODE)
 
 
@@ -136,15 +141,30 @@ class Pipeline:
         await self.deliver(conversation_id=conversation_id, replies=[reply])
         return reply
 
-    async def deliver(self, *, conversation_id: str, replies: list[Reply]) -> None:
+    async def deliver(self, *, conversation_id: str, replies: list[Reply], then: OnDelivered | None = None) -> None:
         """Send stored replies through the conversation's channel; remember the provider's ids.
-        No transaction is held while the provider is called (SQLite has one writer)."""
-        if not replies:
+        No transaction is held while the provider is called (SQLite has one writer). `then`
+        runs in the same write as the provider ids (the inbox marks its event done there): one
+        commit per delivery, not two."""
+        results = await self._send(conversation_id, replies) if replies else []
+        if not results and then is None:
             return
         async with self.sessionmaker() as session:
+            for message_id, provider_id, status in results:
+                message = await session.get(Message, message_id)
+                if message is not None:
+                    message.provider_message_id, message.delivery_status = provider_id, status
+            if then is not None:
+                await then(session)
+            await session.commit()
+
+    async def _send(self, conversation_id: str, replies: list[Reply]) -> list[tuple[int, str | None, str]]:
+        """Send through the channel; per stored reply: (message id, provider id, status)."""
+        async with self.sessionmaker() as session:
+            await session.connection(execution_options=READ_ONLY)  # a read: no write lock on SQLite
             conversation = await conversations_service.get(session=session, conversation_id=conversation_id)
             if conversation is None:
-                return
+                return []
             channel, address = conversation.channel, conversation.external_id
             context = OutboundContext(
                 locale=conversation.locale or self.settings.default_locale, last_inbound_at=conversation.last_inbound_at
@@ -152,7 +172,7 @@ class Pipeline:
         output = self.outputs.get(channel)
         if output is None:
             log.warning("channel.no_output", extra={"channel": channel})
-            return
+            return []
         results: list[tuple[int, str | None, str]] = []
         for reply in replies:
             buttons = [Button(title=b["title"], payload=b["payload"]) for b in reply.buttons]
@@ -166,22 +186,27 @@ class Pipeline:
                         "failed" if failed else deliveries[-1].status,
                     )
                 )
-        if results:
-            async with self.sessionmaker() as session:
-                for message_id, provider_id, status in results:
-                    message = await session.get(Message, message_id)
-                    if message is not None:
-                        message.provider_message_id, message.delivery_status = provider_id, status
-                await session.commit()
+        return results
 
     def _local(self, key: str, locale: str, **arguments: object) -> Reply:
         rendered = self.catalog.render(key, locale, None, dict(arguments))
         return Reply(text=rendered.text, buttons=rendered.buttons)
 
-    async def record(self, *, channel: str, external_id: str, text: str, locale_hint: str | None = None) -> Recorded:
-        """Store the inbound message in the transcript (redacted) and pick the conversation's language."""
+    async def record(
+        self,
+        *,
+        channel: str,
+        external_id: str,
+        text: str,
+        locale_hint: str | None = None,
+        then: OnRecorded | None = None,
+    ) -> Recorded:
+        """Store the inbound message in the transcript (redacted) and pick the conversation's
+        language. `then` runs in the same transaction with the new message's id (the inbox links
+        its event to it there)."""
         # Card numbers never reach the transcript, the logs or Rasa.
         clean, cards_found = redact_card_numbers(sanitize(text))
+        cards_found = cards_found or MARKER in clean  # the inbox stores its events already redacted
         readable = bool(_HAS_WORD.search(clean))
         # Keywords (STOP, START) and button payloads say nothing about the language.
         neutral = clean.startswith("/") or is_stop(clean) or is_start(clean)
@@ -233,6 +258,8 @@ class Pipeline:
                 else None,
                 signals=_signals(assessment),
             )
+            if then is not None:
+                await then(session, inbound.id)
             await session.commit()
             return Recorded(
                 conversation_id=conversation.id,
@@ -255,6 +282,7 @@ class Pipeline:
         intent = confidence = None
         consent_change: tuple[bool, str] | None = None
         async with self.sessionmaker() as session:
+            await session.connection(execution_options=READ_ONLY)  # a read: no write lock on SQLite
             opted_out = await consent_service.opted_out(session=session, channel=channel, address=recorded.address)
             route, route_notice, rasa_paused = await self._route(session, recorded.conversation_id)
         silenced = opted_out and channel in CONSENT_CHANNELS

@@ -9,13 +9,14 @@ be answered yet (the bot is down), so replies never overtake each other.
 from __future__ import annotations
 
 import logging
+from collections.abc import Awaitable, Callable
 from datetime import datetime, timedelta
 
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from app.database import utcnow
+from app.database import READ_ONLY, utcnow
 from channels.base import InboundMessage
 from conversations import service as conversations_service
 from conversations.models import Message
@@ -68,16 +69,17 @@ async def _next(session: AsyncSession, conversation_id: str) -> InboundEvent | N
 async def _recorded(pipeline: Pipeline, event: InboundEvent) -> Recorded:
     """The transcript row for this event, written once even across retries."""
     if event.message_id is None:
-        recorded = await pipeline.record(
-            channel=event.channel, external_id=event.sender, text=event.text, locale_hint=event.locale_hint
-        )
-        async with pipeline.sessionmaker() as session:
+
+        async def link(session: AsyncSession, message_id: int) -> None:  # in the same transaction
             stored = await session.get(InboundEvent, event.id)
             assert stored is not None
-            stored.message_id = recorded.message_id
-            await session.commit()
-        return recorded
+            stored.message_id = message_id
+
+        return await pipeline.record(
+            channel=event.channel, external_id=event.sender, text=event.text, locale_hint=event.locale_hint, then=link
+        )
     async with pipeline.sessionmaker() as session:
+        await session.connection(execution_options=READ_ONLY)
         message = await session.get(Message, event.message_id)
         assert message is not None
         return Recorded(
@@ -96,6 +98,7 @@ async def drain(*, pipeline: Pipeline, conversation_id: str, now: datetime | Non
     attempt when something must wait (bot down, backoff), else None."""
     while True:
         async with pipeline.sessionmaker() as session:
+            await session.connection(execution_options=READ_ONLY)  # a read: no write lock on SQLite
             event = await _next(session, conversation_id)
         if event is None:
             return None
@@ -107,12 +110,18 @@ async def drain(*, pipeline: Pipeline, conversation_id: str, now: datetime | Non
             replies = await pipeline.answer(recorded, raise_when_down=True)
         except BotUnavailable as exc:
             return await _postpone(pipeline, event.id, recorded, str(exc))
-        await pipeline.deliver(conversation_id=conversation_id, replies=replies)
-        async with pipeline.sessionmaker() as session:
-            stored = await session.get(InboundEvent, event.id)
-            assert stored is not None
-            stored.status, stored.processed_at, stored.last_error = InboxStatus.DONE, utcnow(), None
-            await session.commit()
+        await pipeline.deliver(conversation_id=conversation_id, replies=replies, then=_done(event.id))
+
+
+def _done(event_id: int) -> Callable[[AsyncSession], Awaitable[None]]:
+    """Mark the event answered, in the write that stores the delivery results."""
+
+    async def mark(session: AsyncSession) -> None:
+        stored = await session.get(InboundEvent, event_id)
+        assert stored is not None
+        stored.status, stored.processed_at, stored.last_error = InboxStatus.DONE, utcnow(), None
+
+    return mark
 
 
 async def _postpone(pipeline: Pipeline, event_id: int, recorded: Recorded, error: str) -> float:

@@ -73,6 +73,7 @@ def webhooks(result: WebhookResult) -> dict[str, Any]:
     return {
         **kinds,
         "all": {"count": len(every), **latency_ms(every)},
+        "inbox_write": {"count": len(result.stored), **latency_ms(result.stored)},
         "errors": len(result.errors),
         "error_samples": result.errors[:ERROR_SAMPLES],
     }
@@ -174,6 +175,11 @@ def table(report: dict[str, Any]) -> str:
             lines.append(
                 f"webhook ack {kind}: n={w['count']} p50={_cell(w['p50'])} p95={_cell(w['p95'])} "
                 f"p99={_cell(w['p99'])} ms"
+            )
+        if (stored := webhook.get("inbox_write")) and stored["count"]:
+            lines.append(
+                f"  of which the inbox write: p50={_cell(stored['p50'])} p95={_cell(stored['p95'])} "
+                f"p99={_cell(stored['p99'])} ms"
             )
         lines.append(f"webhook errors: {webhook['errors']}")
     training = report.get("training")

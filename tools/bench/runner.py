@@ -116,7 +116,24 @@ async def run_conversations(
 @dataclass
 class WebhookResult:
     latencies: dict[str, list[float]] = field(default_factory=lambda: {"twilio_sms": [], "telegram": []})
+    # The gateway's own time for the durable inbox write (its Server-Timing header), per request:
+    # the rest of an acknowledgement is waiting for the event loop and the network.
+    stored: list[float] = field(default_factory=list)
     errors: list[str] = field(default_factory=list)
+
+
+def server_timing(header: str | None, name: str) -> float | None:
+    """Seconds for metric `name` in a Server-Timing header ("inbox;dur=12.5" is milliseconds)."""
+    for metric in (header or "").split(","):
+        parts = [p.strip() for p in metric.split(";")]
+        if parts[0] == name:
+            for part in parts[1:]:
+                if part.startswith("dur="):
+                    try:
+                        return float(part[4:]) / 1000
+                    except ValueError:
+                        return None
+    return None
 
 
 class WebhookProbe:
@@ -162,6 +179,8 @@ class WebhookProbe:
             self.result.errors.append(f"{kind}: HTTP {response.status_code} {response.text[:200]}")
             return
         self.result.latencies[kind].append(elapsed)
+        if (timing := server_timing(response.headers.get("server-timing"), "inbox")) is not None:
+            self.result.stored.append(timing)
 
     async def run(self, stop: asyncio.Event) -> WebhookResult:
         """Until `stop` is set; waits for the requests in flight."""
