@@ -12,8 +12,8 @@ import pytest
 from tests.conftest import SMS_NUMBER, TELEGRAM_SECRET
 from tests.fakes.telegram_server import FakeTelegram
 from tests.fakes.twilio_server import FakeTwilio
-from tests.stack import Stack
-from tools.bench import cli, conversations, processes, report, rss
+from tests.stack import ROOT, Stack
+from tools.bench import cli, conversations, processes, profile, report, rss
 from tools.bench.conversations import Checker, Turn
 from tools.bench.runner import PhaseResult, WebhookResult
 
@@ -165,7 +165,7 @@ def test_smoke_run_against_the_stack(stack: Stack, fakes: tuple[FakeTwilio, Fake
         "--gateway-url", stack.gateway_url, "--rasa-url", f"http://127.0.0.1:{stack.ports['rasa']}",
         "--twilio-auth-token", twilio.auth_token, "--telegram-secret", TELEGRAM_SECRET,
         "--conversations", "4", "--concurrency", "2", "--warmup", "0", "--webhook-rate", "4",
-        "--skip-training", "--out", str(out),
+        "--skip-training", "--out", str(out), "--profile", str(tmp_path / "profile"),
         *(f"--pid={name}={proc.pid}" for name, proc in stack.procs.items()),
     ]  # fmt: skip
     assert processes.SMS_NUMBER == SMS_NUMBER  # the number the stack's SMS webhooks are addressed to
@@ -185,3 +185,23 @@ def test_smoke_run_against_the_stack(stack: Stack, fakes: tuple[FakeTwilio, Fake
     webhooks = built["full"]["webhooks"]
     assert webhooks["errors"] == 0 and webhooks["twilio_sms"]["count"] > 0 and webhooks["telegram"]["count"] > 0
     assert built["config"]["locales"] == ["de", "en", "pt-BR", "sv"]
+    assert built["profile"]["gateway"]["samples"] > 0, built["profile"]  # py-spy attached to the full phase
+    assert (tmp_path / "profile" / "gateway.txt").exists()
+
+
+def test_profile_summary_ranks_leaves_and_our_own_frames() -> None:
+    """py-spy's collapsed stacks become: the hottest leaves, and which of our functions the time is under."""
+    ours = f"answer ({ROOT}/conversations/pipeline.py:300)"
+    raw = "\n".join(
+        [
+            f"run (/usr/lib/python3.11/asyncio/runners.py:1);{ours};dumps (/x/site-packages/json/encoder.py:5) 30",
+            f"run (/usr/lib/python3.11/asyncio/runners.py:1);{ours};execute (/x/site-packages/sqlalchemy/a.py:9) 10",
+            "run (/usr/lib/python3.11/asyncio/runners.py:1);select (/usr/lib/python3.11/selectors.py:4) 60",
+            "garbage line",
+        ]
+    )
+    summary = profile.summarise(raw)
+    assert summary["samples"] == 100
+    assert summary["self"][0] == {"frame": "select (/usr/lib/python3.11/selectors.py)", "pct": 60.0}
+    assert summary["our_code_inclusive"] == [{"frame": "answer (conversations/pipeline.py)", "pct": 40.0}]
+    assert any("40.0%" in line for line in profile.lines({"gateway": summary}))

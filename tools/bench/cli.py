@@ -19,6 +19,7 @@ from pathlib import Path
 from typing import Any
 
 from tools.bench import conversations, processes, report
+from tools.bench.profile import Profiler
 from tools.bench.rss import RssSampler
 from tools.bench.runner import BareRasa, Gateway, PhaseResult, Target, WebhookProbe, run_conversations
 
@@ -67,6 +68,7 @@ async def benchmark(
     turn_timeout: float = 60.0,
     training: dict[str, Any] | None = None,
     database: str = "sqlite",
+    profile_dir: Path | None = None,
 ) -> dict[str, Any]:
     """Run both phases against running processes and build the report."""
     checker = conversations.Checker()
@@ -81,15 +83,21 @@ async def benchmark(
     bare_result, bare_rss, _ = await _phase(
         bare, scripts, targets, concurrency=concurrency, checker=checker, turn_timeout=turn_timeout
     )
-    full_result, full_rss, webhook = await _phase(
-        full,
-        scripts,
-        targets,
-        concurrency=concurrency,
-        checker=checker,
-        turn_timeout=turn_timeout,
-        webhook_rate=webhook_rate,
-    )
+    profiler = Profiler(targets.phase_pids(full.name), profile_dir) if profile_dir else None
+    if profiler:
+        profiler.start()
+    try:
+        full_result, full_rss, webhook = await _phase(
+            full,
+            scripts,
+            targets,
+            concurrency=concurrency,
+            checker=checker,
+            turn_timeout=turn_timeout,
+            webhook_rate=webhook_rate,
+        )
+    finally:
+        profile = profiler.stop() if profiler else None
     config = {
         "concurrency": concurrency,
         "conversations": conversations_count,
@@ -103,13 +111,16 @@ async def benchmark(
         "cpus": os.cpu_count(),
         "started_at": datetime.now(UTC).isoformat(timespec="seconds"),
     }
-    return report.build(
+    built = report.build(
         full=report.phase(full_result, full_rss),
         bare=report.phase(bare_result, bare_rss),
         webhook=webhook,
         training=training,
         config=config,
     )
+    if profile is not None:
+        built["profile"] = {"directory": str(profile_dir), "rate_hz": profiler.rate if profiler else None, **profile}
+    return built
 
 
 def _training(args: argparse.Namespace) -> dict[str, Any] | None:
@@ -142,6 +153,7 @@ def _parser() -> argparse.ArgumentParser:
     parser.add_argument("--warmup", type=int, default=8, help="unmeasured conversations per path first")
     parser.add_argument("--timeout", type=float, default=60.0, help="seconds one turn may take")
     parser.add_argument("--out", type=Path, default=DEFAULT_OUT, help="JSON report (default reports/bench.json)")
+    parser.add_argument("--profile", type=Path, help="py-spy the full phase's processes; raw stacks go here")
     parser.add_argument("--skip-training", action="store_true", help="reuse the training time in --out, if any")
     parser.add_argument("--database-url", help="database for the started stack (default: SQLite in a temp dir)")
     parser.add_argument("--gateway-url", help="use a running stack instead of starting one (with --rasa-url)")
@@ -179,6 +191,7 @@ def _run(args: argparse.Namespace) -> int:
         "warmup": args.warmup,
         "turn_timeout": args.timeout,
         "training": training,
+        "profile_dir": args.profile,
     }
     if args.gateway_url:
         targets = processes.Targets(

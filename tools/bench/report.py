@@ -8,6 +8,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from tools.bench.processes import BARE
+from tools.bench.profile import lines as profile_lines
 from tools.bench.runner import PhaseResult, WebhookResult
 
 # Issue 7, point 2 (a 2-core machine, 20 concurrent conversations).
@@ -186,6 +187,8 @@ def table(report: dict[str, Any]) -> str:
     if training:
         how = "measured" if training.get("measured") else "recorded earlier"
         lines.append(f"model training: {training['seconds']:.1f} s ({how})")
+    if profile := report.get("profile"):
+        lines += profile_lines({k: v for k, v in profile.items() if isinstance(v, dict)})
     met = ", ".join(f"{k}={'-' if v is None else ('ok' if v else 'MISSED')}" for k, v in report["targets"].items())
     lines.append(f"targets: {met}")
     return "\n".join(lines)
