@@ -76,28 +76,6 @@ async def retry_when_locked(work: Callable[[], Awaitable[T]], *, attempts: int =
     raise AssertionError("unreachable")
 
 
-async def write_promptly(work: Callable[[], Awaitable[T]], *, patience: float = 10.0) -> T:
-    """Run `work` (one whole transaction, whose session asks for PROMPT) for a caller that must
-    answer fast: the provider waiting for a webhook's acknowledgement.
-
-    SQLite's own busy handler waits for the write lock in growing sleeps (up to 100 ms each), so
-    under a steady stream of other writers a waiter oversleeps again and again. With PROMPT the
-    lock is asked for without waiting and asked again every couple of milliseconds, which gets
-    it within one writer's turn. After `patience` seconds the normal patient path takes over.
-    PostgreSQL has no such lock: there `work` simply runs once."""
-    deadline = asyncio.get_running_loop().time() + patience
-    pause = 0.001
-    while asyncio.get_running_loop().time() < deadline:
-        try:
-            return await work()
-        except OperationalError as exc:
-            if "database is locked" not in str(exc):
-                raise
-        await asyncio.sleep(pause)
-        pause = min(pause * 1.5, 0.005)
-    return await retry_when_locked(work)
-
-
 def utcnow() -> datetime:
     return datetime.now(UTC)
 
@@ -127,21 +105,12 @@ def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
 # Execution option for read-only work that runs often (the console's live-update poll): a plain
 # deferred BEGIN takes no write lock, so it never makes a writer wait.
 READ_ONLY = {"sqlite_read_only": True}
-# Execution option for a write that must not sleep in SQLite's busy handler (see write_promptly):
-# BEGIN IMMEDIATE fails at once when another writer holds the lock, and the caller asks again.
-PROMPT = {"sqlite_prompt": True}
 
 
 def _sqlite_begin(connection: Any) -> None:
-    options = connection.get_execution_options()
-    if options.get("sqlite_read_only"):
+    if connection.get_execution_options().get("sqlite_read_only"):
         connection.exec_driver_sql("BEGIN")
         return
-    # The busy timeout belongs to the database connection, which the pool hands out again later.
-    prompt = bool(options.get("sqlite_prompt"))
-    if connection.info.get("sqlite_prompt", False) != prompt:
-        connection.exec_driver_sql(f"PRAGMA busy_timeout={0 if prompt else BUSY_TIMEOUT_MS}")
-        connection.info["sqlite_prompt"] = prompt
     # IMMEDIATE takes the write lock up front: two processes never deadlock upgrading a read lock.
     connection.exec_driver_sql("BEGIN IMMEDIATE")
 

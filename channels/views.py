@@ -10,7 +10,7 @@ from fastapi import APIRouter, BackgroundTasks, HTTPException, Request
 from fastapi.responses import Response
 from sqlalchemy import update
 
-from app.database import PROMPT, utcnow, write_promptly
+from app.database import retry_when_locked, utcnow
 from app.deps import SessionDep, SettingsDep
 from channels import telegram as telegram_channel
 from channels import twilio as twilio_channel
@@ -66,13 +66,12 @@ async def _store(request: Request, message: InboundMessage, background: Backgrou
 
     async def once() -> str | None:
         async with request.app.state.sessionmaker() as session:
-            await session.connection(execution_options=PROMPT)
             event = await inbox_service.accept(session=session, message=message)
             await session.commit()
             return event.conversation_id if event is not None else None
 
     began = time.perf_counter()
-    conversation_id = await write_promptly(once)
+    conversation_id = await retry_when_locked(once)
     if conversation_id is not None:
         background.add_task(worker.enqueue, conversation_id)
     return f"inbox;dur={(time.perf_counter() - began) * 1000:.1f}"
