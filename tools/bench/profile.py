@@ -49,7 +49,13 @@ class Profiler:
         for name, pid in self.pids.items():
             command = [binary, "record", "--pid", str(pid), "--rate", str(self.rate), "--format", "raw"]
             # --subprocesses: the action server's Sanic runs its handlers in a child process.
-            command += ["--nonblocking", "--subprocesses", "--output", str(self.directory / f"{name}.txt")]
+            command += [
+                "--nonblocking",
+                "--subprocesses",
+                "--full-filenames",
+                "--output",
+                str(self.directory / f"{name}.txt"),
+            ]
             self.procs[name] = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
 
     def stop(self) -> dict[str, Any]:
