@@ -5,6 +5,7 @@ WORKDIR /app
 COPY requirements.txt .
 RUN pip install --no-cache-dir -r requirements.txt
 COPY app app
+COPY abuse abuse
 COPY channels channels
 COPY conversations conversations
 COPY debtors debtors

@@ -30,7 +30,7 @@ export RASA_LOCK_STORE_HOST ?= 127.0.0.1
 export RASA_LOCK_STORE_PORT ?= 6379
 export RASA_LOCK_STORE_DB ?= 1
 
-.PHONY: help run test install db train eval-nlu eval-cv compare-pipelines lint browser clean bench
+.PHONY: help run test install db train eval-nlu eval-cv compare-pipelines lint browser clean bench fuzz
 
 help:
 	@echo "make run    - set up whatever is missing and start Rasa, actions and the gateway"
@@ -39,6 +39,7 @@ help:
 	@echo "make eval-cv - 5-fold cross-validation on the training data"
 	@echo "make compare-pipelines [CONFIGS=...] - train and score NLU pipelines side by side"
 	@echo "make bench [CONCURRENCY=20 CONVERSATIONS=200] - full stack vs bare Rasa -> reports/bench.json"
+	@echo "make fuzz [FUZZ_EXAMPLES=50] - schemathesis over every API operation: cases tried, failures -> reports/fuzz.json"
 
 $(VENV)/.installed: requirements.txt requirements-dev.txt
 	test -x $(VENV)/bin/python || $(PY311) -m venv $(VENV)
@@ -103,7 +104,7 @@ compare-pipelines: install
 lint: $(VENV)/.installed
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
-	$(VENV)/bin/mypy app channels conversations debtors identity language locales bot/actions tools payments ledger policies privacy arrangements inbox consent signals auth handoff disputes holds hardship admin training tone experiments reminders analytics gdpr audit
+	$(VENV)/bin/mypy app abuse channels conversations debtors identity language locales bot/actions tools payments ledger policies privacy arrangements inbox consent signals auth handoff disputes holds hardship admin training tone experiments reminders analytics gdpr audit
 
 clean:
 	rm -rf models var reports/*.json reports/cv
@@ -114,3 +115,10 @@ CONVERSATIONS ?= 200
 bench: install $(MODEL)
 	@mkdir -p reports
 	$(VENV)/bin/python -m tools.bench --concurrency $(CONCURRENCY) --conversations $(CONVERSATIONS) --out reports/bench.json
+
+FUZZ_EXAMPLES ?= 50
+# Schemathesis against the gateway's OpenAPI schema, in process on a fresh SQLite database, as a
+# logged-in admin (tools/fuzz): prints cases tried and failures per operation; non-zero on failure.
+fuzz: $(VENV)/.installed
+	@mkdir -p reports
+	$(VENV)/bin/python -m tools.fuzz --max-examples $(FUZZ_EXAMPLES) --out reports/fuzz.json

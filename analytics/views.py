@@ -24,8 +24,11 @@ from analytics.metrics import Report
 from analytics.periods import FilterError, parse_filters
 from app.database import READ_ONLY
 from app.deps import AdminDep, SessionDep
+from app.errors import refusals
+from app.openapi import IsoDay
 
 router = APIRouter(prefix="/agent/api/admin/analytics", tags=["admin-analytics"])
+CSV = {"description": "The report as CSV (an attachment)", "content": {"text/csv": {"schema": {"type": "string"}}}}
 
 
 async def _report(
@@ -62,15 +65,15 @@ async def _report(
         await session.rollback()
 
 
-From = Annotated[date | None, Query(alias="from")]
-To = Annotated[date | None, Query(alias="to")]
+From = Annotated[IsoDay | None, Query(alias="from")]
+To = Annotated[IsoDay | None, Query(alias="to")]
 Tz = Annotated[str, Query(alias="tz", max_length=64)]
 BucketQ = Annotated[str, Query(max_length=8)]
 Text = Annotated[str | None, Query(max_length=32)]
 ExperimentQ = Annotated[int | None, Query(ge=1, le=2**31 - 1)]
 
 
-@router.get("/metrics")
+@router.get("/metrics", responses=refusals(422))
 async def metrics(
     admin: AdminDep,
     session: SessionDep,
@@ -87,7 +90,7 @@ async def metrics(
     return report.to_json()
 
 
-@router.get("/export.csv")
+@router.get("/export.csv", response_class=Response, responses={200: CSV, **refusals(422)})
 async def export_csv(
     admin: AdminDep,
     session: SessionDep,

@@ -9,6 +9,8 @@ from urllib.parse import urlsplit, urlunsplit
 from pydantic import AliasChoices, Field, model_validator
 from pydantic_settings import SettingsConfigDict
 
+from abuse.config import AbuseSettings
+from app.settings_sources import SecretSources
 from channels.config import ChannelSettings
 from payments.config import PaymentSettings
 
@@ -16,8 +18,9 @@ ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_DATABASE_URL = f"sqlite+aiosqlite:///{ROOT / 'var' / 'debtor.db'}"
 
 
-class GatewaySettings(PaymentSettings, ChannelSettings):
-    """Everything the gateway needs; defaults are the embedded (single machine) setup."""
+class GatewaySettings(SecretSources, AbuseSettings, PaymentSettings, ChannelSettings):
+    """Everything the gateway needs; defaults are the embedded (single machine) setup. Secrets come
+    from the environment or files only (app/settings_sources.py); abuse limits: abuse/config.py."""
 
     model_config = SettingsConfigDict(env_file=".env", extra="ignore")
 

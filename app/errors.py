@@ -1,12 +1,14 @@
 """What every feature's API shares: a refused request (its `code` is the response's `detail`, its
-`status` the HTTP status), and committing one change in the request's session."""
+`status` the HTTP status), committing one change in the request's session, and how refusals are
+documented in the OpenAPI schema (`refusals(...)`)."""
 
 from __future__ import annotations
 
 from collections.abc import Awaitable
-from typing import TypeVar
+from typing import Any, TypeVar
 
 from fastapi import HTTPException
+from pydantic import BaseModel
 from sqlalchemy.ext.asyncio import AsyncSession
 
 T = TypeVar("T")
@@ -34,3 +36,46 @@ async def commit_or_refuse(session: AsyncSession, work: Awaitable[T]) -> T:
         raise HTTPException(status_code=exc.status, detail=exc.code) from exc
     await session.commit()
     return result
+
+
+# -- how refusals look in the OpenAPI schema (documented per route with FastAPI `responses=`) --
+
+
+class Refusal(BaseModel):
+    """Every refusal: `{"detail": "<code>"}`, or with specifics `{"detail": {"code": ..., ...}}`."""
+
+    detail: str | dict[str, Any]
+
+
+class ValidationIssue(BaseModel):
+    loc: list[str | int]
+    msg: str
+    type: str
+
+
+class Invalid(BaseModel):
+    """422: FastAPI's validation errors (a list), or a feature's own code like Refusal."""
+
+    detail: list[ValidationIssue] | str | dict[str, Any]
+
+
+REASONS = {
+    400: "Malformed request (e.g. a body that is not UTF-8 JSON, or a provider payload that does not parse)",
+    401: "not_authenticated: no valid console session (cookie `da_staff`), or wrong credentials",
+    403: "forbidden (role), csrf (missing or wrong X-CSRF-Token), or a signature/secret that does not match",
+    404: "not_found: no such resource (or the feature is not configured)",
+    409: "Conflict with the current state (the detail says which)",
+    413: "Request body too large",
+    415: "unsupported_media_type",
+    422: "Invalid input: validation errors, or the feature's code",
+    429: "Too many attempts: try again later",
+    502: "An upstream service (Rasa) answered with an error",
+    503: "An upstream service (Rasa, the trainer) is unavailable",
+}
+
+
+def refusals(*statuses: int) -> dict[int | str, dict[str, Any]]:
+    """`responses=` for the refusals a route really gives (the fuzzer holds every route to them)."""
+    return {
+        status: {"model": Invalid if status == 422 else Refusal, "description": REASONS[status]} for status in statuses
+    }

@@ -9,13 +9,17 @@ from contextlib import asynccontextmanager
 import httpx
 from fastapi import FastAPI
 
+from abuse.bodysize import BodySizeLimit
+from abuse.guard import WebhookGuard
 from admin import pages as admin_pages
 from analytics import views as analytics_views
 from app import models as _all_models  # noqa: F401 - every table known to the ORM
+from app import openapi as app_openapi
 from app import scheduler as app_scheduler
 from app import views as app_views
 from app.config import GatewaySettings, get_settings
 from app.database import make_engine, make_sessionmaker
+from app.logging import configure_logging
 from audit.middleware import AuditMiddleware
 from auth import views as auth_views
 from channels import views as channels_views
@@ -44,6 +48,7 @@ log = logging.getLogger(__name__)
 
 def create_app(settings: GatewaySettings | None = None) -> FastAPI:
     settings = settings or get_settings()
+    configure_logging(service="gateway")  # JSON lines, personal data masked (uvicorn's loggers too)
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
@@ -95,5 +100,8 @@ def create_app(settings: GatewaySettings | None = None) -> FastAPI:
     app.include_router(admin_pages.router)
     for admin_api in (training_views, tone_views, experiments_views, reminders_views, analytics_views, gdpr_views):
         app.include_router(admin_api.router)
+    app_openapi.document_refusals(app)  # 401/403/400 each route inherits, in the OpenAPI schema
     app.add_middleware(AuditMiddleware)
+    app.add_middleware(WebhookGuard)  # failed webhook signatures per IP (abuse/guard.py)
+    app.add_middleware(BodySizeLimit, max_bytes=settings.max_body_bytes, by_path=settings.max_body_bytes_by_path)
     return app

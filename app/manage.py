@@ -6,7 +6,6 @@ import argparse
 import asyncio
 import getpass
 import os
-import secrets
 import sys
 from dataclasses import dataclass
 from pathlib import Path
@@ -19,6 +18,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from app import models as _all_models  # noqa: F401 - every table known to the ORM
 from app.config import ROOT, get_settings
 from app.database import make_engine, make_sessionmaker
+from app.logging import configure_logging, configured
+from auth import passwords
 from auth import service as auth_service
 from auth.models import Role, StaffUser
 from debtors.seed import seed_demo
@@ -33,6 +34,8 @@ def alembic_config(database_url: str | None = None) -> Config:
     config.set_main_option("script_location", str(ROOT / "migrations"))
     if database_url:
         config.attributes["database_url"] = database_url
+    # alembic.ini's console handler would replace our JSON one (migrations/env.py honours this).
+    config.attributes["skip_logging"] = configured()
     return config
 
 
@@ -51,7 +54,7 @@ async def seed_admin(*, session: AsyncSession) -> str | None:
     users can log in to /agent); returns its random password, or None when staff already exist."""
     if await session.scalar(select(func.count()).select_from(StaffUser)):
         return None
-    password = secrets.token_urlsafe(12)
+    password = passwords.generate(username=DEMO_ADMIN)  # random, and what the password policy accepts
     await auth_service.create_user(
         session=session, username=DEMO_ADMIN, password=password, display_name="Demo admin", role=Role.ADMIN
     )
@@ -81,11 +84,13 @@ async def seed(database_url: str) -> Seeded:
 
 
 def staff_password() -> str:
-    """STAFF_PASSWORD (scripts), else asked twice without echo."""
+    """STAFF_PASSWORD or a file named by STAFF_PASSWORD_FILE (scripts), else asked twice without echo."""
     password = os.environ.get("STAFF_PASSWORD")
     if password:
         return password
-    password = getpass.getpass("Password (at least 12 characters): ")
+    if path := os.environ.get("STAFF_PASSWORD_FILE"):
+        return Path(path).read_text(encoding="utf-8").rstrip("\r\n")
+    password = getpass.getpass("Password (12+ characters, not containing the username, not a common one): ")
     if getpass.getpass("Repeat password: ") != password:
         raise SystemExit("passwords do not match")
     return password
@@ -187,4 +192,5 @@ def main(argv: list[str] | None = None) -> int:
 
 
 if __name__ == "__main__":
+    configure_logging(service="manage")
     raise SystemExit(main())

@@ -1,4 +1,5 @@
-"""Staff accounts and console sessions: argon2id passwords, opaque session tokens, login lockout.
+"""Staff accounts and console sessions: argon2id passwords, opaque session tokens, login lockout
+(auth/lockout.py: layered, growing per username+IP), password policy (auth/passwords.py).
 
 Passwords are hashed with argon2id (argon2-cffi's RFC 9106 defaults) in a worker thread, so a
 login never blocks the event loop. A session cookie carries a random token; the database keeps
@@ -10,8 +11,6 @@ from __future__ import annotations
 import asyncio
 import hashlib
 import secrets
-import threading
-from collections import deque
 from datetime import datetime, timedelta
 
 from argon2 import PasswordHasher
@@ -22,10 +21,13 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.database import utcnow
 from app.errors import RequestRefused
+from auth import lockout as lockout_keys
+from auth import passwords
+from auth.lockout import Lockout as Lockout  # re-exported: service.Lockout
 from auth.models import Role, StaffSession, StaffUser
 
-MIN_PASSWORD_CHARS = 12
-MAX_PASSWORD_CHARS = 1024  # argon2 takes any length; this only bounds the work per attempt
+MIN_PASSWORD_CHARS = passwords.MIN_CHARS
+MAX_PASSWORD_CHARS = passwords.MAX_CHARS
 MAX_USERNAME_CHARS = 254
 MAX_DISPLAY_NAME_CHARS = 200
 SESSION_LIFETIME = timedelta(hours=12)
@@ -38,62 +40,12 @@ class AuthError(RequestRefused):
     """A staff-management request that cannot be done; `code` is the API's `detail`, `status` its HTTP status."""
 
 
-class Lockout:
-    """Refuses logins for a username after too many recent failures (online password guessing).
+class LockedOut(AuthError):
+    """Login refused without checking the password (429); `retry_after` seconds until it may be tried."""
 
-    Kept in process memory on purpose: there is no table for it, a restart clearing it is harmless
-    (the attacker is slowed, not stopped, either way) and each gateway process counts on its own.
-    Unknown usernames are counted too, so lockout behaviour does not reveal which accounts exist.
-    The number of tracked usernames is bounded so that guessing many names cannot exhaust memory.
-    """
-
-    def __init__(
-        self,
-        *,
-        max_failures: int = 5,
-        window: timedelta = timedelta(minutes=15),
-        lock_for: timedelta = timedelta(minutes=15),
-        max_tracked: int = 10_000,
-    ) -> None:
-        self.max_failures = max_failures
-        self.window = window
-        self.lock_for = lock_for
-        self.max_tracked = max_tracked
-        self._failures: dict[str, deque[datetime]] = {}
-        self._locked_until: dict[str, datetime] = {}
-        self._lock = threading.Lock()
-
-    def locked(self, username: str, now: datetime | None = None) -> bool:
-        now = now or utcnow()
-        with self._lock:
-            until = self._locked_until.get(username)
-            if until is None:
-                return False
-            if until > now:
-                return True
-            del self._locked_until[username]
-            return False
-
-    def failure(self, username: str, now: datetime | None = None) -> None:
-        now = now or utcnow()
-        with self._lock:
-            recent = self._failures.pop(username, None) or deque()
-            recent.append(now)
-            while recent and recent[0] <= now - self.window:
-                recent.popleft()
-            if len(recent) >= self.max_failures:
-                self._locked_until[username] = now + self.lock_for
-                recent.clear()
-            else:
-                self._failures[username] = recent  # re-inserted: dict order is least recently failed first
-            while len(self._failures) > self.max_tracked:
-                del self._failures[next(iter(self._failures))]
-            while len(self._locked_until) > self.max_tracked:
-                del self._locked_until[next(iter(self._locked_until))]
-
-    def success(self, username: str) -> None:
-        with self._lock:
-            self._failures.pop(username, None)
+    def __init__(self, retry_after: int) -> None:
+        super().__init__("locked", 429)
+        self.retry_after = retry_after
 
 
 LOCKOUT = Lockout()
@@ -147,15 +99,16 @@ async def find_user(*, session: AsyncSession, username: str) -> StaffUser | None
 async def create_user(
     *, session: AsyncSession, username: str, password: str, display_name: str, role: Role = Role.AGENT
 ) -> StaffUser:
-    """Raises AuthError: invalid_username / invalid_display_name / weak_password (422), username_taken (409)."""
+    """Raises AuthError: invalid_username / invalid_display_name / weak_password (too short or long) /
+    password_contains_username / password_too_common (422, auth/passwords.py), username_taken (409)."""
     username = normalize_username(username)
     display_name = display_name.strip()
     if not username or len(username) > MAX_USERNAME_CHARS or any(c.isspace() for c in username):
         raise AuthError("invalid_username", 422)
     if not display_name or len(display_name) > MAX_DISPLAY_NAME_CHARS:
         raise AuthError("invalid_display_name", 422)
-    if not MIN_PASSWORD_CHARS <= len(password) <= MAX_PASSWORD_CHARS:
-        raise AuthError("weak_password", 422)
+    if (objection := passwords.problem(password=password, username=username)) is not None:
+        raise AuthError(objection, 422)
     if await find_user(session=session, username=username) is not None:
         raise AuthError("username_taken", 409)
     user = StaffUser(
@@ -179,14 +132,18 @@ async def authenticate(
     username: str,
     password: str,
     lockout: Lockout | None = None,
+    client_ip: str | None = None,
     now: datetime | None = None,
 ) -> StaffUser | None:
-    """The active user with this username and password, else None. Raises AuthError("locked", 429)
-    while the username is locked out (the password is then not even checked)."""
+    """The active user with this username and password, else None. Raises LockedOut (AuthError
+    "locked", 429) while the username is locked for this client IP or for everyone (the password
+    is then not even checked). See auth/lockout.py for why the lock is layered."""
     lockout = LOCKOUT if lockout is None else lockout
     name = normalize_username(username)
-    if lockout.locked(name, now):
-        raise AuthError("locked", 429)
+    pair, wide = lockout_keys.keys(name, client_ip)
+    wait = max(lockout.retry_after(pair, now), lockout.retry_after(wide, now) if wide else 0)
+    if wait:
+        raise LockedOut(wait)
     user = await find_user(session=session, username=name) if len(name) <= MAX_USERNAME_CHARS else None
     if user is None:
         await _spend_a_verification(password)
@@ -194,9 +151,11 @@ async def authenticate(
     else:
         ok = await verify_password(user=user, password=password) and user.active
     if not ok or user is None:
-        lockout.failure(name, now)
+        lockout.failure(pair, now)
+        if wide:
+            lockout.failure(wide, now, max_failures=lockout.username_max_failures, grow=False)
         return None
-    lockout.success(name)
+    lockout.success(pair)
     return user
 
 

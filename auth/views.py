@@ -4,6 +4,10 @@ Login needs no CSRF token: it only accepts `Content-Type: application/json` (any
 415). A cross-site HTML form can only send urlencoded, multipart or text/plain bodies, and a
 cross-site script sending JSON needs a CORS preflight, which this gateway never grants. Every
 other state-changing route needs the session's CSRF token (app/deps.py).
+
+Guessing is limited three ways (auth/lockout.py says why): per username and client IP (a lock
+that grows), per username from all IPs, and per client IP whatever the username (429
+too_many_attempts, RATE_LIMIT_LOGIN_IP). Every 429 carries Retry-After.
 """
 
 from __future__ import annotations
@@ -14,6 +18,7 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, HTTPException, Path, Request, Response
 from pydantic import BaseModel, Field
 
+from abuse import guard
 from app.config import GatewaySettings
 from app.deps import (
     STAFF_COOKIE,
@@ -26,6 +31,7 @@ from app.deps import (
     StaffSessionDep,
     StaffWriteDep,
 )
+from app.errors import refusals
 from auth import service
 from auth.models import Role, StaffUser
 
@@ -91,6 +97,14 @@ class StaffList(BaseModel):
     items: list[StaffOut]
 
 
+def _lockout(request: Request, settings: GatewaySettings) -> service.Lockout:
+    """One lockout per gateway app, configured from its settings (LOGIN_*)."""
+    lockout = getattr(request.app.state, "login_lockout", None)
+    if lockout is None:
+        lockout = request.app.state.login_lockout = service.Lockout.from_settings(settings)
+    return lockout  # type: ignore[no-any-return]
+
+
 def session_lifetime(settings: GatewaySettings) -> timedelta:
     return timedelta(hours=settings.staff_session_hours)
 
@@ -99,13 +113,29 @@ def _secure(settings: GatewaySettings) -> bool:
     return settings.public_base_url.lower().startswith("https")
 
 
-@router.post("/login", response_model=Me, dependencies=[Depends(_json_only)])
-async def login(body: LoginIn, response: Response, session: SessionDep, settings: SettingsDep) -> Me:
+@router.post("/login", response_model=Me, dependencies=[Depends(_json_only)], responses=refusals(401, 415, 429))
+async def login(body: LoginIn, request: Request, response: Response, session: SessionDep, settings: SettingsDep) -> Me:
+    """429 `locked` (this username, for this IP or for everyone) or `too_many_attempts` (this IP),
+    with Retry-After; 401 invalid_credentials."""
+    ip, limiter = guard.ip_of(request), guard.limiter_for(request.app)
+    per_ip = settings.rate_limit_login_ip if settings.rate_limit_enabled else None
+    if per_ip and (refusal := await limiter.exhausted(per_ip, "login-ip", ip)) is not None:
+        raise HTTPException(status_code=429, detail="too_many_attempts", headers=refusal.headers)
     try:
-        user = await service.authenticate(session=session, username=body.username, password=body.password)
+        user = await service.authenticate(
+            session=session,
+            username=body.username,
+            password=body.password,
+            lockout=_lockout(request, settings),
+            client_ip=ip,
+        )
+    except service.LockedOut as exc:
+        raise HTTPException(status_code=429, detail=exc.code, headers={"Retry-After": str(exc.retry_after)}) from exc
     except service.AuthError as exc:
         raise HTTPException(status_code=exc.status, detail=exc.code) from exc
     if user is None:
+        if per_ip:
+            await limiter.hit(per_ip, "login-ip", ip)
         raise HTTPException(status_code=401, detail="invalid_credentials")
     lifetime = session_lifetime(settings)
     token, staff_session = await service.open_session(session=session, user=user, lifetime=lifetime)
@@ -144,7 +174,7 @@ async def staff(_admin: AdminDep, session: SessionDep) -> StaffList:
     return StaffList(items=[StaffOut.of(user) for user in await service.list_users(session=session)])
 
 
-@router.post("/staff", response_model=StaffOut, status_code=201)
+@router.post("/staff", response_model=StaffOut, status_code=201, responses=refusals(409, 422))
 async def create_staff(body: StaffIn, _admin: AdminWriteDep, session: SessionDep) -> StaffOut:
     try:
         user = await service.create_user(
@@ -160,7 +190,7 @@ async def create_staff(body: StaffIn, _admin: AdminWriteDep, session: SessionDep
     return StaffOut.of(user)
 
 
-@router.post("/staff/{user_id}/deactivate", response_model=StaffOut)
+@router.post("/staff/{user_id}/deactivate", response_model=StaffOut, responses=refusals(404, 409))
 async def deactivate_staff(user_id: UserId, _admin: AdminWriteDep, session: SessionDep) -> StaffOut:
     try:
         user = await service.deactivate(session=session, user_id=user_id)

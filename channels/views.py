@@ -5,13 +5,16 @@ from __future__ import annotations
 
 import logging
 import time
+from typing import Any
 
 from fastapi import APIRouter, BackgroundTasks, HTTPException, Request
 from fastapi.responses import Response
 from sqlalchemy import update
 
+from abuse import guard
 from app.database import retry_when_locked, utcnow
 from app.deps import SessionDep, SettingsDep
+from app.errors import refusals
 from channels import telegram as telegram_channel
 from channels import twilio as twilio_channel
 from channels.base import InboundMessage
@@ -23,6 +26,13 @@ log = logging.getLogger(__name__)
 router = APIRouter(tags=["channels"])
 EMPTY_TWIML = '<?xml version="1.0" encoding="UTF-8"?><Response></Response>'
 MAX_FORM_BYTES = 64 * 1024
+# What the Twilio message webhooks answer: empty TwiML (we reply later, through the API), or a
+# refusal: 404 not configured, 400 unreadable, 413 too large, 429 over a limit (abuse/guard.py).
+TWIML_RESPONSES: dict[int | str, dict[str, Any]] = {
+    200: {"description": "Acknowledged: empty TwiML", "content": {"application/xml": {"schema": {"type": "string"}}}},
+    **refusals(400, 404, 413, 429),
+    403: {"description": "Invalid or missing X-Twilio-Signature"},
+}
 
 
 async def _twilio_form(request: Request, settings: SettingsDep) -> dict[str, str]:
@@ -63,6 +73,7 @@ async def _store(request: Request, message: InboundMessage, background: Backgrou
     after the response has gone: the queue's own I/O is not part of the acknowledgement, and an
     enqueue lost to a crash is picked up by the worker's sweep (the event is pending in the inbox).
     Returns a Server-Timing value (how long the durable write took) for the benchmark."""
+    await guard.check_sender(request, message)  # 429 + Retry-After over RATE_LIMIT_SENDER (abuse/guard.py)
 
     async def once() -> str | None:
         async with request.app.state.sessionmaker() as session:
@@ -77,17 +88,22 @@ async def _store(request: Request, message: InboundMessage, background: Backgrou
     return f"inbox;dur={(time.perf_counter() - began) * 1000:.1f}"
 
 
-@router.post("/channels/twilio/sms", responses={403: {"description": "Invalid or missing X-Twilio-Signature"}})
+@router.post("/channels/twilio/sms", response_class=Response, responses=TWIML_RESPONSES)
 async def twilio_sms(request: Request, settings: SettingsDep, background: BackgroundTasks) -> Response:
     return await _receive_twilio("sms", request, settings, background)
 
 
-@router.post("/channels/twilio/whatsapp", responses={403: {"description": "Invalid or missing X-Twilio-Signature"}})
+@router.post("/channels/twilio/whatsapp", response_class=Response, responses=TWIML_RESPONSES)
 async def twilio_whatsapp(request: Request, settings: SettingsDep, background: BackgroundTasks) -> Response:
     return await _receive_twilio("whatsapp", request, settings, background)
 
 
-@router.post("/channels/twilio/status", responses={403: {"description": "Invalid or missing X-Twilio-Signature"}})
+@router.post(
+    "/channels/twilio/status",
+    status_code=204,
+    response_class=Response,
+    responses={**refusals(400, 404, 413, 429), 403: {"description": "Invalid or missing X-Twilio-Signature"}},
+)
 async def twilio_status(request: Request, session: SessionDep, settings: SettingsDep) -> Response:
     """Delivery receipts: delivered / undelivered / failed recorded on the transcript message."""
     form = await _twilio_form(request, settings)
@@ -98,7 +114,10 @@ async def twilio_status(request: Request, session: SessionDep, settings: Setting
     return Response(status_code=204)
 
 
-@router.post("/channels/telegram/webhook", responses={403: {"description": "Missing or wrong secret token"}})
+@router.post(
+    "/channels/telegram/webhook",
+    responses={**refusals(400, 404, 413, 429), 403: {"description": "Missing or wrong secret token"}},
+)
 async def telegram_webhook(
     request: Request, response: Response, settings: SettingsDep, background: BackgroundTasks
 ) -> dict[str, bool]:

@@ -11,12 +11,14 @@ import re
 from pathlib import Path
 from typing import Annotated
 
-from fastapi import APIRouter, WebSocket, WebSocketDisconnect
-from fastapi.responses import FileResponse
+from fastapi import APIRouter, Request, WebSocket, WebSocketDisconnect
+from fastapi.responses import FileResponse, JSONResponse
 from pydantic import BaseModel, Field, StringConstraints, ValidationError, field_validator
 
+from abuse import guard
 from app.database import utcnow
 from app.deps import PipelineDep
+from app.errors import refusals
 from channels.base import Button, Delivery, InboundMessage, OutboundContext
 from conversations.pipeline import Pipeline
 
@@ -121,9 +123,14 @@ async def widget() -> FileResponse:
     )
 
 
-@router.post("/webchat/messages", response_model=WebchatOut)
-async def post_message(body: WebchatIn, pipeline: PipelineDep) -> WebchatOut:
-    """Send one debtor message and get the assistant's replies (text plus optional buttons)."""
+@router.post("/webchat/messages", response_model=WebchatOut, responses=refusals(429))
+async def post_message(body: WebchatIn, pipeline: PipelineDep, request: Request) -> WebchatOut | JSONResponse:
+    """Send one debtor message and get the assistant's replies (text plus optional buttons). Too many
+    messages: 429 with Retry-After, and `messages` holds a polite text in the debtor's language."""
+    if (
+        refused := await guard.webchat_rest_refusal(request, session_id=body.session_id, locale=body.locale)
+    ) is not None:
+        return refused
     return await respond(pipeline, parse(body))
 
 
@@ -131,6 +138,8 @@ async def post_message(body: WebchatIn, pipeline: PipelineDep) -> WebchatOut:
 async def socket(websocket: WebSocket, pipeline: PipelineDep, session_id: str | None = None) -> None:
     """JSON frames in: `{"session_id", "text", "locale"?}`; out: `{"messages": [...]}` or `{"error"}`.
     With `?session_id=` the socket also receives pushed frames `{"push": true, "messages": [...]}`."""
+    if await guard.refuse_websocket(websocket):  # too many sockets from this IP: 429 handshake
+        return
     await websocket.accept()
     connections: Connections = websocket.app.state.webchat_connections
     registered = session_id if session_id and SESSION_ID.match(session_id) else None
@@ -144,6 +153,11 @@ async def socket(websocket: WebSocket, pipeline: PipelineDep, session_id: str | 
             except ValidationError as exc:
                 errors = [f"{'.'.join(str(p) for p in e['loc'])}: {e['msg']}" for e in exc.errors()]
                 await websocket.send_json({"error": "; ".join(errors)})
+                continue
+            if (
+                refused := await guard.webchat_refusal(websocket, session_id=body.session_id, locale=body.locale)
+            ) is not None:
+                await websocket.send_json(refused)  # {"error": "rate_limited", "retry_after", "messages"}
                 continue
             out = await respond(pipeline, parse(body))
             await websocket.send_json(out.model_dump())

@@ -16,7 +16,7 @@ from fastapi import APIRouter, HTTPException, Path
 from pydantic import BaseModel, Field, field_validator
 
 from app.deps import AdminDep, AdminWriteDep, CatalogDep, SessionDep
-from app.errors import commit_or_refuse
+from app.errors import commit_or_refuse, refusals
 from experiments import definitions, outcomes
 from experiments import service as experiments_service
 from experiments.definitions import Definition, ExperimentError, Variant
@@ -142,18 +142,18 @@ async def list_experiments(admin: AdminDep, session: SessionDep) -> dict[str, An
     return {"items": [_out(experiment, assigned) for experiment, assigned in rows]}
 
 
-@router.post("", status_code=201)
+@router.post("", status_code=201, responses=refusals(409, 422))
 async def create(body: ExperimentIn, admin: AdminWriteDep, session: SessionDep, catalog: CatalogDep) -> dict[str, Any]:
     work = experiments_service.create(session=session, catalog=catalog, definition=body.definition())
     return _out(await commit_or_refuse(session, work), 0)
 
 
-@router.get("/{experiment_id}")
+@router.get("/{experiment_id}", responses=refusals(404))
 async def read(admin: AdminDep, session: SessionDep, experiment_id: int = ExperimentId) -> dict[str, Any]:
     return _out(await _read(experiments_service.get(session=session, experiment_id=experiment_id)))
 
 
-@router.put("/{experiment_id}")
+@router.put("/{experiment_id}", responses=refusals(404, 409, 422))
 async def update(
     body: ExperimentIn,
     admin: AdminWriteDep,
@@ -167,12 +167,12 @@ async def update(
     return _out(await commit_or_refuse(session, work))
 
 
-@router.delete("/{experiment_id}", status_code=204)
+@router.delete("/{experiment_id}", status_code=204, responses=refusals(404, 409))
 async def delete(admin: AdminWriteDep, session: SessionDep, experiment_id: int = ExperimentId) -> None:
     await commit_or_refuse(session, experiments_service.delete(session=session, experiment_id=experiment_id))
 
 
-@router.post("/{experiment_id}/start")
+@router.post("/{experiment_id}/start", responses=refusals(404, 409, 422))
 async def start(
     admin: AdminWriteDep, session: SessionDep, catalog: CatalogDep, experiment_id: int = ExperimentId
 ) -> dict[str, Any]:
@@ -180,12 +180,12 @@ async def start(
     return _out(await commit_or_refuse(session, work))
 
 
-@router.post("/{experiment_id}/stop")
+@router.post("/{experiment_id}/stop", responses=refusals(404, 409))
 async def stop(admin: AdminWriteDep, session: SessionDep, experiment_id: int = ExperimentId) -> dict[str, Any]:
     return _out(await commit_or_refuse(session, experiments_service.stop(session=session, experiment_id=experiment_id)))
 
 
-@router.post("/{experiment_id}/promote")
+@router.post("/{experiment_id}/promote", responses=refusals(404, 409, 422))
 async def promote(
     body: PromoteIn, admin: AdminWriteDep, session: SessionDep, experiment_id: int = ExperimentId
 ) -> dict[str, Any]:
@@ -193,7 +193,7 @@ async def promote(
     return _out(await commit_or_refuse(session, work))
 
 
-@router.get("/{experiment_id}/results")
+@router.get("/{experiment_id}/results", responses=refusals(404))
 async def results(admin: AdminDep, session: SessionDep, experiment_id: int = ExperimentId) -> dict[str, Any]:
     experiment = await _read(experiments_service.get(session=session, experiment_id=experiment_id))
     found = await outcomes.results(session=session, experiment=experiment)

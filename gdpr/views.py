@@ -17,6 +17,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.database import utcnow
 from app.deps import AdminDep, AdminWriteDep, RasaDep, SessionDep
+from app.errors import refusals
+from app.openapi import IsoDay
 from audit import service as audit_service
 from audit.models import AuditEvent
 from debtors.models import Debtor
@@ -83,7 +85,7 @@ async def find_debtors(
     }
 
 
-@router.get("/debtors/{debtor_id}")
+@router.get("/debtors/{debtor_id}", responses=refusals(404))
 async def get_debtor(_admin: AdminDep, session: SessionDep, debtor_id: DebtorId) -> dict[str, Any]:
     try:
         debtor = await service.get_debtor(session=session, debtor_id=debtor_id)
@@ -92,7 +94,7 @@ async def get_debtor(_admin: AdminDep, session: SessionDep, debtor_id: DebtorId)
     return await _debtor(session, debtor, with_counts=True)
 
 
-@router.get("/debtors/{debtor_id}/export")
+@router.get("/debtors/{debtor_id}/export", responses=refusals(404))
 async def export_debtor(request: Request, admin: AdminDep, session: SessionDep, debtor_id: DebtorId) -> Response:
     """Everything about the debtor as a JSON download. A read, but of everything: audited."""
     try:
@@ -131,7 +133,7 @@ def _note_for_audit(request: Request, target: tuple[str, object], detail: dict[s
     request.state.audit = {"target": target, "detail": detail}
 
 
-@router.post("/debtors/{debtor_id}/erase")
+@router.post("/debtors/{debtor_id}/erase", responses=refusals(404, 422))
 async def erase_debtor(
     request: Request, body: EraseIn, admin: AdminWriteDep, session: SessionDep, rasa: RasaDep, debtor_id: DebtorId
 ) -> dict[str, Any]:
@@ -168,7 +170,7 @@ async def list_erasures(
     return {"items": [_erasure(r) for r in rows], "page": page, "per_page": per_page}
 
 
-@router.post("/erasures/{request_id}/rasa")
+@router.post("/erasures/{request_id}/rasa", responses=refusals(404))
 async def retry_rasa(
     request: Request, admin: AdminWriteDep, session: SessionDep, rasa: RasaDep, request_id: RequestId
 ) -> dict[str, Any]:
@@ -240,14 +242,14 @@ def _day(value: date | None, *, end: bool = False) -> datetime | None:
     return start + timedelta(days=1) if end else start
 
 
-@router.get("/audit")
+@router.get("/audit", responses=refusals(422))
 async def audit_log(
     _admin: AdminDep,
     session: SessionDep,
     actor: Annotated[str | None, Query(max_length=254)] = None,
     action: Annotated[str | None, Query(max_length=100)] = None,
-    since: Annotated[date | None, Query(alias="from")] = None,
-    until: Annotated[date | None, Query(alias="to")] = None,
+    since: Annotated[IsoDay | None, Query(alias="from")] = None,
+    until: Annotated[IsoDay | None, Query(alias="to")] = None,
     target_type: Annotated[str | None, Query(max_length=32)] = None,
     target_id: Annotated[str | None, Query(max_length=64)] = None,
     page: Annotated[int, Query(ge=1, le=1_000_000)] = 1,

@@ -22,7 +22,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.database import READ_ONLY, utcnow
 from app.deps import PipelineDep, SessionDep, StaffDep, StaffWriteDep
-from app.errors import commit_or_refuse
+from app.errors import commit_or_refuse, refusals
 from auth.models import StaffUser
 from conversations import service as conversations_service
 from disputes import service as disputes_service
@@ -67,7 +67,7 @@ async def get_queue(staff: StaffDep, session: SessionDep) -> dict[str, Any]:
     return await queries.queue(session=session)
 
 
-@router.get("/conversations/{conversation_id}")
+@router.get("/conversations/{conversation_id}", responses=refusals(404))
 async def get_conversation(
     staff: StaffDep, session: SessionDep, conversation_id: str = ConversationId
 ) -> dict[str, Any]:
@@ -77,7 +77,7 @@ async def get_conversation(
     return found
 
 
-@router.post("/conversations/{conversation_id}/take")
+@router.post("/conversations/{conversation_id}/take", responses=refusals(404, 409))
 async def take(
     staff: StaffWriteDep, session: SessionDep, pipeline: PipelineDep, conversation_id: str = ConversationId
 ) -> dict[str, Any]:
@@ -93,7 +93,7 @@ async def take(
     return {"handoff_id": handoff_id, "state": State.AGENT.value}
 
 
-@router.post("/conversations/{conversation_id}/reply")
+@router.post("/conversations/{conversation_id}/reply", responses=refusals(404, 409))
 async def reply(
     body: TextIn,
     staff: StaffWriteDep,
@@ -112,7 +112,7 @@ async def reply(
     return {"message_id": sent.message_id}
 
 
-@router.post("/conversations/{conversation_id}/notes", status_code=201)
+@router.post("/conversations/{conversation_id}/notes", status_code=201, responses=refusals(404))
 async def add_note(
     body: TextIn, staff: StaffWriteDep, session: SessionDep, conversation_id: str = ConversationId
 ) -> dict[str, Any]:
@@ -124,7 +124,7 @@ async def add_note(
     return {"note_id": note.id}
 
 
-@router.post("/conversations/{conversation_id}/release")
+@router.post("/conversations/{conversation_id}/release", responses=refusals(404, 409))
 async def release(staff: StaffWriteDep, session: SessionDep, conversation_id: str = ConversationId) -> dict[str, Any]:
     """Back to the queue for another agent; the assistant stays paused meanwhile."""
     await commit_or_refuse(
@@ -133,7 +133,7 @@ async def release(staff: StaffWriteDep, session: SessionDep, conversation_id: st
     return {"state": State.QUEUED.value}
 
 
-@router.post("/conversations/{conversation_id}/resolve")
+@router.post("/conversations/{conversation_id}/resolve", responses=refusals(404, 409, 422))
 async def resolve(
     body: ResolveIn,
     staff: StaffWriteDep,
@@ -155,7 +155,7 @@ async def resolve(
     return {"state": State.BOT.value, "outcome": body.outcome}
 
 
-@router.post("/disputes/{dispute_id}/resolve")
+@router.post("/disputes/{dispute_id}/resolve", responses=refusals(404, 409, 422))
 async def resolve_dispute(
     body: DisputeResolveIn, staff: StaffWriteDep, session: SessionDep, dispute_id: int = DisputeId
 ) -> dict[str, Any]:

@@ -4,7 +4,9 @@ Run it with `huey_consumer inbox.worker.huey -k thread -w 4` (the Procfile does)
 an SQLite file by default (embedded, survives restarts) and Redis when HUEY_REDIS_URL is set.
 A per-conversation lock keeps one worker per conversation, so replies stay in order; a task
 that finds the lock taken reschedules itself; a periodic sweep re-queues anything whose retry
-time has come (after a restart, or a lost schedule).
+time has come (after a restart, or a lost schedule). A consumer that was killed leaves its locks
+behind: the next one frees them when it starts (`recover`), so run one consumer process per
+queue and scale it with `-w` threads.
 """
 
 from __future__ import annotations
@@ -22,7 +24,8 @@ from huey.exceptions import TaskLockedException
 
 from app import models as _all_models  # noqa: F401 - every table known to the ORM
 from app.config import GatewaySettings, get_settings
-from app.database import make_engine, make_sessionmaker
+from app.database import READ_ONLY, make_engine, make_sessionmaker
+from app.logging import configure_logging
 from channels.outputs import build_outputs
 from conversations.pipeline import Pipeline
 from conversations.rasa_client import RasaClient
@@ -46,6 +49,13 @@ def make_huey(settings: GatewaySettings) -> Huey:
 
 
 huey = make_huey(get_settings())
+
+
+@huey.on_startup()
+def json_logs() -> None:
+    """JSON logs with personal data masked, in the consumer only (each worker runs this after
+    huey_consumer has added its console handler, which this replaces)."""
+    configure_logging(service="worker")
 
 
 @dataclass
@@ -102,10 +112,15 @@ def runtime() -> Runtime:
     return current
 
 
+LOCK_PREFIX = "conversation:"
+_recovery = threading.Lock()
+_recovered = False
+
+
 @huey.task()
 def process_conversation(conversation_id: str) -> None:
     try:
-        with huey.lock_task(f"conversation:{conversation_id}"):
+        with huey.lock_task(f"{LOCK_PREFIX}{conversation_id}"):
             wait = runtime().run(inbox_service.drain(pipeline=runtime().pipeline, conversation_id=conversation_id))
     except TaskLockedException:
         wait = 1.0  # another worker is on this conversation; look again in a moment
@@ -120,10 +135,34 @@ def sweep() -> None:
 
     async def due() -> list[str]:
         async with pipeline.sessionmaker() as session:
+            await session.connection(execution_options=READ_ONLY)  # a read: no write lock on SQLite
             return await inbox_service.due_conversations(session=session)
 
     for conversation_id in runtime().run(due()):
         process_conversation(conversation_id)
+
+
+@huey.on_startup()
+def recover() -> None:
+    """A consumer killed mid-conversation (SIGKILL, OOM, a lost machine) leaves that conversation's
+    lock behind (huey's locks have no owner and, on SQLite, no expiry) and its task gone from the
+    queue: the conversation would never be answered again (tests/inbox/test_worker_recovery.py).
+    So the first worker thread to start frees every conversation lock and re-queues what is
+    waiting; the other threads wait for it, so no task runs before. Only sound with one consumer
+    process per queue and thread workers (`-k thread`, as the Procfile and compose run it): another
+    process starting would free locks a running one still holds."""
+    global _recovered
+    with _recovery:
+        if _recovered:
+            return
+        prefix = f"{huey.name}.lock.{LOCK_PREFIX}"
+        stale = [key for key in huey.all_results() if str(key).startswith(prefix)]
+        for key in stale:
+            huey.delete(key)
+        if stale:
+            log.warning("inbox.stale_locks_freed", extra={"count": len(stale)})
+        sweep.call_local()
+        _recovered = True
 
 
 async def enqueue(conversation_id: str) -> None:

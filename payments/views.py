@@ -11,6 +11,7 @@ from fastapi import APIRouter, BackgroundTasks, HTTPException, Request
 from fastapi.responses import HTMLResponse, RedirectResponse
 
 from app.deps import CatalogDep, PipelineDep, SessionDep, SettingsDep
+from app.errors import Refusal, refusals
 from debtors import service as debtors_service
 from ledger.money import from_minor
 from locales import Catalog
@@ -24,7 +25,10 @@ router = APIRouter(tags=["payments"])
 MAX_EVENT_BYTES = 256 * 1024
 
 
-@router.post("/payments/stripe/webhook", responses={400: {"description": "Missing or invalid signature"}})
+@router.post(
+    "/payments/stripe/webhook",
+    responses={400: {"model": Refusal, "description": "Missing or invalid signature"}, **refusals(413, 429)},
+)
 async def stripe_webhook(
     request: Request, session: SessionDep, settings: SettingsDep, pipeline: PipelineDep
 ) -> dict[str, Any]:
@@ -33,6 +37,8 @@ async def stripe_webhook(
     signature = request.headers.get("stripe-signature")
     if not signature or len(payload) > MAX_EVENT_BYTES:
         raise HTTPException(status_code=400, detail="missing Stripe-Signature header or body too large")
+    if not signature.isascii():  # the SDK's compare_digest raises TypeError on it: a 500, not a 400
+        raise HTTPException(status_code=400, detail="invalid signature or payload")
     try:
         event = stripe.Webhook.construct_event(payload, signature, settings.webhook_secret())
     except (ValueError, stripe.SignatureVerificationError) as exc:

@@ -13,6 +13,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, HTTPException, Path, Query
 
 from app.deps import AdminDep, AdminWriteDep, SessionDep
+from app.errors import refusals
 from reminders import service
 from reminders.config import load
 from reminders.models import ReminderKind, ReminderStatus
@@ -49,7 +50,7 @@ async def list_reminders(
     )
 
 
-@router.get("/debtors/{debtor_id}")
+@router.get("/debtors/{debtor_id}", responses=refusals(404))
 async def debtor_history(admin: AdminDep, session: SessionDep, debtor_id: int = DebtorId) -> dict[str, Any]:
     found = await service.history(session=session, debtor_id=debtor_id)
     if found is None:

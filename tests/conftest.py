@@ -9,6 +9,7 @@ import os
 os.environ.setdefault("HUEY_IMMEDIATE", "true")
 
 import asyncio  # noqa: E402
+import logging  # noqa: E402
 from collections.abc import AsyncIterator, Iterator  # noqa: E402
 from pathlib import Path  # noqa: E402
 
@@ -31,6 +32,17 @@ PG_CONCURRENCY_DATABASE = "debtor_assistant_concurrency"
 
 TELEGRAM_SECRET = "tg-secret-for-tests"
 SMS_NUMBER, WHATSAPP_NUMBER = "+46700000000", "+46700000001"
+
+
+@pytest.fixture(autouse=True)
+def _logging_restored() -> Iterator[None]:
+    """Building the app configures logging for the whole process (app/logging.py), a test may
+    ask for DEBUG: every test starts from the root logger's level and handlers as they were."""
+    root = logging.getLogger()
+    level, handlers = root.level, list(root.handlers)
+    yield
+    root.setLevel(level)
+    root.handlers[:] = handlers
 
 
 @pytest.fixture(scope="session")

@@ -16,6 +16,18 @@ import httpx
 ROOT = Path(__file__).resolve().parent.parent
 MODEL = ROOT / "models" / "debtor.tar.gz"
 RASA = ROOT / ".venv-rasa" / "bin" / "rasa"
+# Test and benchmark stacks send from 127.0.0.1 as fast as they can (20 concurrent web chat
+# conversations, 1000-webhook replay storms, forgery sweeps): limits no run reaches, still enforced
+# (abuse/config.py; /tmp/notes/limits.md). `extra_env` may set lower ones to test a limit.
+STACK_RATE_LIMITS = {
+    "RATE_LIMIT_WEBCHAT_SESSION": "100000/minute",
+    "RATE_LIMIT_WEBCHAT_IP": "1000000/minute",
+    "RATE_LIMIT_WEBCHAT_CONNECT_IP": "100000/minute",
+    "RATE_LIMIT_SENDER": "100000/minute",
+    "RATE_LIMIT_WEBHOOK_FAILURES_IP": "1000000/minute",
+    "RATE_LIMIT_LOGIN_IP": "100000/minute",
+    "LOGIN_USERNAME_MAX_FAILURES": "1000",
+}
 
 
 def free_port() -> int:
@@ -52,7 +64,7 @@ class Stack:
             HUEY_IMMEDIATE="false",
             CONSOLE_CREDENTIALS_FILE=str(self.workdir / "console-credentials.txt"),
             TRAINING_MODELS_DIR=str(self.workdir / "models"),
-            **self.extra_env,
+            **{**STACK_RATE_LIMITS, **self.extra_env},  # extra_env may lower a limit to test it
             RASA_TELEMETRY_ENABLED="false",
         )
         return env

@@ -10,6 +10,7 @@ from pydantic import BaseModel, Field
 from sqlalchemy import func, select
 
 from app.deps import AdminDep, AdminWriteDep, CatalogDep, SessionDep
+from app.errors import refusals
 from debtors.models import Debtor
 from locales import SUPPORTED_LOCALES, TONES
 from tone import segments as tone_segments
@@ -53,7 +54,7 @@ async def get_defaults(admin: AdminDep, session: SessionDep, catalog: CatalogDep
     }  # fmt: skip
 
 
-@router.put("/defaults/{locale}")
+@router.put("/defaults/{locale}", responses=refusals(404, 422))
 async def set_locale_tone(
     locale: Locale, body: ToneIn, request: Request, admin: AdminWriteDep, session: SessionDep, catalog: CatalogDep
 ) -> dict[str, Any]:
@@ -62,7 +63,7 @@ async def set_locale_tone(
     return version_json(await commit_change(request, session, catalog, work), {admin.id: admin.display_name})
 
 
-@router.put("/defaults/{locale}/segments/{segment}")
+@router.put("/defaults/{locale}/segments/{segment}", responses=refusals(404, 422))
 async def set_segment_tone(
     locale: Locale, segment: Segment, body: ToneIn, request: Request, admin: AdminWriteDep, session: SessionDep,
     catalog: CatalogDep,
@@ -72,7 +73,7 @@ async def set_segment_tone(
     return version_json(await commit_change(request, session, catalog, work), {admin.id: admin.display_name})
 
 
-@router.post("/default-versions/{version_id}/rollback")
+@router.post("/default-versions/{version_id}/rollback", responses=refusals(404, 422))
 async def rollback_tone(
     version_id: VersionId, request: Request, admin: AdminWriteDep, session: SessionDep, catalog: CatalogDep
 ) -> dict[str, Any]:
@@ -102,7 +103,7 @@ async def get_segments(admin: AdminDep, session: SessionDep) -> dict[str, Any]:
     }
 
 
-@router.put("/segments/assignments")
+@router.put("/segments/assignments", responses=refusals(404, 422))
 async def assign_segment(
     body: AssignIn, request: Request, admin: AdminWriteDep, session: SessionDep, catalog: CatalogDep
 ) -> dict[str, Any]:
@@ -111,7 +112,7 @@ async def assign_segment(
     return {"debtor_id": row.debtor_id, "segment": row.segment}
 
 
-@router.delete("/segments/assignments/{debtor_id}")
+@router.delete("/segments/assignments/{debtor_id}", responses=refusals(404))
 async def unassign_segment(
     debtor_id: VersionId, request: Request, admin: AdminWriteDep, session: SessionDep, catalog: CatalogDep
 ) -> dict[str, Any]:
@@ -119,7 +120,7 @@ async def unassign_segment(
     return {"debtor_id": debtor_id, "segment": None}
 
 
-@router.get("/segments/debtors/{reference}")
+@router.get("/segments/debtors/{reference}", responses=refusals(404))
 async def debtor_segments(
     reference: Annotated[str, Path(min_length=1, max_length=32)], request: Request, admin: AdminDep,
     session: SessionDep, catalog: CatalogDep,

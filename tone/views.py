@@ -11,6 +11,7 @@ from pydantic import BaseModel, Field
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.deps import AdminDep, AdminWriteDep, CatalogDep, SessionDep
+from app.errors import refusals
 from locales import PLAIN, SUPPORTED_LOCALES, TONES, Catalog, TextOverride
 from tone import preview as tone_preview
 from tone import service, settings_views
@@ -72,7 +73,7 @@ async def overview(admin: AdminDep, session: SessionDep, catalog: CatalogDep) ->
     return {"locales": locales, "tones": list(TONES), "plain": PLAIN, "limits": limits}
 
 
-@router.get("/texts")
+@router.get("/texts", responses=refusals(404))
 async def list_texts(
     admin: AdminDep,
     session: SessionDep,
@@ -98,7 +99,7 @@ async def list_texts(
     return {"locale": locale, "items": items}
 
 
-@router.get("/texts/{locale}/{key}")
+@router.get("/texts/{locale}/{key}", responses=refusals(404))
 async def get_text(
     locale: Locale, key: Key, admin: AdminDep, session: SessionDep, catalog: CatalogDep
 ) -> dict[str, Any]:
@@ -120,7 +121,7 @@ async def _variant_after(session: AsyncSession, catalog: Catalog, version: TextV
     return _variant(catalog, version.locale, version.key, version.tone, version, authors)
 
 
-@router.put("/texts/{locale}/{key}/{tone}")
+@router.put("/texts/{locale}/{key}/{tone}", responses=refusals(404, 422))
 async def save_text(
     locale: Locale, key: Key, tone: Tone, body: TextIn, request: Request, admin: AdminWriteDep, session: SessionDep,
     catalog: CatalogDep,
@@ -131,7 +132,7 @@ async def save_text(
     return await _variant_after(session, catalog, await commit_change(request, session, catalog, work))
 
 
-@router.post("/texts/{locale}/{key}/{tone}/reset")
+@router.post("/texts/{locale}/{key}/{tone}/reset", responses=refusals(404, 422))
 async def reset_text(
     locale: Locale, key: Key, tone: Tone, request: Request, admin: AdminWriteDep, session: SessionDep,
     catalog: CatalogDep,
@@ -147,7 +148,7 @@ async def text_history(locale: Locale, key: Key, tone: Tone, admin: AdminDep, se
     return {"versions": [version_json(v, authors) for v in versions]}
 
 
-@router.post("/text-versions/{version_id}/rollback")
+@router.post("/text-versions/{version_id}/rollback", responses=refusals(404, 422))
 async def rollback_text(
     version_id: VersionId, request: Request, admin: AdminWriteDep, session: SessionDep, catalog: CatalogDep
 ) -> dict[str, Any]:
@@ -156,7 +157,7 @@ async def rollback_text(
     return await _variant_after(session, catalog, await commit_change(request, session, catalog, work))
 
 
-@router.get("/samples/{locale}/{key}")
+@router.get("/samples/{locale}/{key}", responses=refusals(404))
 async def samples(locale: Locale, key: Key, admin: AdminDep, catalog: CatalogDep) -> dict[str, Any]:
     _check_locale(locale)
     if key not in catalog.keys(locale):
@@ -164,7 +165,7 @@ async def samples(locale: Locale, key: Key, admin: AdminDep, catalog: CatalogDep
     return {"arguments": tone_preview.sample_arguments(catalog, locale=locale, key=key, agent=admin.display_name)}
 
 
-@router.post("/preview")
+@router.post("/preview", responses=refusals(404, 422))
 async def preview(body: PreviewIn, admin: AdminWriteDep, catalog: CatalogDep) -> dict[str, Any]:
     """Render a draft (validated like a save), the current wording or the file's, with sample or
     given arguments — formatted exactly as the bot would."""

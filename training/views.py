@@ -18,7 +18,7 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.deps import AdminDep, AdminWriteDep, RasaDep, SessionDep, SettingsDep
-from app.errors import commit_or_refuse
+from app.errors import commit_or_refuse, refusals
 from auth.models import StaffUser
 from locales import SUPPORTED_LOCALES
 from training import activation, data, jobs, service, versions
@@ -89,7 +89,7 @@ def _version(version: ModelVersion, names: dict[int, dict[str, Any]], detail: bo
     return body
 
 
-@router.get("/examples")
+@router.get("/examples", responses=refusals(404, 422))
 async def list_examples(
     admin: AdminDep, session: SessionDep, locale: str = Query(default="en", max_length=8)
 ) -> dict[str, Any]:
@@ -111,7 +111,7 @@ async def list_examples(
     }
 
 
-@router.post("/examples", status_code=201)
+@router.post("/examples", status_code=201, responses=refusals(404, 409, 422))
 async def add_example(body: ExampleRef, admin: AdminWriteDep, session: SessionDep) -> dict[str, Any]:
     added = await commit_or_refuse(
         session,
@@ -120,7 +120,7 @@ async def add_example(body: ExampleRef, admin: AdminWriteDep, session: SessionDe
     return _example(added, await _names(session, [admin.id]))
 
 
-@router.put("/examples")
+@router.put("/examples", responses=refusals(404, 409, 422))
 async def edit_example(body: ExampleEdit, admin: AdminWriteDep, session: SessionDep) -> dict[str, Any]:
     edited = await commit_or_refuse(
         session,
@@ -132,7 +132,7 @@ async def edit_example(body: ExampleEdit, admin: AdminWriteDep, session: Session
     return _example(edited, await _names(session, [admin.id]))
 
 
-@router.delete("/examples")
+@router.delete("/examples", responses=refusals(404, 409, 422))
 async def delete_example(body: ExampleRef, admin: AdminWriteDep, session: SessionDep) -> dict[str, Any]:
     await commit_or_refuse(
         session,
@@ -157,7 +157,7 @@ async def list_versions(admin: AdminDep, session: SessionDep) -> dict[str, Any]:
     }
 
 
-@router.post("/versions", status_code=202)
+@router.post("/versions", status_code=202, responses=refusals(409, 503))
 async def retrain(request: Request, admin: AdminWriteDep, session: SessionDep, settings: SettingsDep) -> dict[str, Any]:
     """Queue a retrain of the effective examples; 409 while another one is running."""
     try:
@@ -175,13 +175,13 @@ async def retrain(request: Request, admin: AdminWriteDep, session: SessionDep, s
     return _version(version, await _names(session, [admin.id]))
 
 
-@router.get("/versions/{version_id}")
+@router.get("/versions/{version_id}", responses=refusals(404))
 async def get_version(admin: AdminDep, session: SessionDep, version_id: int = VersionId) -> dict[str, Any]:
     version = await commit_or_refuse(session, versions.get_version(session=session, version_id=version_id))
     return _version(version, await _names(session, [version.created_by, version.activated_by]), detail=True)
 
 
-@router.get("/versions/{version_id}/comparison")
+@router.get("/versions/{version_id}/comparison", responses=refusals(404, 409))
 async def comparison(admin: AdminDep, session: SessionDep, version_id: int = VersionId) -> dict[str, Any]:
     """This version's held-out scores next to the active model's, per locale and intent."""
     version = await commit_or_refuse(session, versions.get_version(session=session, version_id=version_id))
@@ -197,7 +197,7 @@ async def comparison(admin: AdminDep, session: SessionDep, version_id: int = Ver
     }
 
 
-@router.post("/versions/{version_id}/activate")
+@router.post("/versions/{version_id}/activate", responses=refusals(404, 409, 502, 503))
 async def activate(
     admin: AdminWriteDep, session: SessionDep, settings: SettingsDep, rasa: RasaDep, version_id: int = VersionId
 ) -> dict[str, Any]:

@@ -7,10 +7,11 @@ from functools import lru_cache
 from pydantic_settings import SettingsConfigDict
 
 from app.config import DEFAULT_DATABASE_URL
+from app.settings_sources import SecretSources
 from payments.config import PaymentSettings
 
 
-class ActionSettings(PaymentSettings):
+class ActionSettings(SecretSources, PaymentSettings):
     model_config = SettingsConfigDict(env_file=".env", extra="ignore")
 
     database_url: str = DEFAULT_DATABASE_URL

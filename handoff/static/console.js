@@ -53,7 +53,12 @@
     csrf: "Your session is out of date. Please reload the page.",
     forbidden: "You are not allowed to do that.",
     not_authenticated: "Please sign in again.",
-    locked: "Too many failed sign-ins for this username. Please wait 15 minutes and try again.",
+    locked: "Too many failed sign-ins for this username. Please wait a while (15 minutes or more) and try again.",
+    too_many_attempts: "Too many failed sign-ins from this network. Please wait a while and try again.",
+    weak_password: "The password must be 12 to 1024 characters long.",
+    password_contains_username: "The password must not contain the username.",
+    password_too_common: "This password is too common. Please choose a less predictable one, such as a few unrelated words.",
+    request_too_large: "That is too much to send at once.",
     opted_out: "The debtor has opted out of messages on this channel, so the reply was not sent.",
     unsupported_media_type: "The request was not accepted. Please reload the page.",
     invalid_input: "Please check what you entered."

@@ -253,6 +253,14 @@ async def test_admins_manage_staff(clients: ClientFactory, users: dict[str, int]
         "/agent/api/staff", json={**new, "username": "dan@example.org", "password": "short"}, headers=csrf
     )
     assert (weak.status_code, weak.json()) == (422, {"detail": "weak_password"})
+    for password, code in (
+        ("Password2025!", "password_too_common"),
+        ("dan@example.org 123", "password_contains_username"),
+    ):
+        refused = await admin.post(
+            "/agent/api/staff", json={**new, "username": "dan@example.org", "password": password}, headers=csrf
+        )
+        assert (refused.status_code, refused.json()) == (422, {"detail": code})
     bad_role = await admin.post(
         "/agent/api/staff", json={**new, "username": "eve@example.org", "role": "root"}, headers=csrf
     )

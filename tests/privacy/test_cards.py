@@ -5,21 +5,14 @@ from __future__ import annotations
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from privacy.cards import MARKER, luhn_valid, redact_card_numbers
-
-
-def with_check_digit(body: str) -> str:
-    for digit in "0123456789":
-        if luhn_valid(body + digit):
-            return body + digit
-    raise AssertionError
-
+from privacy.cards import MARKER, redact_card_numbers
+from tests.privacy.strategies import messages_with_card, with_check_digit
 
 cards = st.builds(
     with_check_digit, st.text(alphabet="0123456789", min_size=12, max_size=18).filter(lambda s: s[0] != "0")
 )
 separators = st.sampled_from(["", " ", "-"])
-words = st.text(alphabet=st.characters(whitelist_categories=("L",), max_codepoint=0x24F), min_size=0, max_size=30)
+words = st.text(alphabet=st.characters(categories=["L"], max_codepoint=0x24F), min_size=0, max_size=30)
 
 
 @settings(max_examples=300)
@@ -40,3 +33,29 @@ def test_known_test_cards() -> None:
 def test_ordinary_numbers_stay() -> None:
     for text in ("SE-100234", "12.04.1985", "+46701234567", "I can pay 500 kr on the 25th", "4242 4242"):
         assert redact_card_numbers(text) == (text, False)
+
+
+@settings(max_examples=300, deadline=None)
+@given(case=messages_with_card())
+def test_any_grouping_next_to_anything(case: tuple[str, str]) -> None:
+    """Groups of any size, runs of spaces and dashes, other digits or words right next to it."""
+    digits, message = case
+    redacted, found = redact_card_numbers(message)
+    assert found and MARKER in redacted
+    assert digits not in "".join(ch for ch in redacted if ch.isdigit())
+
+
+def test_other_separators_and_scripts() -> None:
+    for written in (
+        "4242\u00a04242\u00a04242\u00a04242",  # no-break spaces
+        "4242 – 4242 – 4242 – 4242",  # en dashes
+        "4242\u200b4242\u200b4242\u200b4242",  # zero-width spaces
+        "4242\t4242\n4242  4242",
+        "４２４２４２４２４２４２４２４２",  # full-width digits
+    ):
+        assert redact_card_numbers(f"card:{written}.") == (f"card:{MARKER}.", True), written
+
+
+def test_a_card_after_other_digits_is_covered_whole() -> None:
+    redacted, _ = redact_card_numbers("ref 12 4242424242424242 ok")
+    assert "4242" not in redacted and redacted.endswith(f"{MARKER} ok")
