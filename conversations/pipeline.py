@@ -274,9 +274,12 @@ class Pipeline:
                 signal_reason=assessment.reason if assessment else None,
             )
 
-    async def answer(self, recorded: Recorded, *, raise_when_down: bool = False) -> list[Reply]:
+    async def answer(
+        self, recorded: Recorded, *, raise_when_down: bool = False, then: OnDelivered | None = None
+    ) -> list[Reply]:
         """The replies to a recorded message (stored in the transcript). With raise_when_down the
-        caller (the inbox worker) retries later instead of answering "temporarily unavailable"."""
+        caller (the inbox worker) retries later instead of answering "temporarily unavailable";
+        `then` runs in the write that stores the replies (the inbox marks its event answered)."""
         locale, clean, channel = recorded.locale, recorded.text, recorded.channel
         await self.catalog.refresh()  # admins' latest text edits
         intent = confidence = None
@@ -347,8 +350,20 @@ class Pipeline:
                     locale=current.locale,
                 )
                 stored.append(Reply(text=reply.text, buttons=reply.buttons, message_id=row.id))
+            if then is not None:
+                await then(session)
             await session.commit()
         return stored
+
+    async def unsent_replies(self, *, conversation_id: str, after: int) -> list[Reply]:
+        """Replies stored after message `after` and never handed to the channel (a worker died
+        between answering and sending). Their buttons were not stored: they go as plain text."""
+        async with self.sessionmaker() as session:
+            await session.connection(execution_options=READ_ONLY)
+            rows = await conversations_service.unsent_outbound(
+                session=session, conversation_id=conversation_id, after=after
+            )
+        return [Reply(text=row.text, buttons=[], message_id=row.id) for row in rows]
 
     async def _route(self, session: AsyncSession, conversation_id: str) -> tuple[str, bool, bool]:
         """Who answers: "bot", "agent", or "held" (queued after a crisis: the assistant stays

@@ -46,6 +46,23 @@ async def ensure(*, session: AsyncSession, conversation_id: str, channel: str = 
     return conversation
 
 
+async def unsent_outbound(*, session: AsyncSession, conversation_id: str, after: int) -> list[Message]:
+    """Outbound messages after message id `after` that no channel has taken yet (no provider id,
+    no delivery status), oldest first."""
+    rows = await session.scalars(
+        select(Message)
+        .where(
+            Message.conversation_id == conversation_id,
+            Message.id > after,
+            Message.direction == Direction.OUTBOUND,
+            Message.provider_message_id.is_(None),
+            Message.delivery_status.is_(None),
+        )
+        .order_by(Message.id)
+    )
+    return list(rows.all())
+
+
 async def add_message(
     *,
     session: AsyncSession,

@@ -13,6 +13,9 @@ from app.database import Base, UTCDateTime, utcnow
 
 class InboxStatus(StrEnum):
     PENDING = "pending"
+    # Rasa has answered and the replies are stored, not all sent yet: a worker that dies now must
+    # not ask Rasa again after a restart (the dialogue would move on twice), only send the rest.
+    ANSWERED = "answered"
     DONE = "done"
 
 

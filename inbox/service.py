@@ -57,10 +57,13 @@ def backoff(attempts: int, *, maximum: float) -> float:
     return float(min(maximum, FIRST_BACKOFF_SECONDS * 2 ** max(0, attempts - 1)))
 
 
+WAITING = (InboxStatus.PENDING, InboxStatus.ANSWERED)  # not done: the worker still has work on these
+
+
 async def _next(session: AsyncSession, conversation_id: str) -> InboundEvent | None:
     return await session.scalar(
         select(InboundEvent)
-        .where(InboundEvent.conversation_id == conversation_id, InboundEvent.status == InboxStatus.PENDING)
+        .where(InboundEvent.conversation_id == conversation_id, InboundEvent.status.in_(WAITING))
         .order_by(InboundEvent.id)
         .limit(1)
     )
@@ -106,20 +109,28 @@ async def drain(*, pipeline: Pipeline, conversation_id: str, now: datetime | Non
         if event.next_attempt_at > current:
             return (event.next_attempt_at - current).total_seconds()
         recorded = await _recorded(pipeline, event)
-        try:
-            replies = await pipeline.answer(recorded, raise_when_down=True)
-        except BotUnavailable as exc:
-            return await _postpone(pipeline, event.id, recorded, str(exc))
-        await pipeline.deliver(conversation_id=conversation_id, replies=replies, then=_done(event.id))
+        if event.status == InboxStatus.ANSWERED:  # answered before a crash: send what is still unsent
+            replies = await pipeline.unsent_replies(conversation_id=conversation_id, after=recorded.message_id)
+        else:
+            try:
+                replies = await pipeline.answer(
+                    recorded, raise_when_down=True, then=_mark(event.id, InboxStatus.ANSWERED)
+                )
+            except BotUnavailable as exc:
+                return await _postpone(pipeline, event.id, recorded, str(exc))
+        await pipeline.deliver(conversation_id=conversation_id, replies=replies, then=_mark(event.id, InboxStatus.DONE))
 
 
-def _done(event_id: int) -> Callable[[AsyncSession], Awaitable[None]]:
-    """Mark the event answered, in the write that stores the delivery results."""
+def _mark(event_id: int, status: InboxStatus) -> Callable[[AsyncSession], Awaitable[None]]:
+    """Move the event on, in the pipeline's own write: ANSWERED with the stored replies, DONE with
+    the delivery results (no window in which a crash loses or repeats a step)."""
 
     async def mark(session: AsyncSession) -> None:
         stored = await session.get(InboundEvent, event_id)
         assert stored is not None
-        stored.status, stored.processed_at, stored.last_error = InboxStatus.DONE, utcnow(), None
+        stored.status, stored.last_error = status, None
+        if status == InboxStatus.DONE:
+            stored.processed_at = utcnow()
 
     return mark
 
@@ -158,7 +169,7 @@ async def due_conversations(*, session: AsyncSession, now: datetime | None = Non
     """Conversations with an event waiting whose retry time has come (the sweeper's list)."""
     rows = await session.scalars(
         select(InboundEvent.conversation_id)
-        .where(InboundEvent.status == InboxStatus.PENDING, InboundEvent.next_attempt_at <= (now or utcnow()))
+        .where(InboundEvent.status.in_(WAITING), InboundEvent.next_attempt_at <= (now or utcnow()))
         .distinct()
     )
     return list(rows.all())

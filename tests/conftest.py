@@ -23,6 +23,7 @@ from app.manage import migrate  # noqa: E402
 from debtors.seed import seed_demo  # noqa: E402
 from tests.fakes.telegram_server import FakeTelegram  # noqa: E402
 from tests.fakes.twilio_server import FakeTwilio  # noqa: E402
+from tests.pipeline_harness import harness  # noqa: E402, F401 - the pipeline with Rasa faked at the HTTP edge
 from tests.stack import MODEL, RASA, Stack  # noqa: E402
 
 PG_ADMIN = os.environ.get("TEST_POSTGRES_ADMIN_DSN", "postgresql://127.0.0.1:5432/test")
