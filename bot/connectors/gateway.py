@@ -17,9 +17,10 @@ from rasa.core.channels.channel import CollectingOutputChannel, UserMessage
 from rasa.core.channels.rest import RestInput
 from rasa.shared.core.events import UserUttered
 
-from bot.connectors import fast_validation
+from bot.connectors import event_types, fast_validation
 
 fast_validation.install()
+event_types.install()
 
 
 class GatewayInput(RestInput):

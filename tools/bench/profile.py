@@ -79,8 +79,13 @@ class Profiler:
 
 def _ours(file: str) -> bool:
     """A frame of this repository (not the venvs, not the standard library)."""
-    path = file if file.startswith("/") else str(ROOT / file)
-    return path.startswith(str(ROOT)) and "/.venv" not in path and "site-packages" not in path
+    if not file.endswith(".py"):  # <string>, <frozen runpy>, Cython frames without a file
+        return False
+    path = Path(file) if file.startswith("/") else ROOT / file
+    if not path.is_relative_to(ROOT):
+        return False
+    inside = path.relative_to(ROOT).parts
+    return bool(inside) and not inside[0].startswith(".venv") and path.exists()
 
 
 def _label(frame: str) -> tuple[str, bool]:
