@@ -29,7 +29,9 @@ class ValidateVerifyIdentityForm(FormValidationAction):
     async def validate_reference(
         self, slot_value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
     ) -> dict[str, Any]:
-        reference = parse_reference(str(slot_value or ""))
+        if slot_value is None:  # cleared by action_verify_identity, not typed: nothing to complain about
+            return {"reference": None}
+        reference = parse_reference(str(slot_value))
         if reference is None:
             dispatcher.utter_message(response="utter_reference_invalid")
         return {"reference": reference}
@@ -37,7 +39,9 @@ class ValidateVerifyIdentityForm(FormValidationAction):
     async def validate_dob(
         self, slot_value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
     ) -> dict[str, Any]:
-        born = read_birth_date(str(slot_value or ""), tracker)
+        if slot_value is None:  # cleared after a failed attempt: the form simply asks again
+            return {"dob": None}
+        born = read_birth_date(str(slot_value), tracker)
         if born is None:
             dispatcher.utter_message(response="utter_dob_invalid")
             return {"dob": None}

@@ -114,6 +114,16 @@ async def test_form_validation_normalises_reference_and_reads_local_dates() -> N
     assert responses(dispatcher) == ["utter_reference_invalid", "utter_dob_invalid", "utter_dob_invalid"]
 
 
+async def test_slots_cleared_after_a_failed_attempt_are_not_complained_about() -> None:
+    """action_verify_identity clears both slots after a wrong answer; the form then validates
+    those None values: the person gets one "that did not match", not two format errors."""
+    form, dispatcher = ValidateVerifyIdentityForm(), CollectingDispatcher()
+    tracker = make_tracker(sender(), locale="de")
+    assert await form.validate_reference(None, dispatcher, tracker, DOMAIN) == {"reference": None}
+    assert await form.validate_dob(None, dispatcher, tracker, DOMAIN) == {"dob": None}
+    assert dispatcher.messages == []
+
+
 async def test_verify_success_then_balance_when_that_was_asked() -> None:
     sid = sender()
     dispatcher = CollectingDispatcher()
