@@ -7,8 +7,10 @@ from __future__ import annotations
 from collections.abc import Awaitable
 from typing import Any, TypeVar
 
-from fastapi import HTTPException
+from fastapi import HTTPException, Request, Response
+from fastapi.responses import JSONResponse
 from pydantic import BaseModel
+from sqlalchemy.exc import OperationalError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 T = TypeVar("T")
@@ -79,3 +81,12 @@ def refusals(*statuses: int) -> dict[int | str, dict[str, Any]]:
     return {
         status: {"model": Invalid if status == 422 else Refusal, "description": REASONS[status]} for status in statuses
     }
+
+
+async def database_busy(request: Request, exc: Exception) -> Response:
+    """SQLite's single writer stayed busy past its timeout (an overload burst): 503 with
+    Retry-After, which providers (Stripe, Twilio, Telegram) and browsers retry, instead of a 500.
+    Any other database error is still a bug and stays a 500."""
+    if isinstance(exc, OperationalError) and "database is locked" in str(exc):
+        return JSONResponse({"detail": "busy"}, status_code=503, headers={"Retry-After": "2"})
+    raise exc

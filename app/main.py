@@ -8,6 +8,7 @@ from contextlib import asynccontextmanager
 
 import httpx
 from fastapi import FastAPI
+from sqlalchemy.exc import OperationalError
 
 from abuse.bodysize import BodySizeLimit
 from abuse.guard import WebhookGuard
@@ -19,6 +20,7 @@ from app import scheduler as app_scheduler
 from app import views as app_views
 from app.config import GatewaySettings, get_settings
 from app.database import make_engine, make_sessionmaker
+from app.errors import database_busy
 from app.logging import configure_logging
 from audit.middleware import AuditMiddleware
 from auth import views as auth_views
@@ -100,6 +102,7 @@ def create_app(settings: GatewaySettings | None = None) -> FastAPI:
     app.include_router(admin_pages.router)
     for admin_api in (training_views, tone_views, experiments_views, reminders_views, analytics_views, gdpr_views):
         app.include_router(admin_api.router)
+    app.add_exception_handler(OperationalError, database_busy)  # an overloaded SQLite: 503, not 500
     app_openapi.document_refusals(app)  # 401/403/400 each route inherits, in the OpenAPI schema
     app.add_middleware(AuditMiddleware)
     app.add_middleware(WebhookGuard)  # failed webhook signatures per IP (abuse/guard.py)
