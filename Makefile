@@ -30,7 +30,7 @@ export RASA_LOCK_STORE_HOST ?= 127.0.0.1
 export RASA_LOCK_STORE_PORT ?= 6379
 export RASA_LOCK_STORE_DB ?= 1
 
-.PHONY: help run test install db train eval-nlu eval-cv compare-pipelines lint browser clean bench fuzz
+.PHONY: help run test install db train eval-nlu eval-cv compare-pipelines lint browser clean bench fuzz reliability
 
 help:
 	@echo "make run    - set up whatever is missing and start Rasa, actions and the gateway"
@@ -40,6 +40,7 @@ help:
 	@echo "make compare-pipelines [CONFIGS=...] - train and score NLU pipelines side by side"
 	@echo "make bench [CONCURRENCY=20 CONVERSATIONS=200] - full stack vs bare Rasa -> reports/bench.json"
 	@echo "make fuzz [FUZZ_EXAMPLES=50] - schemathesis over every API operation: cases tried, failures -> reports/fuzz.json"
+	@echo "make reliability [RELIABILITY_SCALE=1] - forgery sweep, replay storm, crash under load, disclosure fuzz -> reports/reliability.json"
 
 $(VENV)/.installed: requirements.txt requirements-dev.txt
 	test -x $(VENV)/bin/python || $(PY311) -m venv $(VENV)
@@ -122,3 +123,9 @@ FUZZ_EXAMPLES ?= 50
 fuzz: $(VENV)/.installed
 	@mkdir -p reports
 	$(VENV)/bin/python -m tools.fuzz --max-examples $(FUZZ_EXAMPLES) --out reports/fuzz.json
+
+RELIABILITY_SCALE ?= 1
+# Issue 8 points 2-5 (tools/reliability): one table tried / rejected / lost / leaked; non-zero on any loss or leak.
+reliability: install $(MODEL)
+	@mkdir -p reports
+	$(VENV)/bin/python -m tools.reliability --scale $(RELIABILITY_SCALE) --out reports/reliability.json

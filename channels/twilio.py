@@ -119,6 +119,14 @@ def is_valid_request(*, auth_token: str, url: str, params: Mapping[str, str], si
     return bool(RequestValidator(auth_token).validate(url, params, signature))
 
 
+# Twilio signs the sorted key+value pairs of a form with no separator, so one captured request
+# can be reshaped without breaking its signature: a field may swallow the next one ("MessageSid"
+# taking "NumMedia0" is a new id that passes the dedupe, and the old message would be processed
+# again). Ids and statuses have fixed shapes; anything else was reshaped and is refused.
+MESSAGE_SID = re.compile(r"(?:SM|MM)[0-9a-fA-F]{32}")
+STATUS = re.compile(r"[a-z_]{2,24}")
+
+
 def parse(*, channel: Channel, form: Mapping[str, str], received_at: datetime) -> InboundMessage:
     """One inbound SMS or WhatsApp message. The sender is the E.164 number (no `whatsapp:` prefix);
     the text is `Body`, which is "" when only media was sent.
@@ -134,6 +142,8 @@ def parse(*, channel: Channel, form: Mapping[str, str], received_at: datetime) -
         raise ValueError("Twilio webhook without From")
     if not sid:
         raise ValueError("Twilio webhook without MessageSid")
+    if not MESSAGE_SID.fullmatch(sid):
+        raise ValueError("MessageSid is not a Twilio message id")
     is_whatsapp = raw_sender.lower().startswith(WHATSAPP_PREFIX)
     if is_whatsapp != (channel == "whatsapp"):
         raise ValueError(f"a {'WhatsApp' if is_whatsapp else 'non-WhatsApp'} message on the {channel} webhook")
@@ -169,12 +179,18 @@ def parse_status(form: Mapping[str, str]) -> tuple[str, str, str | None]:
     Statuses: queued, sending, sent, delivered, undelivered, failed, read (WhatsApp), ...
     Raises ValueError without MessageSid or MessageStatus.
     """
-    sid = (form.get("MessageSid") or form.get("SmsSid") or "").strip()
-    status = (form.get("MessageStatus") or form.get("SmsStatus") or "").strip()
+    # No fallback to the legacy SmsSid/SmsStatus: Twilio always sends both names, and a callback
+    # where one is missing was reshaped (see MESSAGE_SID).
+    sid = (form.get("MessageSid") or "").strip()
+    status = (form.get("MessageStatus") or "").strip()
     if not sid:
         raise ValueError("status callback without MessageSid")
+    if not MESSAGE_SID.fullmatch(sid):
+        raise ValueError("MessageSid is not a Twilio message id")
     if not status:
         raise ValueError("status callback without MessageStatus")
+    if not STATUS.fullmatch(status):
+        raise ValueError("MessageStatus is not a Twilio status")
     error_code = (form.get("ErrorCode") or "").strip() or None
     return sid, status, error_code
 

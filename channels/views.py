@@ -107,7 +107,10 @@ async def twilio_whatsapp(request: Request, settings: SettingsDep, background: B
 async def twilio_status(request: Request, session: SessionDep, settings: SettingsDep) -> Response:
     """Delivery receipts: delivered / undelivered / failed recorded on the transcript message."""
     form = await _twilio_form(request, settings)
-    sid, status, error = twilio_channel.parse_status(form)
+    try:
+        sid, status, error = twilio_channel.parse_status(form)
+    except ValueError as exc:
+        raise HTTPException(status_code=400, detail=str(exc)) from exc
     detail = f"{status}:{error}" if error else status
     await session.execute(update(Message).where(Message.provider_message_id == sid).values(delivery_status=detail[:32]))
     await session.commit()

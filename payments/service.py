@@ -136,7 +136,10 @@ async def _find(
 
 async def _capture(session: AsyncSession, payment: Payment, amount_minor: int) -> EventResult:
     debtor = await debtors_service.get(session=session, debtor_id=payment.debtor_id)
-    debts = list((await session.scalars(select(Debt).where(Debt.id.in_(payment.debt_ids)))).all())
+    # Locked (PostgreSQL; SQLite has one writer anyway) before the receivables are read: two
+    # payments on the same debt at once would otherwise both take the same fees.
+    locked = select(Debt).where(Debt.id.in_(payment.debt_ids)).order_by(Debt.id).with_for_update()
+    debts = list((await session.scalars(locked)).all())
     debts.sort(key=lambda d: payment.debt_ids.index(d.id))
     order = policy_for(locale=debtor.locale if debtor else None).allocation_order
     transaction = await ledger_service.record_payment(

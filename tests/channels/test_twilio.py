@@ -182,21 +182,21 @@ def test_parse_rejects_a_message_of_the_other_channel() -> None:
 
 
 def test_parse_status_callback() -> None:
-    assert parse_status({"MessageSid": "SM1", "MessageStatus": "delivered", "SmsStatus": "delivered"}) == (
-        "SM1",
+    assert parse_status({"MessageSid": "SM" + "1" * 32, "MessageStatus": "delivered", "SmsStatus": "delivered"}) == (
+        "SM" + "1" * 32,
         "delivered",
         None,
     )
-    assert parse_status({"MessageSid": "SM2", "MessageStatus": "undelivered", "ErrorCode": "30003"}) == (
-        "SM2",
+    assert parse_status({"MessageSid": "SM" + "2" * 32, "MessageStatus": "undelivered", "ErrorCode": "30003"}) == (
+        "SM" + "2" * 32,
         "undelivered",
         "30003",
     )
-    assert parse_status({"MessageSid": "SM3", "MessageStatus": "sent", "ErrorCode": ""})[2] is None
+    assert parse_status({"MessageSid": "SM" + "3" * 32, "MessageStatus": "sent", "ErrorCode": ""})[2] is None
     with pytest.raises(ValueError):
         parse_status({"MessageStatus": "sent"})
     with pytest.raises(ValueError):
-        parse_status({"MessageSid": "SM4"})
+        parse_status({"MessageSid": "SM" + "4" * 32})
 
 
 # --- splitting --------------------------------------------------------------------------------
@@ -484,3 +484,18 @@ def test_locale_hint_from_calling_code() -> None:
     assert [locale_from_number(n) for n in ("+447700900123", "+4915112345678", "+5511987654321", "+46701234567", "+33612345678")] == [
         "en", "de", "pt-BR", "sv", None,
     ]  # fmt: skip
+
+
+def test_a_reshaped_captured_form_is_refused() -> None:
+    """Twilio's signature cannot tell "MessageSid=SM…" + "NumMedia=0" from "MessageSid=SM…NumMedia0":
+    a replayed capture with a field swallowed must not become a new message or status."""
+    form = sms_form()
+    swallowed = {k: v for k, v in form.items() if k != "NumMedia"}
+    swallowed["MessageSid"] = form["MessageSid"] + "NumMedia" + form["NumMedia"]
+    with pytest.raises(ValueError, match="MessageSid"):
+        parse(channel="sms", form=swallowed, received_at=NOW)
+    sid = "SM" + "5" * 32
+    with pytest.raises(ValueError, match="MessageSid"):
+        parse_status({"MessageSid": sid + "MessageStatusdelivered", "SmsSid": sid, "SmsStatus": "delivered"})
+    with pytest.raises(ValueError, match="MessageSid"):
+        parse_status({"SmsSid": sid, "MessageStatus": "delivered"})  # From swallowed MessageSid
