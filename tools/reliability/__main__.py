@@ -20,6 +20,7 @@ import asyncio  # noqa: E402
 import functools  # noqa: E402
 import inspect  # noqa: E402
 import json  # noqa: E402
+import signal  # noqa: E402
 import sys  # noqa: E402
 import time  # noqa: E402
 import traceback  # noqa: E402
@@ -65,7 +66,9 @@ async def run_check(check: Check, options: dict[str, Any]) -> Row:
 
 
 def parse(argv: list[str] | None = None) -> argparse.Namespace:
-    parser = argparse.ArgumentParser(prog="python -m tools.reliability", description=__doc__.splitlines()[0])
+    parser = argparse.ArgumentParser(
+        prog="python -m tools.reliability", description=" ".join(__doc__.split("\n\n")[0].split())
+    )
     parser.add_argument("--scale", type=float, default=1.0, help="size of every check (1.0 = issue 8's numbers)")
     parser.add_argument("--seed", type=int, default=8, help="seed of the generated requests and orders")
     parser.add_argument(
@@ -93,7 +96,12 @@ async def main_async(args: argparse.Namespace) -> list[Row]:
 
 def main(argv: list[str] | None = None) -> int:
     args = parse(argv)
-    rows = asyncio.run(main_async(args))
+    # Stopped (timeout, Ctrl-C in make): unwind, so that started stacks are stopped too.
+    previous = signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
+    try:
+        rows = asyncio.run(main_async(args))
+    finally:
+        signal.signal(signal.SIGTERM, previous)
     print(table(rows))
     if args.out:
         args.out.parent.mkdir(parents=True, exist_ok=True)

@@ -37,6 +37,7 @@ from tools.reliability.storm import Deliveries, Inbound, Plan, plan, storm
 from tools.reliability.storm import inbound as new_inbound
 
 DISTINCT, DELIVERIES, CONCURRENCY = 100, 1000, 20
+BUDGET = 300.0  # seconds of storm at scale 1 in `make reliability` (a healthy gateway needs ~15)
 WORKER_THREADS = int(os.environ.get("RELIABILITY_WORKER_THREADS", "4"))
 
 
@@ -189,14 +190,26 @@ async def calibrate(target: Target, *, rng: random.Random) -> dict[str, tuple[in
 
 
 async def replay(
-    target: Target, *, scale: float = 1.0, seed: int = 3, concurrency: int = CONCURRENCY
+    target: Target,
+    *,
+    scale: float = 1.0,
+    seed: int = 3,
+    concurrency: int = CONCURRENCY,
+    budget: float | None = None,
 ) -> tuple[Verdict, Deliveries, Plan]:
+    """Calibrate, plan, storm, wait for the worker, judge. `budget`: seconds after which only
+    first deliveries are still sent (every item is delivered at least once regardless)."""
     rng = random.Random(seed)
     expected = await calibrate(target, rng=rng)
     work = await plan(target, distinct=max(9, round(DISTINCT * scale)), rng=rng)
     with _workers(target, WORKER_THREADS):
         delivered = await storm(
-            target, work, deliveries=max(work.distinct, round(DELIVERIES * scale)), concurrency=concurrency, rng=rng
+            target,
+            work,
+            deliveries=max(work.distinct, round(DELIVERIES * scale)),
+            concurrency=concurrency,
+            rng=rng,
+            budget=budget,
         )
     await settle(target, work, expected)
     verdict = Verdict()
@@ -213,21 +226,25 @@ def row(
     crashes: Counter[str],
     concurrency: int = CONCURRENCY,
 ) -> Row:
-    channels = Counter(i.channel for i in work.inbound)
-    tried = sum(delivered.statuses.values())
+    channels = ", ".join(f"{c} {n}" for c, n in Counter(i.channel for i in work.inbound).items())
     statuses = ", ".join(f"{s}x{n}" for s, n in sorted(delivered.statuses.items()))
-    detail = (
-        f"{work.distinct} distinct ({', '.join(f'{c} {n}' for c, n in channels.items())}, {len(work.events)} Stripe events "
-        f"for {len(work.payments)} payments, {len(work.refunds)} refunded), concurrency {concurrency}; answers {statuses}, "
-        f"{delivered.retries} redeliveries (Telegram, Stripe) after 429/5xx, {delivered.unacknowledged} never acknowledged; {'; '.join(verdict.notes)}; {delivered.seconds:.1f} s"
-    )
+    parts = [
+        f"{work.distinct} distinct ({channels}, {len(work.events)} Stripe events for {len(work.payments)} payments, "
+        f"{len(work.refunds)} refunded), concurrency {concurrency}",
+        f"answers {statuses}, {delivered.retries} redeliveries (Telegram, Stripe) after 429/5xx, "
+        f"{delivered.unacknowledged} never acknowledged",
+        *([f"time budget ran out: {delivered.skipped} repeats not sent"] if delivered.skipped else []),
+        *verdict.notes,
+        f"{delivered.seconds:.1f} s",
+    ]
     for name, problems in (("LOST", verdict.lost), ("DUPLICATED", verdict.leaked), ("BROKEN", verdict.errors)):
         if problems:
-            detail += (
-                f"; {name}: " + "; ".join(problems[:10]) + (f" (+{len(problems) - 10})" if len(problems) > 10 else "")
-            )
+            more = f" (+{len(problems) - 10})" if len(problems) > 10 else ""
+            parts.append(f"{name}: " + "; ".join(problems[:10]) + more)
     if crashes:
-        detail += "; SERVER ERRORS: " + "; ".join(f"{name} x{n}" for name, n in crashes.most_common(5))
+        parts.append("SERVER ERRORS: " + "; ".join(f"{name} x{n}" for name, n in crashes.most_common(5)))
+    detail = "; ".join(parts)
+    tried = sum(delivered.statuses.values())
     errors = len(verdict.errors) + delivered.unacknowledged
     return Row(f"replay storm ({label})", tried, 0, len(verdict.lost), len(verdict.leaked), detail, errors)
 
@@ -263,9 +280,11 @@ async def _target(database: str, stack: bool) -> AsyncIterator[Target]:
             yield target
 
 
-async def run(*, scale: float = 1.0, seed: int = 3, database: str = "sqlite", stack: bool = False) -> Row:
+async def run(
+    *, scale: float = 1.0, seed: int = 3, database: str = "sqlite", stack: bool = False, budget: float = BUDGET
+) -> Row:
     """`database`: "sqlite" or "postgres" (in-process); `stack=True`: the real processes on SQLite."""
     label = "real stack, sqlite" if stack else f"in-process, {database}"
     async with _target(database, stack) as target:
-        verdict, delivered, work = await replay(target, scale=scale, seed=seed)
+        verdict, delivered, work = await replay(target, scale=scale, seed=seed, budget=budget * max(scale, 0.1))
     return row(label, verdict, delivered, work, target.crashes)

@@ -124,19 +124,29 @@ class Deliveries:
     statuses: Counter[int] = field(default_factory=Counter)  # final answer per delivery
     retries: int = 0  # deliveries tried again after a 429/5xx or a connection error
     unacknowledged: int = 0  # given up on (never a 2xx)
+    skipped: int = 0  # repeats not sent because the time budget ran out
     seconds: float = 0.0
 
 
-async def storm(target: Target, work: Plan, *, deliveries: int, concurrency: int, rng: random.Random) -> Deliveries:
-    """Every item once plus random repeats, shuffled, `concurrency` at a time."""
+async def storm(
+    target: Target, work: Plan, *, deliveries: int, concurrency: int, rng: random.Random, budget: float | None = None
+) -> Deliveries:
+    """Every item once plus random repeats, shuffled, `concurrency` at a time. After `budget`
+    seconds only items not delivered yet are still sent (a slow target ends the storm early)."""
     items: list[Inbound | Event] = [*work.inbound, *work.events]
     order = items + [rng.choice(items) for _ in range(max(0, deliveries - len(items)))]
     rng.shuffle(order)
     result = Deliveries()
     gate = asyncio.Semaphore(concurrency)
+    sent: set[int] = set()
+    started = time.monotonic()
 
     async def deliver(item: Inbound | Event) -> None:
         async with gate:
+            if budget is not None and id(item) in sent and time.monotonic() - started > budget:
+                result.skipped += 1
+                return
+            sent.add(id(item))
             for attempt in range(attempts(item)):
                 if attempt:
                     result.retries += 1
@@ -152,7 +162,6 @@ async def storm(target: Target, work: Plan, *, deliveries: int, concurrency: int
             if not 200 <= status < 300:
                 result.unacknowledged += 1
 
-    started = time.monotonic()
     await asyncio.gather(*(deliver(item) for item in order))
     result.seconds = time.monotonic() - started
     return result
