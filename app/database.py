@@ -17,6 +17,7 @@ from sqlalchemy.engine import Dialect
 from sqlalchemy.exc import OperationalError
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
 from sqlalchemy.orm import DeclarativeBase
+from sqlalchemy.pool import NullPool
 from sqlalchemy.types import TypeDecorator
 
 T = TypeVar("T")
@@ -95,9 +96,13 @@ def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
     # Let SQLAlchemy, not the driver, open transactions (savepoints work, see _sqlite_begin).
     dbapi_connection.isolation_level = None
     cursor = dbapi_connection.cursor()
-    # WAL + busy timeout: the gateway and the action server write to the same file.
-    cursor.execute("PRAGMA journal_mode=WAL")
+    # WAL + busy timeout: the gateway and the action server write to the same file. The timeout
+    # comes first, and WAL (stored in the file) is only set when missing: switching the journal
+    # takes the write lock, which every new connection would otherwise queue for.
     cursor.execute(f"PRAGMA busy_timeout={BUSY_TIMEOUT_MS}")
+    cursor.execute("PRAGMA journal_mode")
+    if str(cursor.fetchone()[0]).lower() != "wal":
+        cursor.execute("PRAGMA journal_mode=WAL")
     cursor.execute("PRAGMA foreign_keys=ON")
     cursor.close()
 
@@ -116,11 +121,17 @@ def _sqlite_begin(connection: Any) -> None:
 
 
 def make_engine(url: str, **kwargs: Any) -> AsyncEngine:
+    """A file SQLite engine opens a connection per session (NullPool, SQLAlchemy's own default for
+    aiosqlite files before 2.0.38). Under concurrent writers a pooled, reused aiosqlite connection
+    could keep the write lock while its task's greenlet sat suspended: every other writer then
+    waited out the 10 s busy timeout (the replay storm found it; disabling the cyclic GC also
+    hid it). A fresh connection costs ~2.5 ms; PostgreSQL keeps its pool."""
     url = normalize_url(url)
     if url.startswith("sqlite"):
         path = url.split("///", 1)[-1]
         if path and path != ":memory:":
             Path(path).parent.mkdir(parents=True, exist_ok=True)
+            kwargs.setdefault("poolclass", NullPool)
     engine = create_async_engine(url, **kwargs)
     if engine.dialect.name == "sqlite":
         event.listen(engine.sync_engine, "connect", _sqlite_pragmas)
