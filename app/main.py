@@ -83,7 +83,9 @@ def create_app(settings: GatewaySettings | None = None) -> FastAPI:
                 outputs={"webchat": app.state.webchat_connections, **build_outputs(settings)},
             )
             settings.webhook_secret()  # fail fast: Stripe keys without a webhook secret
-            scheduler = app_scheduler.start(app.state.sessionmaker, minutes=settings.evaluate_every_minutes)
+            scheduler = app_scheduler.start(
+                app.state.sessionmaker, minutes=settings.evaluate_every_minutes, pipeline=app.state.pipeline
+            )
             print(f"Debtor assistant web chat: http://{settings.host}:{settings.port}/", flush=True)
             yield
             scheduler.shutdown(wait=False)

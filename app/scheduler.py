@@ -7,19 +7,23 @@ restart, or on two gateways at once, gives the same result.
 from __future__ import annotations
 
 import logging
-from datetime import timedelta
+from collections.abc import Awaitable, Callable
+from datetime import datetime, timedelta
 
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from app.database import utcnow
 from arrangements import service as arrangements_service
+from conversations.pipeline import Pipeline
 from gdpr import config as privacy_config
 from gdpr import retention as gdpr_retention
+from payments import notices as payment_notices
 from reminders import config as reminders_config
 from reminders import service as reminders_service
 
 log = logging.getLogger(__name__)
+NOTICE_SWEEP_MINUTES = 5
 
 
 async def evaluate_arrangements(sessionmaker: async_sessionmaker[AsyncSession]) -> None:
@@ -30,41 +34,45 @@ async def evaluate_arrangements(sessionmaker: async_sessionmaker[AsyncSession]) 
     log.info("arrangements.evaluated", extra={"plans": len(plans), "promises": len(promises)})
 
 
-def start(sessionmaker: async_sessionmaker[AsyncSession], *, minutes: float) -> AsyncIOScheduler:
-    scheduler = AsyncIOScheduler(timezone="UTC")
+async def send_payment_notices(pipeline: Pipeline) -> None:
+    await payment_notices.send_owed(pipeline=pipeline)
+
+
+def _every(
+    scheduler: AsyncIOScheduler,
+    job: Callable[..., Awaitable[object]],
+    arg: object,
+    *,
+    every: timedelta,
+    first: datetime,
+) -> None:
+    """One job at a fixed interval: never two runs at once, missed runs coalesced into one."""
     scheduler.add_job(
-        evaluate_arrangements,
-        "interval",
-        minutes=minutes,
-        args=[sessionmaker],
-        id="evaluate_arrangements",
-        coalesce=True,
-        max_instances=1,
-        next_run_time=utcnow(),
-    )
+        job, "interval", seconds=every.total_seconds(), args=[arg], id=job.__module__ + "." + job.__name__,
+        coalesce=True, max_instances=1, next_run_time=first,
+    )  # fmt: skip
+
+
+def start(
+    sessionmaker: async_sessionmaker[AsyncSession], *, minutes: float, pipeline: Pipeline | None = None
+) -> AsyncIOScheduler:
+    """`pipeline`: where payment notices are sent from (the gateway's); without it, no notice sweep."""
+    scheduler, now = AsyncIOScheduler(timezone="UTC"), utcnow()
+    _every(scheduler, evaluate_arrangements, sessionmaker, every=timedelta(minutes=minutes), first=now)
     # Proactive reminders: plan, then send within contact hours and caps; state is in the
     # `reminders` table, so a restart carries on without sending anything twice.
-    scheduler.add_job(
-        reminders_service.run_scheduled,
-        "interval",
-        minutes=reminders_config.load().every_minutes,
-        args=[sessionmaker],
-        id="reminders",
-        coalesce=True,
-        max_instances=1,
-        next_run_time=utcnow(),
-    )
+    reminders_every = timedelta(minutes=reminders_config.load().every_minutes)
+    _every(scheduler, reminders_service.run_scheduled, sessionmaker, every=reminders_every, first=now)
     # GDPR storage limitation: expired transcript texts redacted daily (config/privacy.yml).
     privacy = privacy_config.load()
-    scheduler.add_job(
-        gdpr_retention.run_scheduled,
-        "interval",
-        hours=privacy.every_hours,
-        args=[sessionmaker],
-        id="gdpr_retention",
-        coalesce=True,
-        max_instances=1,
-        next_run_time=utcnow() + timedelta(minutes=privacy.first_run_minutes),
-    )
+    _every(
+        scheduler, gdpr_retention.run_scheduled, sessionmaker, every=timedelta(hours=privacy.every_hours),
+        first=now + timedelta(minutes=privacy.first_run_minutes),
+    )  # fmt: skip
+    # Receipts whose sending failed and that no provider redelivery has sent since (a crash
+    # between booking and sending, or a redelivery that never came).
+    if pipeline is not None:
+        notices_every = timedelta(minutes=NOTICE_SWEEP_MINUTES)
+        _every(scheduler, send_payment_notices, pipeline, every=notices_every, first=now + payment_notices.CLAIM_LEASE)
     scheduler.start()
     return scheduler

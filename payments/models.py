@@ -46,7 +46,12 @@ class Payment(Base):
 
 
 class ProcessedEvent(Base):
-    """Every provider event id we have acted on: a replay is recognised and ignored."""
+    """Every provider event id we have acted on: a replay is recognised and ignored.
+
+    It is also the outbox of the debtor's notice about the event (receipt, failure, refund):
+    `notice` is owed in the same write that books the event, claimed while being sent, and
+    `notified_at` set once sent, so a notice whose sending failed goes out when the provider
+    redelivers the event, or from the sweep, and never twice (payments/notices.py)."""
 
     __tablename__ = "processed_events"
 
@@ -54,3 +59,7 @@ class ProcessedEvent(Base):
     type: Mapped[str] = mapped_column(String(100))
     payment_id: Mapped[int | None] = mapped_column(ForeignKey("payments.id", ondelete="SET NULL"))
     received_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    notice: Mapped[str | None] = mapped_column(String(24))  # the Outcome to tell the debtor about
+    notice_amount_minor: Mapped[int | None] = mapped_column(BigInteger)
+    notice_claimed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    notified_at: Mapped[datetime | None] = mapped_column(UTCDateTime, index=True)

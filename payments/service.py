@@ -38,6 +38,9 @@ class Outcome(StrEnum):
     REFUNDED = "refunded"
 
 
+NOTICES = frozenset({Outcome.SUCCEEDED, Outcome.FAILED, Outcome.REFUNDED})
+
+
 class CollectionPaused(ValueError):
     """A payment was requested for debts on which collection is paused (a dispute, a hardship
     pause): the callers should never get here, this is the last line of defence."""
@@ -165,11 +168,28 @@ async def handle_event(*, session: AsyncSession, event: dict[str, Any]) -> Event
     obj: dict[str, Any] = (event.get("data") or {}).get("object") or {}
     if not event_id:
         return EventResult(Outcome.IGNORED)
+    record = ProcessedEvent(event_id=event_id, type=kind)
     try:
         async with session.begin_nested():
-            session.add(ProcessedEvent(event_id=event_id, type=kind))
+            session.add(record)
     except IntegrityError:
         return EventResult(Outcome.DUPLICATE)
+    result = await _apply(session, kind, obj)
+    if notice_due(result):
+        # Owed in the same write as the booking, claimed by this request, which sends it next.
+        assert result.payment is not None
+        record.payment_id, record.notice = result.payment.id, result.outcome.value
+        record.notice_amount_minor, record.notice_claimed_at = result.amount_minor, utcnow()
+    return result
+
+
+def notice_due(result: EventResult) -> bool:
+    """The debtor is told about money booked, refunded or failed, in the chat the link went to."""
+    payment = result.payment
+    return result.outcome in NOTICES and payment is not None and payment.conversation_id is not None
+
+
+async def _apply(session: AsyncSession, kind: str, obj: dict[str, Any]) -> EventResult:
     if kind == "checkout.session.completed":
         payment = await _find(
             session, session_id=obj.get("id"), intent_id=obj.get("payment_intent"), metadata=obj.get("metadata")

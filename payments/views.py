@@ -15,10 +15,10 @@ from app.errors import Refusal, refusals
 from debtors import service as debtors_service
 from ledger.money import from_minor
 from locales import Catalog
-from payments import sandbox
+from payments import notices, sandbox
 from payments import service as payments_service
 from payments.models import Payment, PaymentStatus
-from payments.service import EventResult, Outcome
+from payments.service import Outcome
 
 log = logging.getLogger(__name__)
 router = APIRouter(tags=["payments"])
@@ -47,34 +47,16 @@ async def stripe_webhook(
     result = await payments_service.handle_event(session=session, event=data)
     await session.commit()
     log.info("payments.webhook", extra={"type": data.get("type"), "outcome": result.outcome.value})
-    await _tell_debtor(result, session=session, pipeline=pipeline)
+    event_id = str(data.get("id") or "")
+    if result.outcome is Outcome.DUPLICATE:
+        # Booked before; its notice may still be owed (the first delivery failed to send it).
+        owed = await notices.claim(session=session, event_id=event_id)
+        await session.commit()
+        if owed is not None:
+            await notices.send(owed, event_id=event_id, session=session, pipeline=pipeline)
+    elif payments_service.notice_due(result):
+        await notices.send(result, event_id=event_id, session=session, pipeline=pipeline)
     return {"received": True, "outcome": result.outcome.value}
-
-
-async def _tell_debtor(result: EventResult, *, session: SessionDep, pipeline: PipelineDep) -> None:
-    """Receipt (with the new balance), failure or refund notice in the debtor's chat."""
-    payment = result.payment
-    if payment is None or payment.conversation_id is None:
-        return
-    if result.outcome is Outcome.SUCCEEDED:
-        key = "utter_payment_receipt"
-    elif result.outcome is Outcome.REFUNDED:
-        key = "utter_payment_refunded"
-    elif result.outcome is Outcome.FAILED:
-        key = "utter_payment_failed"
-    else:
-        return
-    balance = await debtors_service.open_balance(session=session, debtor_id=payment.debtor_id)
-    totals = [{"currency": c, "amount": str(a)} for c, a in balance.totals]
-    if key == "utter_payment_receipt" and not totals:
-        key = "utter_payment_receipt_settled"
-    money = {
-        "amount": str(from_minor(result.amount_minor or payment.amount_minor, payment.currency)),
-        "currency": payment.currency,
-    }
-    conversation_id = payment.conversation_id
-    await session.commit()  # end this read before notify opens its own transaction (SQLite: one writer)
-    await pipeline.notify(conversation_id=conversation_id, key=key, arguments={"paid_money": money, "totals": totals})
 
 
 # -- sandbox (no STRIPE_SECRET_KEY) -----------------------------------------------------------
