@@ -98,21 +98,18 @@ class Limiter:
 
     async def hit(self, rule: str, name: str, *key: str) -> Refusal | None:
         """Count one event against every limit of `rule`; a Refusal when one of them is used up."""
-        hashed = _hashed((name, *key))
-        try:
-            for item in _items(rule):
-                if not await self.strategy.hit(item, name, hashed):
-                    return Refusal(await self._retry_after(item, name, hashed))
-        except Exception as exc:  # noqa: BLE001 - fail open, see the module docstring
-            log.warning("abuse.limiter_unavailable", extra={"limit": name, "error": type(exc).__name__})
-        return None
+        return await self._check(rule, name, key, count=True)
 
     async def exhausted(self, rule: str, name: str, *key: str) -> Refusal | None:
         """Like `hit` without counting: is one of the limits already used up?"""
+        return await self._check(rule, name, key, count=False)
+
+    async def _check(self, rule: str, name: str, key: tuple[str, ...], *, count: bool) -> Refusal | None:
         hashed = _hashed((name, *key))
+        probe = self.strategy.hit if count else self.strategy.test
         try:
             for item in _items(rule):
-                if not await self.strategy.test(item, name, hashed):
+                if not await probe(item, name, hashed):
                     return Refusal(await self._retry_after(item, name, hashed))
         except Exception as exc:  # noqa: BLE001 - fail open, see the module docstring
             log.warning("abuse.limiter_unavailable", extra={"limit": name, "error": type(exc).__name__})

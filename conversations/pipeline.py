@@ -18,11 +18,12 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from app.config import GatewaySettings
 from app.database import READ_ONLY, utcnow
-from channels.base import Button, OutboundContext, OutputChannel
+from channels.base import OutputChannel
 from consent import service as consent_service
 from consent.keywords import is_start, is_stop
 from conversations import service as conversations_service
 from conversations.models import Conversation, Direction, Message
+from conversations.outbound import CONSENT_CHANNELS, OnDelivered, Outbound, Reply
 from conversations.rasa_client import RasaClient, RasaUnavailable
 from debtors import service as debtors_service
 from handoff import config as handoff_config
@@ -38,12 +39,9 @@ log = logging.getLogger(__name__)
 # Work a caller adds to the pipeline's own write (one commit instead of two): after recording a
 # message (with its id), after storing delivery results.
 OnRecorded = Callable[[AsyncSession, int], Awaitable[None]]
-OnDelivered = Callable[[AsyncSession], Awaitable[None]]
 _HAS_WORD = re.compile(r"[^\W_]", re.UNICODE)
 
 
-# Channels where the assistant can write first, so consent decides whether it may.
-CONSENT_CHANNELS = frozenset({"sms", "whatsapp", "telegram"})
 # Channels that show buttons as numbered options the person answers with a digit.
 NUMBERED_OPTION_CHANNELS = frozenset({"sms", "whatsapp"})
 
@@ -79,13 +77,6 @@ def _signals(assessment: Assessment | None) -> dict[str, Any] | None:
     }
 
 
-@dataclass(frozen=True)
-class Reply:
-    text: str
-    buttons: list[dict[str, str]] = field(default_factory=list)
-    message_id: int | None = None  # the transcript row, once stored
-
-
 def sanitize(text: str) -> str:
     """NFC, no control characters (newlines and tabs become spaces), trimmed."""
     text = unicodedata.normalize("NFC", text)
@@ -98,7 +89,7 @@ def sanitize(text: str) -> str:
 
 
 @dataclass
-class Pipeline:
+class Pipeline(Outbound):
     sessionmaker: async_sessionmaker[AsyncSession]
     rasa: RasaClient
     catalog: Catalog
@@ -107,86 +98,6 @@ class Pipeline:
     scorer: SignalScorer = field(default_factory=lambda: SignalScorer.from_settings(None))
     # Per channel: how to send (inbox replies on provider channels, receipts, pushes).
     outputs: dict[str, OutputChannel] = field(default_factory=dict)
-
-    async def _reachable(self, session: AsyncSession, conversation_id: str) -> Conversation | None:
-        """The conversation, unless the person withdrew consent on its channel (then None)."""
-        conversation = await conversations_service.get(session=session, conversation_id=conversation_id)
-        if conversation is None:
-            return None
-        if conversation.channel in CONSENT_CHANNELS and await consent_service.opted_out(
-            session=session, channel=conversation.channel, address=conversation.external_id
-        ):
-            return None
-        return conversation
-
-    async def notify(self, *, conversation_id: str, key: str, arguments: dict[str, Any]) -> Reply | None:
-        """Say something unprompted in a conversation, in its language: stored, then sent —
-        unless the person withdrew consent on that channel."""
-        await self.catalog.refresh()  # admins' latest text edits
-        async with self.sessionmaker() as session:
-            conversation = await self._reachable(session, conversation_id)
-            if conversation is None:
-                return None
-            locale = conversation.locale or self.settings.default_locale
-            rendered = self.catalog.render(key, locale, None, arguments)
-            message = await conversations_service.add_message(
-                session=session,
-                conversation=conversation,
-                direction=Direction.OUTBOUND,
-                text=rendered.text,
-                locale=locale,
-            )
-            await session.commit()
-            reply = Reply(text=rendered.text, buttons=rendered.buttons, message_id=message.id)
-        await self.deliver(conversation_id=conversation_id, replies=[reply])
-        return reply
-
-    async def deliver(self, *, conversation_id: str, replies: list[Reply], then: OnDelivered | None = None) -> None:
-        """Send stored replies through the conversation's channel; remember the provider's ids.
-        No transaction is held while the provider is called (SQLite has one writer). `then`
-        runs in the same write as the provider ids (the inbox marks its event done there): one
-        commit per delivery, not two."""
-        results = await self._send(conversation_id, replies) if replies else []
-        if not results and then is None:
-            return
-        async with self.sessionmaker() as session:
-            for message_id, provider_id, status in results:
-                message = await session.get(Message, message_id)
-                if message is not None:
-                    message.provider_message_id, message.delivery_status = provider_id, status
-            if then is not None:
-                await then(session)
-            await session.commit()
-
-    async def _send(self, conversation_id: str, replies: list[Reply]) -> list[tuple[int, str | None, str]]:
-        """Send through the channel; per stored reply: (message id, provider id, status)."""
-        async with self.sessionmaker() as session:
-            await session.connection(execution_options=READ_ONLY)  # a read: no write lock on SQLite
-            conversation = await conversations_service.get(session=session, conversation_id=conversation_id)
-            if conversation is None:
-                return []
-            channel, address = conversation.channel, conversation.external_id
-            context = OutboundContext(
-                locale=conversation.locale or self.settings.default_locale, last_inbound_at=conversation.last_inbound_at
-            )
-        output = self.outputs.get(channel)
-        if output is None:
-            log.warning("channel.no_output", extra={"channel": channel})
-            return []
-        results: list[tuple[int, str | None, str]] = []
-        for reply in replies:
-            buttons = [Button(title=b["title"], payload=b["payload"]) for b in reply.buttons]
-            deliveries = await output.send_text(to=address, text=reply.text, buttons=buttons, context=context)
-            if reply.message_id is not None and deliveries:
-                failed = any(d.status == "failed" for d in deliveries)
-                results.append(
-                    (
-                        reply.message_id,
-                        deliveries[-1].provider_message_id,
-                        "failed" if failed else deliveries[-1].status,
-                    )
-                )
-        return results
 
     def _local(self, key: str, locale: str, **arguments: object) -> Reply:
         rendered = self.catalog.render(key, locale, None, dict(arguments))
@@ -355,16 +266,6 @@ class Pipeline:
             await session.commit()
         return stored
 
-    async def unsent_replies(self, *, conversation_id: str, after: int) -> list[Reply]:
-        """Replies stored after message `after` and never handed to the channel (a worker died
-        between answering and sending). Their buttons were not stored: they go as plain text."""
-        async with self.sessionmaker() as session:
-            await session.connection(execution_options=READ_ONLY)
-            rows = await conversations_service.unsent_outbound(
-                session=session, conversation_id=conversation_id, after=after
-            )
-        return [Reply(text=row.text, buttons=[], message_id=row.id) for row in rows]
-
     async def _route(self, session: AsyncSession, conversation_id: str) -> tuple[str, bool, bool]:
         """Who answers: "bot", "agent", or "held" (queued after a crisis: the assistant stays
         quiet); whether a waiting note is due (at most every few minutes); and whether Rasa's
@@ -415,27 +316,6 @@ class Pipeline:
         key, arguments = await handoff_service.notice(session=session, locale=recorded.locale)
         rendered = self.catalog.render(key, recorded.locale, None, arguments)
         return [Reply(text=rendered.text, buttons=rendered.buttons)]
-
-    async def say_as_agent(self, *, conversation_id: str, agent_id: int, text: str) -> Reply | None:
-        """An agent's reply: stored under their name and sent through the debtor's own channel
-        (None when the person withdrew consent on that channel)."""
-        async with self.sessionmaker() as session:
-            conversation = await self._reachable(session, conversation_id)
-            if conversation is None:
-                return None
-            clean, _ = redact_card_numbers(text.strip())
-            message = await conversations_service.add_message(
-                session=session,
-                conversation=conversation,
-                direction=Direction.OUTBOUND,
-                text=clean,
-                locale=conversation.locale,
-                agent_id=agent_id,
-            )
-            await session.commit()
-            reply = Reply(text=clean, message_id=message.id)
-        await self.deliver(conversation_id=conversation_id, replies=[reply])
-        return reply
 
     async def _chosen_option(self, recorded: Recorded) -> str | None:
         """On SMS/WhatsApp a bare "2" picks the second button last offered (its payload)."""

@@ -24,7 +24,7 @@ from debtors.seed import seed_demo  # noqa: E402
 from tests.fakes.telegram_server import FakeTelegram  # noqa: E402
 from tests.fakes.twilio_server import FakeTwilio  # noqa: E402
 from tests.pipeline_harness import harness  # noqa: E402, F401 - the pipeline with Rasa faked at the HTTP edge
-from tests.stack import MODEL, RASA, Stack  # noqa: E402
+from tests.stack import MODEL, RASA, Stack, fake_provider_env  # noqa: E402
 
 PG_ADMIN = os.environ.get("TEST_POSTGRES_ADMIN_DSN", "postgresql://127.0.0.1:5432/test")
 PG_DATABASE = "debtor_assistant_test"
@@ -64,14 +64,9 @@ def stack(tmp_path_factory: pytest.TempPathFactory, fakes: tuple[FakeTwilio, Fak
         workdir=workdir,
         database_url=f"sqlite+aiosqlite:///{workdir / 'e2e.db'}",
         extra_env={
-            "TWILIO_ACCOUNT_SID": twilio.account_sid,
-            "TWILIO_AUTH_TOKEN": twilio.auth_token,
-            "TWILIO_SMS_FROM": SMS_NUMBER,
-            "TWILIO_WHATSAPP_FROM": WHATSAPP_NUMBER,
-            "TWILIO_API_BASE": twilio.url,
-            "TELEGRAM_BOT_TOKEN": telegram.token,
-            "TELEGRAM_WEBHOOK_SECRET": TELEGRAM_SECRET,
-            "TELEGRAM_BASE_URL": telegram.base_url,
+            **fake_provider_env(
+                twilio, telegram, telegram_secret=TELEGRAM_SECRET, sms_from=SMS_NUMBER, whatsapp_from=WHATSAPP_NUMBER
+            ),
             "INBOX_MAX_BACKOFF_SECONDS": "3",
         },
     )

@@ -13,6 +13,9 @@ from pathlib import Path
 
 import httpx
 
+from tests.fakes.telegram_server import FakeTelegram
+from tests.fakes.twilio_server import FakeTwilio
+
 ROOT = Path(__file__).resolve().parent.parent
 MODEL = ROOT / "models" / "debtor.tar.gz"
 RASA = ROOT / ".venv-rasa" / "bin" / "rasa"
@@ -28,6 +31,22 @@ STACK_RATE_LIMITS = {
     "RATE_LIMIT_LOGIN_IP": "100000/minute",
     "LOGIN_USERNAME_MAX_FAILURES": "1000",
 }
+
+
+def fake_provider_env(
+    twilio: FakeTwilio, telegram: FakeTelegram, *, telegram_secret: str, sms_from: str, whatsapp_from: str
+) -> dict[str, str]:
+    """The settings that point a stack's Twilio and Telegram SDK clients at the loopback fakes."""
+    return {
+        "TWILIO_ACCOUNT_SID": twilio.account_sid,
+        "TWILIO_AUTH_TOKEN": twilio.auth_token,
+        "TWILIO_SMS_FROM": sms_from,
+        "TWILIO_WHATSAPP_FROM": whatsapp_from,
+        "TWILIO_API_BASE": twilio.url,
+        "TELEGRAM_BOT_TOKEN": telegram.token,
+        "TELEGRAM_WEBHOOK_SECRET": telegram_secret,
+        "TELEGRAM_BASE_URL": telegram.base_url,
+    }
 
 
 def free_port() -> int:

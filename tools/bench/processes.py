@@ -26,10 +26,10 @@ import httpx
 
 from tests.fakes.telegram_server import FakeTelegram
 from tests.fakes.twilio_server import FakeTwilio
-from tests.stack import RASA, ROOT, Stack, free_port
+from tests.stack import RASA, ROOT, Stack, fake_provider_env, free_port
 
 BARE = "bare_rasa"
-SMS_NUMBER = "+46700000000"
+SMS_NUMBER, WHATSAPP_NUMBER = "+46700000000", "+46700000001"
 TELEGRAM_SECRET = "bench-telegram-secret"
 
 
@@ -118,13 +118,13 @@ def started(
             workdir=where,
             database_url=database_url or f"sqlite+aiosqlite:///{where / 'bench.db'}",
             extra_env={
-                "TWILIO_ACCOUNT_SID": twilio.account_sid,
-                "TWILIO_AUTH_TOKEN": twilio.auth_token,
-                "TWILIO_SMS_FROM": SMS_NUMBER,
-                "TWILIO_API_BASE": twilio.url,
-                "TELEGRAM_BOT_TOKEN": telegram.token,
-                "TELEGRAM_WEBHOOK_SECRET": TELEGRAM_SECRET,
-                "TELEGRAM_BASE_URL": telegram.base_url,
+                **fake_provider_env(
+                    twilio,
+                    telegram,
+                    telegram_secret=TELEGRAM_SECRET,
+                    sms_from=SMS_NUMBER,
+                    whatsapp_from=WHATSAPP_NUMBER,
+                ),
                 "LOG_LEVEL": os.environ.get("LOG_LEVEL", "WARNING"),
             },
         )

@@ -19,7 +19,7 @@ from conversations.models import Conversation
 from inbox.models import InboundEvent, InboxStatus
 from tests.fakes.telegram_server import FakeTelegram
 from tests.fakes.twilio_server import FakeTwilio
-from tests.stack import MODEL, RASA, Stack
+from tests.stack import MODEL, RASA, Stack, fake_provider_env
 
 SMS_NUMBER, WHATSAPP_NUMBER, TELEGRAM_SECRET = "+46700000000", "+46700000001", "crash-telegram-secret"
 
@@ -96,14 +96,13 @@ def own_stack(*, trackers: str = "memory") -> Iterator[Setup]:
             workdir=Path(tmp),
             database_url=f"sqlite+aiosqlite:///{Path(tmp) / 'crash.db'}",
             extra_env={
-                "TWILIO_ACCOUNT_SID": twilio.account_sid,
-                "TWILIO_AUTH_TOKEN": twilio.auth_token,
-                "TWILIO_SMS_FROM": SMS_NUMBER,
-                "TWILIO_WHATSAPP_FROM": WHATSAPP_NUMBER,
-                "TWILIO_API_BASE": twilio.url,
-                "TELEGRAM_BOT_TOKEN": telegram.token,
-                "TELEGRAM_WEBHOOK_SECRET": TELEGRAM_SECRET,
-                "TELEGRAM_BASE_URL": telegram.base_url,
+                **fake_provider_env(
+                    twilio,
+                    telegram,
+                    telegram_secret=TELEGRAM_SECRET,
+                    sms_from=SMS_NUMBER,
+                    whatsapp_from=WHATSAPP_NUMBER,
+                ),
                 "INBOX_MAX_BACKOFF_SECONDS": "10",
                 "LOG_LEVEL": os.environ.get("LOG_LEVEL", "WARNING"),
                 **(persistent if trackers == "sql" else {}),

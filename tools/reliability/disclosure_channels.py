@@ -28,7 +28,7 @@ from identity.models import VerificationAttempt
 from inbox.models import InboundEvent, InboxStatus
 from tests.fakes.telegram_server import FakeTelegram, callback_update, text_update
 from tests.fakes.twilio_server import FakeTwilio, inbound_form, signed
-from tests.stack import Stack
+from tests.stack import Stack, fake_provider_env
 from tools.reliability.disclosure_detector import Reply
 
 log = logging.getLogger(__name__)
@@ -73,14 +73,13 @@ def started(*, workdir: Path | None = None, fakes: tuple[FakeTwilio, FakeTelegra
             workdir=where,
             database_url=f"sqlite+aiosqlite:///{where / 'disclosure.db'}",
             extra_env={
-                "TWILIO_ACCOUNT_SID": twilio.account_sid,
-                "TWILIO_AUTH_TOKEN": twilio.auth_token,
-                "TWILIO_SMS_FROM": SMS_NUMBER,
-                "TWILIO_WHATSAPP_FROM": WHATSAPP_NUMBER,
-                "TWILIO_API_BASE": twilio.url,
-                "TELEGRAM_BOT_TOKEN": telegram.token,
-                "TELEGRAM_WEBHOOK_SECRET": TELEGRAM_SECRET,
-                "TELEGRAM_BASE_URL": telegram.base_url,
+                **fake_provider_env(
+                    twilio,
+                    telegram,
+                    telegram_secret=TELEGRAM_SECRET,
+                    sms_from=SMS_NUMBER,
+                    whatsapp_from=WHATSAPP_NUMBER,
+                ),
                 "INBOX_MAX_BACKOFF_SECONDS": "3",
                 "LOG_LEVEL": os.environ.get("LOG_LEVEL", "WARNING"),
             },

@@ -38,7 +38,7 @@ from debtors.seed import seed_demo
 from inbox import worker
 from tests.fakes.telegram_server import FakeTelegram
 from tests.fakes.twilio_server import FakeTwilio
-from tests.stack import MODEL, RASA, Stack, free_port
+from tests.stack import MODEL, RASA, Stack, fake_provider_env, free_port
 
 PUBLIC_BASE_URL = "https://collect.example.org"  # what Twilio signs (PUBLIC_BASE_URL)
 TELEGRAM_SECRET = "tg-reliability-secret-0123456789"
@@ -181,14 +181,9 @@ async def in_process(*, database_url: str | None = None) -> AsyncIterator[Target
             "SANDBOX_SECRET_FILE": str(workdir / "sandbox-webhook-secret"),
             "HUEY_IMMEDIATE": "true",
             "HUEY_FILE": str(workdir / "huey.db"),
-            "TWILIO_ACCOUNT_SID": twilio.account_sid,
-            "TWILIO_AUTH_TOKEN": twilio.auth_token,
-            "TWILIO_SMS_FROM": SMS_FROM,
-            "TWILIO_WHATSAPP_FROM": WHATSAPP_FROM,
-            "TWILIO_API_BASE": twilio.url,
-            "TELEGRAM_BOT_TOKEN": telegram.token,
-            "TELEGRAM_WEBHOOK_SECRET": TELEGRAM_SECRET,
-            "TELEGRAM_BASE_URL": telegram.base_url,
+            **fake_provider_env(
+                twilio, telegram, telegram_secret=TELEGRAM_SECRET, sms_from=SMS_FROM, whatsapp_from=WHATSAPP_FROM
+            ),
             "TRAINING_MODELS_DIR": str(workdir / "models"),
             "CONSOLE_CREDENTIALS_FILE": str(workdir / "console-credentials.txt"),
             **RAISED_LIMITS,
@@ -232,14 +227,9 @@ async def in_process(*, database_url: str | None = None) -> AsyncIterator[Target
 def stack_env(twilio: FakeTwilio, telegram: FakeTelegram, telegram_secret: str = TELEGRAM_SECRET) -> dict[str, str]:
     """What tests/conftest.py's `stack` fixture gives the processes, limits raised."""
     return {
-        "TWILIO_ACCOUNT_SID": twilio.account_sid,
-        "TWILIO_AUTH_TOKEN": twilio.auth_token,
-        "TWILIO_SMS_FROM": SMS_FROM,
-        "TWILIO_WHATSAPP_FROM": WHATSAPP_FROM,
-        "TWILIO_API_BASE": twilio.url,
-        "TELEGRAM_BOT_TOKEN": telegram.token,
-        "TELEGRAM_WEBHOOK_SECRET": telegram_secret,
-        "TELEGRAM_BASE_URL": telegram.base_url,
+        **fake_provider_env(
+            twilio, telegram, telegram_secret=telegram_secret, sms_from=SMS_FROM, whatsapp_from=WHATSAPP_FROM
+        ),
         "INBOX_MAX_BACKOFF_SECONDS": "3",
         **RAISED_LIMITS,
     }

@@ -1,0 +1,154 @@
+"""Saying things in a conversation's own channel: unprompted notices (receipts, reminders), an
+agent's replies, and delivering stored replies. Every message is stored before it is sent, and
+nothing is sent to a channel where the person withdrew consent. Mixed into `Pipeline`."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from app.config import GatewaySettings
+from app.database import READ_ONLY
+from channels.base import Button, OutboundContext, OutputChannel
+from consent import service as consent_service
+from conversations import service as conversations_service
+from conversations.models import Conversation, Direction, Message
+from locales import Catalog
+from privacy.cards import redact_card_numbers
+
+log = logging.getLogger(__name__)
+# Work a caller adds to the delivery's own write (the inbox marks its event done there).
+OnDelivered = Callable[[AsyncSession], Awaitable[None]]
+# Channels where the assistant can write first, so consent decides whether it may.
+CONSENT_CHANNELS = frozenset({"sms", "whatsapp", "telegram"})
+
+
+@dataclass(frozen=True)
+class Reply:
+    text: str
+    buttons: list[dict[str, str]] = field(default_factory=list)
+    message_id: int | None = None  # the transcript row, once stored
+
+
+class Outbound:
+    """What `Pipeline` needs to send: its sessionmaker, texts, settings and channel outputs."""
+
+    sessionmaker: async_sessionmaker[AsyncSession]
+    catalog: Catalog
+    settings: GatewaySettings
+    outputs: dict[str, OutputChannel]
+
+    async def _reachable(self, session: AsyncSession, conversation_id: str) -> Conversation | None:
+        """The conversation, unless the person withdrew consent on its channel (then None)."""
+        conversation = await conversations_service.get(session=session, conversation_id=conversation_id)
+        if conversation is None:
+            return None
+        if conversation.channel in CONSENT_CHANNELS and await consent_service.opted_out(
+            session=session, channel=conversation.channel, address=conversation.external_id
+        ):
+            return None
+        return conversation
+
+    async def notify(self, *, conversation_id: str, key: str, arguments: dict[str, Any]) -> Reply | None:
+        """Say something unprompted in a conversation, in its language: stored, then sent —
+        unless the person withdrew consent on that channel."""
+        await self.catalog.refresh()  # admins' latest text edits
+        async with self.sessionmaker() as session:
+            conversation = await self._reachable(session, conversation_id)
+            if conversation is None:
+                return None
+            locale = conversation.locale or self.settings.default_locale
+            rendered = self.catalog.render(key, locale, None, arguments)
+            message = await conversations_service.add_message(
+                session=session,
+                conversation=conversation,
+                direction=Direction.OUTBOUND,
+                text=rendered.text,
+                locale=locale,
+            )
+            await session.commit()
+            reply = Reply(text=rendered.text, buttons=rendered.buttons, message_id=message.id)
+        await self.deliver(conversation_id=conversation_id, replies=[reply])
+        return reply
+
+    async def say_as_agent(self, *, conversation_id: str, agent_id: int, text: str) -> Reply | None:
+        """An agent's reply: stored under their name and sent through the debtor's own channel
+        (None when the person withdrew consent on that channel)."""
+        async with self.sessionmaker() as session:
+            conversation = await self._reachable(session, conversation_id)
+            if conversation is None:
+                return None
+            clean, _ = redact_card_numbers(text.strip())
+            message = await conversations_service.add_message(
+                session=session,
+                conversation=conversation,
+                direction=Direction.OUTBOUND,
+                text=clean,
+                locale=conversation.locale,
+                agent_id=agent_id,
+            )
+            await session.commit()
+            reply = Reply(text=clean, message_id=message.id)
+        await self.deliver(conversation_id=conversation_id, replies=[reply])
+        return reply
+
+    async def deliver(self, *, conversation_id: str, replies: list[Reply], then: OnDelivered | None = None) -> None:
+        """Send stored replies through the conversation's channel; remember the provider's ids.
+        No transaction is held while the provider is called (SQLite has one writer). `then`
+        runs in the same write as the provider ids (the inbox marks its event done there): one
+        commit per delivery, not two."""
+        results = await self._send(conversation_id, replies) if replies else []
+        if not results and then is None:
+            return
+        async with self.sessionmaker() as session:
+            for message_id, provider_id, status in results:
+                message = await session.get(Message, message_id)
+                if message is not None:
+                    message.provider_message_id, message.delivery_status = provider_id, status
+            if then is not None:
+                await then(session)
+            await session.commit()
+
+    async def _send(self, conversation_id: str, replies: list[Reply]) -> list[tuple[int, str | None, str]]:
+        """Send through the channel; per stored reply: (message id, provider id, status)."""
+        async with self.sessionmaker() as session:
+            await session.connection(execution_options=READ_ONLY)  # a read: no write lock on SQLite
+            conversation = await conversations_service.get(session=session, conversation_id=conversation_id)
+            if conversation is None:
+                return []
+            channel, address = conversation.channel, conversation.external_id
+            context = OutboundContext(
+                locale=conversation.locale or self.settings.default_locale, last_inbound_at=conversation.last_inbound_at
+            )
+        output = self.outputs.get(channel)
+        if output is None:
+            log.warning("channel.no_output", extra={"channel": channel})
+            return []
+        results: list[tuple[int, str | None, str]] = []
+        for reply in replies:
+            buttons = [Button(title=b["title"], payload=b["payload"]) for b in reply.buttons]
+            deliveries = await output.send_text(to=address, text=reply.text, buttons=buttons, context=context)
+            if reply.message_id is not None and deliveries:
+                failed = any(d.status == "failed" for d in deliveries)
+                results.append(
+                    (
+                        reply.message_id,
+                        deliveries[-1].provider_message_id,
+                        "failed" if failed else deliveries[-1].status,
+                    )
+                )
+        return results
+
+    async def unsent_replies(self, *, conversation_id: str, after: int) -> list[Reply]:
+        """Replies stored after message `after` and never handed to the channel (a worker died
+        between answering and sending). Their buttons were not stored: they go as plain text."""
+        async with self.sessionmaker() as session:
+            await session.connection(execution_options=READ_ONLY)
+            rows = await conversations_service.unsent_outbound(
+                session=session, conversation_id=conversation_id, after=after
+            )
+        return [Reply(text=row.text, buttons=[], message_id=row.id) for row in rows]
