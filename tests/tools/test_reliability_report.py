@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
 from pathlib import Path
 
@@ -44,7 +45,10 @@ def test_main_runs_sync_and_async_checks_skips_the_stack_and_reports_crashes(
 
     def sync_check(*, scale: float = 1.0) -> Row:
         seen["scale"] = scale
-        return Row("sync", 5, 5)
+        return asyncio.run(made("sync", 5, 5))  # a sync check may run its own loop (crash.run)
+
+    async def made(name: str, tried: int, rejected: int) -> Row:
+        return Row(name, tried, rejected)
 
     async def async_check(*, scale: float = 1.0, seed: int = 0) -> Row:
         seen["seed"] = seed
@@ -65,6 +69,7 @@ def test_main_runs_sync_and_async_checks_skips_the_stack_and_reports_crashes(
     assert seen == {"scale": 0.5, "seed": 4}
     report = json.loads(out.read_text())
     assert [c["check"] for c in report["checks"]] == ["sync", "async", "broken", "stack"]
+    assert [(c["tried"], c["ok"]) for c in report["checks"][:2]] == [(5, True), (7, True)]
     assert report["checks"][2]["detail"] == "could not run: RuntimeError: boom"
     assert report["checks"][3]["detail"] == "skipped (--no-stack)"
     assert "could not run" in capsys.readouterr().out

@@ -56,8 +56,11 @@ async def run_check(check: Check, options: dict[str, Any]) -> Row:
     accepted = inspect.signature(check.run).parameters
     started = time.monotonic()
     try:
-        result = check.run(**{key: value for key, value in options.items() if key in accepted})
-        row = await result if inspect.isawaitable(result) else result
+        given = {key: value for key, value in options.items() if key in accepted}
+        if inspect.iscoroutinefunction(check.run):
+            row = await check.run(**given)
+        else:  # in a thread: a sync check may run its own event loop (crash.run does)
+            row = await asyncio.to_thread(check.run, **given)
     except Exception as exc:  # noqa: BLE001 - reported as the check's failure, the others still run
         traceback.print_exc()
         return Row(check.name, 0, detail=f"could not run: {type(exc).__name__}: {exc}", errors=1)
