@@ -97,29 +97,37 @@ class Outbound:
         return reply
 
     async def deliver(self, *, conversation_id: str, replies: list[Reply], then: OnDelivered | None = None) -> None:
-        """Send stored replies through the conversation's channel; remember the provider's ids.
-        No transaction is held while the provider is called (SQLite has one writer). `then`
-        runs in the same write as the provider ids (the inbox marks its event done there): one
-        commit per delivery, not two."""
-        results = await self._send(conversation_id, replies) if replies else []
-        if not results and then is None:
-            return
+        """Send stored replies through the conversation's channel, each recorded (provider id,
+        status) before the next is sent: a crash resends at most the reply in flight, not the
+        whole answer. No transaction is held while the provider is called (SQLite has one
+        writer). `then` runs in the write of the last reply (the inbox marks its event done
+        there), so it costs no commit of its own."""
+        route = await self._route_out(conversation_id) if replies else None
         async with self.sessionmaker() as session:
-            for message_id, provider_id, status in results:
-                message = await session.get(Message, message_id)
-                if message is not None:
-                    message.provider_message_id, message.delivery_status = provider_id, status
-            if then is not None:
+            for position, reply in enumerate(replies if route else []):
+                assert route is not None
+                sent = await self._send_one(*route, reply)
+                last = position == len(replies) - 1
+                if sent is not None and reply.message_id is not None:
+                    message = await session.get(Message, reply.message_id)
+                    if message is not None:
+                        message.provider_message_id, message.delivery_status = sent
+                if last and then is not None:
+                    await then(session)
+                    then = None
+                if session.in_transaction():
+                    await session.commit()
+            if then is not None:  # nothing to send, or no channel to send it on
                 await then(session)
-            await session.commit()
+                await session.commit()
 
-    async def _send(self, conversation_id: str, replies: list[Reply]) -> list[tuple[int, str | None, str]]:
-        """Send through the channel; per stored reply: (message id, provider id, status)."""
+    async def _route_out(self, conversation_id: str) -> tuple[OutputChannel, str, OutboundContext] | None:
+        """The channel's output, the address on it and what it needs to know (locale, window)."""
         async with self.sessionmaker() as session:
             await session.connection(execution_options=READ_ONLY)  # a read: no write lock on SQLite
             conversation = await conversations_service.get(session=session, conversation_id=conversation_id)
             if conversation is None:
-                return []
+                return None
             channel, address = conversation.channel, conversation.external_id
             context = OutboundContext(
                 locale=conversation.locale or self.settings.default_locale, last_inbound_at=conversation.last_inbound_at
@@ -127,21 +135,20 @@ class Outbound:
         output = self.outputs.get(channel)
         if output is None:
             log.warning("channel.no_output", extra={"channel": channel})
-            return []
-        results: list[tuple[int, str | None, str]] = []
-        for reply in replies:
-            buttons = [Button(title=b["title"], payload=b["payload"]) for b in reply.buttons]
-            deliveries = await output.send_text(to=address, text=reply.text, buttons=buttons, context=context)
-            if reply.message_id is not None and deliveries:
-                failed = any(d.status == "failed" for d in deliveries)
-                results.append(
-                    (
-                        reply.message_id,
-                        deliveries[-1].provider_message_id,
-                        "failed" if failed else deliveries[-1].status,
-                    )
-                )
-        return results
+            return None
+        return output, address, context
+
+    @staticmethod
+    async def _send_one(
+        output: OutputChannel, address: str, context: OutboundContext, reply: Reply
+    ) -> tuple[str | None, str] | None:
+        """Send one reply (maybe in parts); the last part's provider id and the status, or None."""
+        buttons = [Button(title=b["title"], payload=b["payload"]) for b in reply.buttons]
+        deliveries = await output.send_text(to=address, text=reply.text, buttons=buttons, context=context)
+        if not deliveries:
+            return None
+        failed = any(d.status == "failed" for d in deliveries)
+        return deliveries[-1].provider_message_id, "failed" if failed else deliveries[-1].status
 
     async def unsent_replies(self, *, conversation_id: str, after: int) -> list[Reply]:
         """Replies stored after message `after` and never handed to the channel (a worker died

@@ -30,24 +30,24 @@ def test_sms_replies_match_with_their_numbered_options_and_in_parts() -> None:
 
 def test_replies_are_attributed_to_the_message_they_follow_in_the_transcript() -> None:
     rows = [(0, "Hi, I am an assistant."), (0, "How can I help?"), (1, "Your reference?"), (2, "Your date of birth?")]
-    per_group, unmatched, never = align(
-        rows, got("Hi, I am an assistant.", "How can I help?\n\n1) Pay", "Your reference?")
-    )
-    assert {k: [r.text for r in v] for k, v in per_group.items()} == {
+    aligned = align(rows, got("Hi, I am an assistant.", "How can I help?\n\n1) Pay", "Your reference?"))
+    assert {k: [r.text for r in v] for k, v in aligned.per_group.items()} == {
         0: ["Hi, I am an assistant.", "How can I help?\n\n1) Pay"],
         1: ["Your reference?"],
     }
-    assert (unmatched, never) == (0, 1)  # message 2's reply was stored, never received
-    per_group, unmatched, never = align([(0, "Part one. Part two.")], got("Part one.", "Part two."))
-    assert len(per_group[0]) == 1 and (unmatched, never) == (0, 0)  # a reply split in two
+    assert (aligned.disordered, aligned.never_received) == (0, 1)  # message 2's reply was stored, never received
+    aligned = align([(0, "Part one. Part two.")], got("Part one.", "Part two."))
+    assert len(aligned.per_group[0]) == 1 and (aligned.disordered, aligned.never_received) == (0, 0)  # split in two
 
 
-def test_a_reply_received_out_of_order_or_twice_is_counted() -> None:
+def test_a_reply_received_out_of_order_or_again_is_counted() -> None:
     rows = [(0, "first"), (1, "second"), (2, "third")]
-    _, unmatched, _ = align(rows, got("first", "third", "second"))
-    assert unmatched == 1
-    _, unmatched, _ = align(rows, got("first", "second", "second", "third"))
-    assert unmatched == 1
+    aligned = align(rows, got("first", "third", "second"))
+    assert (aligned.disordered, aligned.repeated) == (1, 0)
+    aligned = align(rows, got("first", "second", "second", "third"))  # the reply in flight, resent
+    assert (aligned.disordered, aligned.repeated) == (0, 1)
+    aligned = align(rows, got("first", "second", "third", "first"))  # an old reply again: disorder
+    assert (aligned.disordered, aligned.repeated) == (1, 0)
 
 
 def test_the_delay_notice_is_recognised_in_every_locale() -> None:
@@ -72,7 +72,7 @@ def test_kill_rasa_actions_and_worker_under_load_loses_nothing(
     counted, planned = outcome.tally, sum(len(script.turns) for script in crash.conversations.plan(4))
     assert [kill.process for kill in outcome.kills] == ["rasa", "actions", "worker"]
     assert (counted.sent, counted.answered, counted.lost) == (planned, planned, 0), row.detail
-    assert (counted.disordered, counted.not_acknowledged) == (0, 0), row.detail
+    assert (counted.disordered, counted.not_acknowledged) == (0, 0), row.detail  # (`repeated` is allowed)
     assert f"sent {planned} / answered {planned} / lost 0" in row.detail
     # Not asserted: `answered twice` (at-least-once when the worker dies between Rasa's answer and
     # marking the message done): reported in the row (leaked), rare with one kill.

@@ -15,7 +15,9 @@ Per message sent (webhook acknowledged with 200):
 - lost: everything else (no inbox event, still pending, or no reply ever received).
 Per conversation, in order: inbox events and inbound transcript rows in the order sent, and every
 received reply matched in transcript order. A received reply that matches no row at or after the
-last matched one is out of order (or sent twice): counted as `disordered`. Rows never received
+last matched one is out of order (`disordered`), unless it is the reply just received again
+(`repeated`: delivery is at least once, and a worker killed after the provider accepted a reply
+but before its id was recorded sends that one reply again after the restart). Rows never received
 (`stored_not_sent`) show a turn answered again after a crash (the first answer was stored, then
 the worker died before sending it). A message answered more than once (`reprocessed`: its group
 holds two batches of rows written over `BATCH_GAP_S` apart; one answer's rows are written in one
@@ -52,6 +54,9 @@ class Tally:
     never_stored: int = 0  # acknowledged without an inbox event (part of lost)
     pending: int = 0  # still in the inbox at the end (part of lost)
     disordered: int = 0  # replies received out of transcript order, or messages processed out of send order
+    repeated: int = (
+        0  # a reply received twice in a row: resent after a kill between the provider's accept and our record
+    )
     stored_not_sent: int = 0
     reprocessed: int = 0  # messages answered more than once (at-least-once after a crash)
     off_script: int = 0  # answered, but not with what the script expects (e.g. Rasa forgot the dialogue)
@@ -70,27 +75,36 @@ def matches(received: str, stored: str) -> bool:
     return received.startswith(stored) or (bool(received) and stored.startswith(received))
 
 
-def align(
-    rows: Sequence[tuple[int | None, str]], received: Sequence[Received]
-) -> tuple[dict[int, list[Received]], int, int]:
-    """Received replies matched to transcript rows (group, text) in order: the replies per group,
-    how many received matched nothing in order, how many rows were never received."""
-    per_group: dict[int, list[Received]] = {}
+@dataclass
+class Alignment:
+    per_group: dict[int, list[Received]] = field(default_factory=dict)  # replies per answered message
+    disordered: int = 0  # received, matching no row at or after the last matched one, nor a repeat
+    repeated: int = 0  # received again right after it was received (a resend of the reply in flight)
+    never_received: int = 0  # rows no phone got
+
+
+def align(rows: Sequence[tuple[int | None, str]], received: Sequence[Received]) -> Alignment:
+    """Received replies matched to transcript rows (group, text) in order."""
+    result = Alignment()
     delivered = [False] * len(rows)
-    position, unmatched = 0, 0
+    position = 0
     for reply in received:
         found = next((j for j in range(position, len(rows)) if matches(reply.text, rows[j][1])), None)
         if found is None:
             before = rows[position - 1][1] if position > 0 else ""
             if plain(reply.text).strip() in plain(before) and not matches(reply.text, before):
                 continue  # a further part of the reply before (split), not that reply again
-            unmatched += 1
+            if position > 0 and matches(reply.text, before):
+                result.repeated += 1  # the worker died between the provider's accept and our record
+            else:
+                result.disordered += 1
             continue
         delivered[found], position = True, found + 1
         group = rows[found][0]
         if group is not None:
-            per_group.setdefault(group, []).append(reply)
-    return per_group, unmatched, delivered.count(False)
+            result.per_group.setdefault(group, []).append(reply)
+    result.never_received = delivered.count(False)
+    return result
 
 
 def _turn_for(debtor: Debtor, turn: Turn) -> Turn:
@@ -172,11 +186,15 @@ def _count(
         if any((b - a).total_seconds() > BATCH_GAP_S for a, b in itertools.pairwise(times)):
             result.reprocessed += 1
             result.note(f"{name} turn {(k or 0) + 1}: answered more than once")
-    per_group, unmatched, never_received = align(rows, mailbox.replies(debtor.recipient))
-    if unmatched:
-        result.disordered += unmatched
-        result.note(f"{name}: {unmatched} repl(ies) received out of order or twice")
-    result.stored_not_sent += never_received
+    aligned = align(rows, mailbox.replies(debtor.recipient))
+    per_group = aligned.per_group
+    if aligned.disordered:
+        result.disordered += aligned.disordered
+        result.note(f"{name}: {aligned.disordered} repl(ies) received out of order")
+    if aligned.repeated:
+        result.repeated += aligned.repeated
+        result.note(f"{name}: {aligned.repeated} repl(ies) received twice in a row")
+    result.stored_not_sent += aligned.never_received
 
     answered = 0
     for k, one in sent:
