@@ -350,11 +350,15 @@ class Pipeline(Outbound):
                 raise BotUnavailable(str(exc)) from exc
             return [self._local("utter_unavailable", locale)], None, None
         replies = [Reply(text=m.text, buttons=m.buttons) for m in answer.messages]
-        if not replies:
-            # Rasa answers nothing when a custom action failed: tell the debtor, don't go silent.
+        if not replies or answer.failed_actions:
+            # A custom action failed (Rasa carries on, often with "I didn't understand", or says
+            # nothing): if the action server is down, that answer is not one; say so, or retry.
             alive, _ = await self.rasa.action_server_status()
-            if not alive and raise_when_down:
-                raise BotUnavailable("action server down during the turn")
-            key = "utter_default" if alive else "utter_unavailable"
-            replies = [self._local(key, locale)]
+            if not alive:
+                log.warning("action_server.failed_during_turn", extra={"actions": list(answer.failed_actions)})
+                if raise_when_down:
+                    raise BotUnavailable("action server down during the turn")
+                replies = [self._local("utter_unavailable", locale)]
+            elif not replies:
+                replies = [self._local("utter_default", locale)]
         return replies, answer.intent, answer.confidence

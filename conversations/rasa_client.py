@@ -41,6 +41,7 @@ class RasaReply:
     messages: list[BotMessage]
     intent: str | None
     confidence: float | None
+    failed_actions: tuple[str, ...] = ()  # custom actions that failed during the turn
 
 
 @dataclass(frozen=True)
@@ -143,7 +144,10 @@ class RasaClient:
             if m.get("text") or m.get("buttons")
         ]
         intent = body.get("intent") or {}
-        return RasaReply(messages=messages, intent=intent.get("name"), confidence=intent.get("confidence"))
+        failed = tuple(str(name) for name in body.get("failed_actions") or [])
+        return RasaReply(
+            messages=messages, intent=intent.get("name"), confidence=intent.get("confidence"), failed_actions=failed
+        )
 
     async def _alive(self, url: str) -> tuple[bool, str]:
         try:

@@ -50,6 +50,10 @@ class FakeRasa:
     requests: list[httpx.Request] = field(default_factory=list)
     rasa_up: bool = True
     actions_up: bool = True
+    # The next turn: these custom actions fail in Rasa (it still answers `REPLY`); `die` also
+    # takes the action server down during that turn (after the gateway's cached probe said up).
+    failing_actions: list[str] = field(default_factory=list)
+    die: bool = False
 
     def __call__(self, request: httpx.Request) -> httpx.Response:
         self.requests.append(request)
@@ -59,7 +63,10 @@ class FakeRasa:
             return httpx.Response(500, text="internal error")
         if request.url.path == "/webhooks/gateway/webhook":
             intent = {"name": "inform", "confidence": 0.93}
-            return httpx.Response(200, json={"messages": [{"text": REPLY}], "intent": intent})
+            failed, self.failing_actions = self.failing_actions, []
+            if self.die:
+                self.actions_up, self.die = False, False
+            return httpx.Response(200, json={"messages": [{"text": REPLY}], "intent": intent, "failed_actions": failed})
         return httpx.Response(200, json={})
 
     def webhook_bodies(self, since: int) -> list[dict[str, Any]]:

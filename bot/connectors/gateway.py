@@ -2,7 +2,8 @@
 
 Same request as Rasa's REST channel (`sender`, `message`, `metadata`); the response adds the
 intent and confidence of the message, read from the tracker after processing, so the gateway
-can store them in the transcript without a second NLU round trip.
+can store them in the transcript without a second NLU round trip, and the custom actions that
+failed during the turn (`failed_actions`, see action_failures.py).
 """
 
 from __future__ import annotations
@@ -17,10 +18,11 @@ from rasa.core.channels.channel import CollectingOutputChannel, UserMessage
 from rasa.core.channels.rest import RestInput
 from rasa.shared.core.events import UserUttered
 
-from bot.connectors import event_types, fast_validation
+from bot.connectors import action_failures, event_types, fast_validation
 
 fast_validation.install()
 event_types.install()
+action_failures.install()
 
 
 class GatewayInput(RestInput):
@@ -42,6 +44,7 @@ class GatewayInput(RestInput):
             if not isinstance(sender, str) or not isinstance(text, str):
                 return response.json({"error": "sender and message are required strings"}, status=400)
             collector = CollectingOutputChannel()
+            failed = action_failures.collect()
             await on_new_message(
                 UserMessage(text, collector, sender, input_channel=self.name(), metadata=body.get("metadata"))
             )
@@ -60,6 +63,7 @@ class GatewayInput(RestInput):
                 {
                     "messages": collector.messages,
                     "intent": {"name": understood.get("name"), "confidence": understood.get("confidence")},
+                    "failed_actions": failed,
                 }
             )
 
