@@ -13,7 +13,6 @@ import logging  # noqa: E402
 from collections.abc import AsyncIterator, Iterator  # noqa: E402
 from pathlib import Path  # noqa: E402
 
-import asyncpg  # noqa: E402
 import pytest  # noqa: E402
 from playwright.sync_api import Browser, Playwright, sync_playwright  # noqa: E402
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker  # noqa: E402
@@ -21,18 +20,17 @@ from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 from app.database import make_engine, make_sessionmaker  # noqa: E402
 from app.manage import migrate  # noqa: E402
 from debtors.seed import seed_demo  # noqa: E402
+from tests.databases import fresh_postgres  # noqa: E402
 from tests.fakes.telegram_server import FakeTelegram  # noqa: E402
 from tests.fakes.twilio_server import FakeTwilio  # noqa: E402
 from tests.pipeline_harness import harness  # noqa: E402, F401 - the pipeline with Rasa faked at the HTTP edge
-from tests.stack import MODEL, RASA, Stack, fake_provider_env  # noqa: E402
+from tests.stack import MODEL, RASA, SMS_NUMBER, WHATSAPP_NUMBER, Stack, fake_provider_env  # noqa: E402, F401
 
-PG_ADMIN = os.environ.get("TEST_POSTGRES_ADMIN_DSN", "postgresql://127.0.0.1:5432/test")
 PG_DATABASE = "debtor_assistant_test"
 PG_CONCURRENCY_DATABASE = "debtor_assistant_concurrency"
 
 
 TELEGRAM_SECRET = "tg-secret-for-tests"
-SMS_NUMBER, WHATSAPP_NUMBER = "+46700000000", "+46700000001"
 
 
 @pytest.fixture(autouse=True)
@@ -64,9 +62,7 @@ def stack(tmp_path_factory: pytest.TempPathFactory, fakes: tuple[FakeTwilio, Fak
         workdir=workdir,
         database_url=f"sqlite+aiosqlite:///{workdir / 'e2e.db'}",
         extra_env={
-            **fake_provider_env(
-                twilio, telegram, telegram_secret=TELEGRAM_SECRET, sms_from=SMS_NUMBER, whatsapp_from=WHATSAPP_NUMBER
-            ),
+            **fake_provider_env(twilio, telegram, telegram_secret=TELEGRAM_SECRET),
             "INBOX_MAX_BACKOFF_SECONDS": "3",
         },
     )
@@ -74,17 +70,6 @@ def stack(tmp_path_factory: pytest.TempPathFactory, fakes: tuple[FakeTwilio, Fak
         yield stack.up()
     finally:
         stack.down()
-
-
-async def fresh_postgres(name: str = PG_DATABASE) -> str:
-    """An empty PostgreSQL database of that name (dropped first if it exists); its URL."""
-    admin = await asyncpg.connect(PG_ADMIN)
-    try:
-        await admin.execute(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")
-        await admin.execute(f"CREATE DATABASE {name}")
-    finally:
-        await admin.close()
-    return PG_ADMIN.rsplit("/", 1)[0] + f"/{name}"
 
 
 @pytest.fixture(scope="session", params=["sqlite", "postgres"])
@@ -95,7 +80,7 @@ async def engine(
     if request.param == "sqlite":
         url = f"sqlite+aiosqlite:///{tmp_path_factory.mktemp('db') / 'service.db'}"
     else:
-        url = await fresh_postgres()
+        url = await fresh_postgres(PG_DATABASE)
     await asyncio.to_thread(migrate, url)
     engine = make_engine(url)
     async with AsyncSession(engine) as session:

@@ -7,7 +7,10 @@ import signal
 import socket
 import subprocess
 import sys
+import tempfile
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -33,8 +36,17 @@ STACK_RATE_LIMITS = {
 }
 
 
+# The numbers a test stack's SMS and WhatsApp messages come from (and are addressed to).
+SMS_NUMBER, WHATSAPP_NUMBER = "+46700000000", "+46700000001"
+
+
 def fake_provider_env(
-    twilio: FakeTwilio, telegram: FakeTelegram, *, telegram_secret: str, sms_from: str, whatsapp_from: str
+    twilio: FakeTwilio,
+    telegram: FakeTelegram,
+    *,
+    telegram_secret: str,
+    sms_from: str = SMS_NUMBER,
+    whatsapp_from: str = WHATSAPP_NUMBER,
 ) -> dict[str, str]:
     """The settings that point a stack's Twilio and Telegram SDK clients at the loopback fakes."""
     return {
@@ -47,6 +59,17 @@ def fake_provider_env(
         "TELEGRAM_WEBHOOK_SECRET": telegram_secret,
         "TELEGRAM_BASE_URL": telegram.base_url,
     }
+
+
+@contextmanager
+def work_folder(path: Path | None, *, prefix: str) -> Iterator[Path]:
+    """`path` (created if missing) or a temporary folder removed on exit."""
+    if path is not None:
+        path.mkdir(parents=True, exist_ok=True)
+        yield path
+        return
+    with tempfile.TemporaryDirectory(prefix=prefix) as tmp:
+        yield Path(tmp)
 
 
 def free_port() -> int:

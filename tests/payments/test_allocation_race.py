@@ -42,30 +42,23 @@ async def _deliver(maker: async_sessionmaker[AsyncSession], event: dict) -> None
         await session.commit()
 
 
+async def _receivable(maker: async_sessionmaker[AsyncSession], debt_ids: list[int]) -> dict[str, int]:
+    """What is still owed on these debts, per component (principal, fees, ...)."""
+    async with maker() as session:
+        rows = await session.execute(
+            select(LedgerEntry.component, func.sum(LedgerEntry.amount_minor))
+            .where(LedgerEntry.account == RECEIVABLE, LedgerEntry.debt_id.in_(debt_ids))
+            .group_by(LedgerEntry.component)
+        )
+        return {str(component): int(total) for component, total in rows.all()}
+
+
 async def test_concurrent_payments_never_take_the_same_fees_twice(committed: async_sessionmaker[AsyncSession]) -> None:
     payments = await _payments(committed)
-    async with committed() as session:
-        debt_ids = payments[0].debt_ids
-        before = dict(
-            (
-                await session.execute(
-                    select(LedgerEntry.component, func.sum(LedgerEntry.amount_minor))
-                    .where(LedgerEntry.account == RECEIVABLE, LedgerEntry.debt_id.in_(debt_ids))
-                    .group_by(LedgerEntry.component)
-                )
-            ).all()
-        )
+    debt_ids = payments[0].debt_ids
+    before = await _receivable(committed, debt_ids)
     await asyncio.gather(*(_deliver(committed, completed(p, f"pi_race_{p.id}")) for p in payments))
-    async with committed() as session:
-        after = dict(
-            (
-                await session.execute(
-                    select(LedgerEntry.component, func.sum(LedgerEntry.amount_minor))
-                    .where(LedgerEntry.account == RECEIVABLE, LedgerEntry.debt_id.in_(debt_ids))
-                    .group_by(LedgerEntry.component)
-                )
-            ).all()
-        )
+    after = await _receivable(committed, debt_ids)
     paid = sum(AMOUNTS)
     assert before["fees"] < paid < before["fees"] + before["principal"]
     assert after["fees"] == 0, after  # fees first, exactly once

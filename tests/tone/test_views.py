@@ -24,7 +24,7 @@ from conversations.models import Conversation
 from debtors.models import Debtor
 from debtors.seed import seed_demo
 from locales import Catalog
-from tests.conftest import fresh_postgres
+from tests.databases import fresh_postgres
 from tests.handoff.test_authz import api_routes
 from tests.stack import free_port
 

@@ -10,7 +10,7 @@ import json
 import pytest
 from sqlalchemy.exc import OperationalError
 
-from tests.conftest import fresh_postgres
+from tests.databases import fresh_postgres
 from tools.reliability import replay, storm
 from tools.reliability.harness import in_process
 from tools.reliability.webhooks import pending_payments, stripe_header, stripe_request

@@ -26,10 +26,9 @@ import httpx
 
 from tests.fakes.telegram_server import FakeTelegram
 from tests.fakes.twilio_server import FakeTwilio
-from tests.stack import RASA, ROOT, Stack, fake_provider_env, free_port
+from tests.stack import RASA, ROOT, SMS_NUMBER, Stack, fake_provider_env, free_port, work_folder
 
 BARE = "bare_rasa"
-SMS_NUMBER, WHATSAPP_NUMBER = "+46700000000", "+46700000001"
 TELEGRAM_SECRET = "bench-telegram-secret"
 
 
@@ -113,18 +112,12 @@ def started(
 ) -> Iterator[Targets]:
     """The full stack on free ports (SQLite in the work dir unless `database_url`) and, unless
     told otherwise, the stock Rasa of the baseline; all stopped on exit."""
-    with _workdir(workdir) as where, FakeTwilio() as twilio, FakeTelegram() as telegram:
+    with work_folder(workdir, prefix="bench-") as where, FakeTwilio() as twilio, FakeTelegram() as telegram:
         stack = (BenchStack if separate_baseline else Stack)(
             workdir=where,
             database_url=database_url or f"sqlite+aiosqlite:///{where / 'bench.db'}",
             extra_env={
-                **fake_provider_env(
-                    twilio,
-                    telegram,
-                    telegram_secret=TELEGRAM_SECRET,
-                    sms_from=SMS_NUMBER,
-                    whatsapp_from=WHATSAPP_NUMBER,
-                ),
+                **fake_provider_env(twilio, telegram, telegram_secret=TELEGRAM_SECRET),
                 "LOG_LEVEL": os.environ.get("LOG_LEVEL", "WARNING"),
             },
         )
@@ -133,16 +126,6 @@ def started(
             yield Targets.from_stack(stack, twilio_auth_token=twilio.auth_token, telegram_secret=TELEGRAM_SECRET)
         finally:
             stack.down()
-
-
-@contextmanager
-def _workdir(workdir: Path | None) -> Iterator[Path]:
-    if workdir is not None:
-        workdir.mkdir(parents=True, exist_ok=True)
-        yield workdir
-        return
-    with tempfile.TemporaryDirectory(prefix="bench-") as tmp:
-        yield Path(tmp)
 
 
 def train_seconds(*, timeout: float = 900) -> float:

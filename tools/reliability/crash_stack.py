@@ -19,9 +19,9 @@ from conversations.models import Conversation
 from inbox.models import InboundEvent, InboxStatus
 from tests.fakes.telegram_server import FakeTelegram
 from tests.fakes.twilio_server import FakeTwilio
-from tests.stack import MODEL, RASA, Stack, fake_provider_env
+from tests.stack import MODEL, RASA, SMS_NUMBER, WHATSAPP_NUMBER, Stack, fake_provider_env
 
-SMS_NUMBER, WHATSAPP_NUMBER, TELEGRAM_SECRET = "+46700000000", "+46700000001", "crash-telegram-secret"
+TELEGRAM_SECRET = "crash-telegram-secret"
 
 
 @dataclass
@@ -96,13 +96,7 @@ def own_stack(*, trackers: str = "memory") -> Iterator[Setup]:
             workdir=Path(tmp),
             database_url=f"sqlite+aiosqlite:///{Path(tmp) / 'crash.db'}",
             extra_env={
-                **fake_provider_env(
-                    twilio,
-                    telegram,
-                    telegram_secret=TELEGRAM_SECRET,
-                    sms_from=SMS_NUMBER,
-                    whatsapp_from=WHATSAPP_NUMBER,
-                ),
+                **fake_provider_env(twilio, telegram, telegram_secret=TELEGRAM_SECRET),
                 "INBOX_MAX_BACKOFF_SECONDS": "10",
                 "LOG_LEVEL": os.environ.get("LOG_LEVEL", "WARNING"),
                 **(persistent if trackers == "sql" else {}),

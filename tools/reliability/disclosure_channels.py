@@ -12,7 +12,6 @@ import asyncio
 import itertools
 import logging
 import os
-import tempfile
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -28,7 +27,7 @@ from identity.models import VerificationAttempt
 from inbox.models import InboundEvent, InboxStatus
 from tests.fakes.telegram_server import FakeTelegram, callback_update, text_update
 from tests.fakes.twilio_server import FakeTwilio, inbound_form, signed
-from tests.stack import Stack, fake_provider_env
+from tests.stack import Stack, fake_provider_env, work_folder
 from tools.reliability.disclosure_detector import Reply
 
 log = logging.getLogger(__name__)
@@ -68,7 +67,7 @@ class FuzzStack(Stack):
 def started(*, workdir: Path | None = None, fakes: tuple[FakeTwilio, FakeTelegram] | None = None) -> Iterator[Site]:
     """Rasa, action server, gateway and inbox worker on a fresh SQLite database (tests/stack.py),
     Twilio and Telegram faked on loopback; everything stopped on exit."""
-    with _workdir(workdir) as where, _fakes(fakes) as (twilio, telegram):
+    with work_folder(workdir, prefix="disclosure-") as where, _fakes(fakes) as (twilio, telegram):
         stack = FuzzStack(
             workdir=where,
             database_url=f"sqlite+aiosqlite:///{where / 'disclosure.db'}",
@@ -89,16 +88,6 @@ def started(*, workdir: Path | None = None, fakes: tuple[FakeTwilio, FakeTelegra
             yield Site(gateway_url=stack.gateway_url, database_url=stack.database_url, twilio=twilio, telegram=telegram)
         finally:
             stack.down()
-
-
-@contextmanager
-def _workdir(workdir: Path | None) -> Iterator[Path]:
-    if workdir is not None:
-        workdir.mkdir(parents=True, exist_ok=True)
-        yield workdir
-        return
-    with tempfile.TemporaryDirectory(prefix="disclosure-") as tmp:
-        yield Path(tmp)
 
 
 @contextmanager

@@ -24,7 +24,6 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-import asyncpg
 import httpx
 from huey.signals import SIGNAL_ERROR
 from sqlalchemy import select
@@ -43,7 +42,6 @@ from tests.stack import MODEL, RASA, Stack, fake_provider_env, free_port
 PUBLIC_BASE_URL = "https://collect.example.org"  # what Twilio signs (PUBLIC_BASE_URL)
 TELEGRAM_SECRET = "tg-reliability-secret-0123456789"
 SMS_FROM, WHATSAPP_FROM = "+46700000000", "+46700000001"
-PG_ADMIN = os.environ.get("TEST_POSTGRES_ADMIN_DSN", "postgresql://127.0.0.1:5432/test")
 # Abuse limits (issue 8 point 7) raised so that a check is never throttled: it measures
 # authenticity and idempotency, not rate limiting. Names from the rate-limit work (limits.md).
 RAISED_LIMITS = {
@@ -135,17 +133,6 @@ def environment(values: Mapping[str, str]) -> Iterator[None]:
             else:
                 os.environ[key] = value
         get_settings.cache_clear()
-
-
-async def fresh_postgres(name: str) -> str:
-    """An empty PostgreSQL database of that name (as tests/conftest.py's helper)."""
-    admin = await asyncpg.connect(PG_ADMIN)
-    try:
-        await admin.execute(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")
-        await admin.execute(f"CREATE DATABASE {name}")
-    finally:
-        await admin.close()
-    return PG_ADMIN.rsplit("/", 1)[0] + f"/{name}"
 
 
 async def prepare_database(url: str) -> None:

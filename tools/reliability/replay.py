@@ -31,7 +31,8 @@ from inbox import worker
 from inbox.models import InboundEvent, InboxStatus
 from ledger.models import LedgerEntry, LedgerTransaction, TransactionKind
 from payments.models import ProcessedEvent
-from tools.reliability.harness import Target, fresh_postgres, in_process, stack_target
+from tests.databases import fresh_postgres
+from tools.reliability.harness import Target, in_process, stack_target
 from tools.reliability.report import Row
 from tools.reliability.storm import Deliveries, Inbound, Plan, plan, storm
 from tools.reliability.storm import inbound as new_inbound

@@ -1,0 +1,20 @@
+"""The PostgreSQL the tests and the reliability checks create their databases in."""
+
+from __future__ import annotations
+
+import os
+
+import asyncpg
+
+PG_ADMIN = os.environ.get("TEST_POSTGRES_ADMIN_DSN", "postgresql://127.0.0.1:5432/test")
+
+
+async def fresh_postgres(name: str) -> str:
+    """An empty PostgreSQL database of that name (dropped first if it exists); its URL."""
+    admin = await asyncpg.connect(PG_ADMIN)
+    try:
+        await admin.execute(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")
+        await admin.execute(f"CREATE DATABASE {name}")
+    finally:
+        await admin.close()
+    return PG_ADMIN.rsplit("/", 1)[0] + f"/{name}"
