@@ -10,7 +10,10 @@ PG_ADMIN = os.environ.get("TEST_POSTGRES_ADMIN_DSN", "postgresql://127.0.0.1:543
 
 
 async def fresh_postgres(name: str) -> str:
-    """An empty PostgreSQL database of that name (dropped first if it exists); its URL."""
+    """An empty PostgreSQL database of that name (dropped first if it exists); its URL.
+    `TEST_DB_SUFFIX` (or xdist's worker id) keeps runs that share one server apart."""
+    suffix = os.environ.get("TEST_DB_SUFFIX") or os.environ.get("PYTEST_XDIST_WORKER", "")
+    name = f"{name}_{suffix}" if suffix else name
     admin = await asyncpg.connect(PG_ADMIN)
     try:
         await admin.execute(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")
