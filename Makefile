@@ -29,6 +29,9 @@ export RASA_TRACKER_STORE_URL ?= sqlite:///var/rasa-trackers.db
 export RASA_LOCK_STORE_HOST ?= 127.0.0.1
 export RASA_LOCK_STORE_PORT ?= 6379
 export RASA_LOCK_STORE_DB ?= 1
+# Internal service tokens (ACTION_SERVER_TOKEN, RASA_AUTH_TOKEN, NLG_TOKEN; app/internal_tokens.py):
+# generated on the first `make run`, kept in this git-ignored file, handed to every process by honcho.
+SECRETS_ENV := var/secrets.env
 
 .PHONY: help run test install db train eval-nlu eval-cv compare-pipelines lint browser clean bench fuzz reliability
 
@@ -70,15 +73,16 @@ db: $(VENV)/.installed
 	$(VENV)/bin/python -m app.manage seed
 
 run: install $(MODEL) db
+	@$(VENV)/bin/python -m app.internal_tokens $(SECRETS_ENV)
 	@echo "Starting Rasa ($(RASA_INSTANCES)x), the action server and the gateway (Ctrl-C stops all)..."
 ifeq ($(RASA_INSTANCES),1)
-	$(VENV)/bin/honcho -f Procfile start
+	$(VENV)/bin/honcho -e .env,$(SECRETS_ENV) -f Procfile start
 else
 	@$(VENV)/bin/python -c "import redis; redis.Redis(host='$(RASA_LOCK_STORE_HOST)', port=$(RASA_LOCK_STORE_PORT)).ping()" \
 	  || (echo "RASA_INSTANCES=$(RASA_INSTANCES) needs Redis at $(RASA_LOCK_STORE_HOST):$(RASA_LOCK_STORE_PORT) (Rasa's lock store)"; exit 1)
 	@mkdir -p var
 	$(VENV)/bin/python -m conversations.sharding procfile $(RASA_INSTANCES) < Procfile > var/Procfile.sharded
-	$(VENV)/bin/honcho -f var/Procfile.sharded start
+	$(VENV)/bin/honcho -e .env,$(SECRETS_ENV) -f var/Procfile.sharded start
 endif
 
 browser:

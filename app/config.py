@@ -10,6 +10,7 @@ from pydantic import AliasChoices, Field, model_validator
 from pydantic_settings import SettingsConfigDict
 
 from abuse.config import AbuseSettings
+from app.internal_tokens import InternalTokenSettings
 from app.settings_sources import SecretSources
 from channels.config import ChannelSettings
 from payments.config import PaymentSettings
@@ -18,7 +19,7 @@ ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_DATABASE_URL = f"sqlite+aiosqlite:///{ROOT / 'var' / 'debtor.db'}"
 
 
-class GatewaySettings(SecretSources, AbuseSettings, PaymentSettings, ChannelSettings):
+class GatewaySettings(SecretSources, InternalTokenSettings, AbuseSettings, PaymentSettings, ChannelSettings):
     """Everything the gateway needs; defaults are the embedded (single machine) setup. Secrets come
     from the environment or files only (app/settings_sources.py); abuse limits: abuse/config.py."""
 

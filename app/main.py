@@ -72,6 +72,7 @@ def create_app(settings: GatewaySettings | None = None) -> FastAPI:
                 http=http,
                 timeout=settings.rasa_timeout_seconds,
                 health_timeout=settings.health_timeout_seconds,
+                auth_token=settings.rasa_auth_token.get_secret_value() if settings.rasa_auth_token else None,
             )
             app.state.pipeline = Pipeline(
                 sessionmaker=app.state.sessionmaker,

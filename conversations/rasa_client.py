@@ -6,7 +6,11 @@ conversation's messages queue in one process. When that instance cannot be conne
 next one on the ring takes the call. That
 failover is safe only because sharded instances share the tracker store (SQL) and the lock store
 (Redis): see bot/endpoints-sharded.yml. Only calls that never reached Rasa are retried elsewhere
-(connection refused / connect timeout), so a message is never processed twice."""
+(connection refused / connect timeout), so a message is never processed twice.
+
+Every call to Rasa carries RASA_AUTH_TOKEN as `?token=` (Rasa's `--auth-token` for its HTTP API,
+bot/connectors/token_auth.py for the gateway channel); httpx's URL log lines mask it like every
+secret (app/settings_sources.py)."""
 
 from __future__ import annotations
 
@@ -76,6 +80,7 @@ class RasaClient:
         http: httpx.AsyncClient,
         timeout: float,
         health_timeout: float,
+        auth_token: str | None = None,
     ) -> None:
         urls = [u.rstrip("/") for u in rasa_urls] or [rasa_url.rstrip("/")]
         if not all(urls):
@@ -86,6 +91,7 @@ class RasaClient:
         self.http = http
         self.timeout = timeout
         self.health_timeout = health_timeout
+        self.auth_token = auth_token
         self._actions_up: tuple[float, bool] | None = None
         self._down_since: dict[str, float] = {}
 
@@ -93,6 +99,11 @@ class RasaClient:
     def instances(self) -> tuple[str, ...]:
         """Every Rasa instance (model activation must reach each of them)."""
         return self.ring.nodes
+
+    @property
+    def auth_params(self) -> dict[str, str]:
+        """Rasa's token as its HTTP API wants it (`?token=`); empty when none is configured."""
+        return {"token": self.auth_token} if self.auth_token else {}
 
     def url_for(self, sender: str) -> str:
         """The instance that owns this conversation."""
@@ -108,9 +119,12 @@ class RasaClient:
     async def _request(self, sender: str, method: str, path: str, **kwargs: Any) -> httpx.Response:
         """`method path` on the conversation's instance, failing over only when nothing was sent."""
         error: httpx.HTTPError | None = None
+        params = {**kwargs.pop("params", {}), **self.auth_params}
         for url in self._candidates(sender):
             try:
-                response = await self.http.request(method, f"{url}{path}", timeout=self.timeout, **kwargs)
+                response = await self.http.request(
+                    method, f"{url}{path}", params=params, timeout=self.timeout, **kwargs
+                )
             except NOT_SENT as exc:
                 self._down_since[url] = time.monotonic()
                 error = exc
@@ -159,7 +173,7 @@ class RasaClient:
     async def _instance_status(self, url: str) -> InstanceStatus:
         """Up only when a model is loaded (GET /status needs --enable-api)."""
         try:
-            response = await self.http.get(f"{url}/status", timeout=self.health_timeout)
+            response = await self.http.get(f"{url}/status", params=self.auth_params, timeout=self.health_timeout)
             body = response.json()
         except (httpx.HTTPError, ValueError) as exc:
             if isinstance(exc, NOT_SENT):

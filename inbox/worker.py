@@ -96,6 +96,7 @@ def runtime() -> Runtime:
             http=http,
             timeout=settings.rasa_timeout_seconds,
             health_timeout=settings.health_timeout_seconds,
+            auth_token=settings.rasa_auth_token.get_secret_value() if settings.rasa_auth_token else None,
         )
         sessionmaker = make_sessionmaker(engine)
         pipeline = Pipeline(

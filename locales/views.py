@@ -4,18 +4,23 @@ see tone/) therefore needs no retraining.
 
 Tone, first that applies: an explicit `tone` (argument, slot, message metadata), the tone an
 admin chose for one of the debtor's segments, the locale's default (the admin's, else
-locale.yml)."""
+locale.yml).
+
+Only Rasa may ask: `Authorization: Bearer <NLG_TOKEN>` (bot/endpoints.yml sends it), else 401 —
+any text rendered with any arguments would otherwise be a free text-forging service."""
 
 from __future__ import annotations
 
 import logging
 from typing import Any
 
-from fastapi import APIRouter, Request
+from fastapi import APIRouter, Depends, HTTPException, Request
 from pydantic import BaseModel, Field
 from sqlalchemy.exc import SQLAlchemyError
 
 from app.deps import CatalogDep, SessionDep, SettingsDep
+from app.errors import refusals
+from app.internal_tokens import bearer, token_matches
 from locales.catalog import TONES, Catalog
 from tone import segments
 from tone.overrides import ensure_attached
@@ -61,7 +66,13 @@ async def _segment_tone(body: NLGRequest, catalog: Catalog, session: SessionDep,
         return None
 
 
-@router.post("/nlg", response_model=NLGResponse)
+def require_nlg_token(request: Request, settings: SettingsDep) -> None:
+    """Rasa's NLG token, compared in constant time; none configured refuses everyone."""
+    if not token_matches(bearer(request.headers.get("authorization")), settings.nlg_token):
+        raise HTTPException(status_code=401, detail="unauthorized", headers={"WWW-Authenticate": "Bearer"})
+
+
+@router.post("/nlg", response_model=NLGResponse, dependencies=[Depends(require_nlg_token)], responses=refusals(401))
 async def generate(
     body: NLGRequest, request: Request, catalog: CatalogDep, settings: SettingsDep, session: SessionDep
 ) -> NLGResponse:

@@ -16,6 +16,7 @@ from pathlib import Path
 
 import httpx
 
+from app import internal_tokens
 from tests.fakes.telegram_server import FakeTelegram
 from tests.fakes.twilio_server import FakeTwilio
 
@@ -85,10 +86,17 @@ class Stack:
     ports: dict[str, int] = field(default_factory=dict)
     procs: dict[str, subprocess.Popen[bytes]] = field(default_factory=dict)
     extra_env: dict[str, str] = field(default_factory=dict)
+    # This stack's own internal service tokens (app/internal_tokens.py), as `make run` makes them.
+    tokens: dict[str, str] = field(default_factory=internal_tokens.generate)
 
     @property
     def gateway_url(self) -> str:
         return f"http://127.0.0.1:{self.ports['gateway']}"
+
+    @property
+    def rasa_auth(self) -> dict[str, str]:
+        """Query parameters for Rasa's HTTP API (`--auth-token`) and its channels."""
+        return {"token": self.tokens["RASA_AUTH_TOKEN"]}
 
     def env(self) -> dict[str, str]:
         env = dict(os.environ)
@@ -106,6 +114,7 @@ class Stack:
             HUEY_IMMEDIATE="false",
             CONSOLE_CREDENTIALS_FILE=str(self.workdir / "console-credentials.txt"),
             TRAINING_MODELS_DIR=str(self.workdir / "models"),
+            **self.tokens,
             **{**STACK_RATE_LIMITS, **self.extra_env},  # extra_env may lower a limit to test it
             RASA_TELEMETRY_ENABLED="false",
         )
@@ -116,6 +125,7 @@ class Stack:
             return [
                 str(RASA), "run", "--enable-api", "-i", "127.0.0.1", "-p", str(self.ports["rasa"]),
                 "--model", str(MODEL), "--endpoints", "bot/endpoints.yml", "--credentials", "bot/credentials.yml",
+                "--auth-token", self.tokens["RASA_AUTH_TOKEN"],
             ]  # fmt: skip
         if name == "worker":
             return [str(ROOT / ".venv" / "bin" / "huey_consumer"), "inbox.worker.huey", "-k", "thread", "-w", "4", "-q"]
@@ -123,7 +133,7 @@ class Stack:
             return [
                 sys.executable,
                 "-m",
-                "rasa_sdk",
+                "bot.action_server",
                 "--actions",
                 "bot.actions",
                 "-p",

@@ -13,6 +13,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
+import secrets
 import subprocess
 import sys
 import tempfile
@@ -29,10 +30,13 @@ from tests.stack import MODEL, RASA, ROOT, free_port
 from tools.metrics import accuracy, confusions, macro_f1, per_label
 
 CONFUSIONS = 20  # confusion pairs kept per locale with --per-intent
+# This run's Rasa answers only with this token (--auth-token), like every Rasa we start.
+AUTH = {"token": secrets.token_urlsafe(32)}
 
 
 def start_rasa(port: int, log: Path, model: Path = MODEL, rasa: Path = RASA) -> subprocess.Popen[bytes]:
     command = [str(rasa), "run", "--enable-api", "-i", "127.0.0.1", "-p", str(port), "--model", str(model)]
+    command += ["--auth-token", AUTH["token"]]
     return subprocess.Popen(command, cwd=ROOT, stdout=log.open("wb"), stderr=subprocess.STDOUT)
 
 
@@ -42,7 +46,7 @@ async def parse_all(url: str, texts: list[str]) -> list[str | None]:
 
         async def one(text: str) -> str | None:
             async with limit:
-                response = await client.post(f"{url}/model/parse", json={"text": text})
+                response = await client.post(f"{url}/model/parse", params=AUTH, json={"text": text})
                 response.raise_for_status()
                 intent = response.json().get("intent") or {}
                 return intent.get("name")
@@ -56,7 +60,7 @@ def wait_ready(url: str, proc: subprocess.Popen[bytes], timeout: float = 240) ->
         if proc.poll() is not None:
             raise RuntimeError("Rasa exited before it was ready")
         try:
-            if httpx.get(f"{url}/status", timeout=5).json().get("model_file"):
+            if httpx.get(f"{url}/status", params=AUTH, timeout=5).json().get("model_file"):
                 return
         except (httpx.HTTPError, ValueError):
             pass

@@ -210,7 +210,11 @@ async def activate(
         try:
             model = versions.activatable(version)
             await activation.load_everywhere(
-                http=rasa.http, rasa_urls=rasa.instances, model=model, fallback=active.model_path if active else None
+                http=rasa.http,
+                rasa_urls=rasa.instances,
+                model=model,
+                fallback=active.model_path if active else None,
+                token=rasa.auth_token,
             )
         except service.TrainingError as exc:
             raise HTTPException(status_code=exc.status, detail=exc.code) from exc

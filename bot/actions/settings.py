@@ -7,11 +7,12 @@ from functools import lru_cache
 from pydantic_settings import SettingsConfigDict
 
 from app.config import DEFAULT_DATABASE_URL
+from app.internal_tokens import InternalTokenSettings
 from app.settings_sources import SecretSources
 from payments.config import PaymentSettings
 
 
-class ActionSettings(SecretSources, PaymentSettings):
+class ActionSettings(SecretSources, InternalTokenSettings, PaymentSettings):
     model_config = SettingsConfigDict(env_file=".env", extra="ignore")
 
     database_url: str = DEFAULT_DATABASE_URL

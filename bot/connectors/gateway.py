@@ -3,22 +3,23 @@
 Same request as Rasa's REST channel (`sender`, `message`, `metadata`); the response adds the
 intent and confidence of the message, read from the tracker after processing, so the gateway
 can store them in the transcript without a second NLU round trip, and the custom actions that
-failed during the turn (`failed_actions`, see action_failures.py).
+failed during the turn (`failed_actions`, see action_failures.py). Only the gateway may call
+it: `token: ${RASA_AUTH_TOKEN}` in bot/credentials.yml, checked by token_auth.py (401 without).
 """
 
 from __future__ import annotations
 
-from typing import Any, Awaitable, Callable, Dict
+from typing import Any, Awaitable, Callable, Dict, Optional, Text
 
 from sanic import Blueprint, response
 from sanic.request import Request
 from sanic.response import HTTPResponse
 
-from rasa.core.channels.channel import CollectingOutputChannel, UserMessage
+from rasa.core.channels.channel import CollectingOutputChannel, InputChannel, UserMessage
 from rasa.core.channels.rest import RestInput
 from rasa.shared.core.events import UserUttered
 
-from bot.connectors import action_failures, event_types, fast_validation
+from bot.connectors import action_failures, event_types, fast_validation, token_auth
 
 fast_validation.install()
 event_types.install()
@@ -26,9 +27,16 @@ action_failures.install()
 
 
 class GatewayInput(RestInput):
+    def __init__(self, token: Optional[Text] = None) -> None:
+        self.token = token
+
     @classmethod
     def name(cls) -> str:
         return "gateway"
+
+    @classmethod
+    def from_credentials(cls, credentials: Optional[Dict[Text, Any]]) -> InputChannel:
+        return cls(token=token_auth.configured_token(credentials))
 
     def blueprint(self, on_new_message: Callable[[UserMessage], Awaitable[Any]]) -> Blueprint:
         hook = Blueprint("gateway_webhook", __name__)
@@ -67,4 +75,4 @@ class GatewayInput(RestInput):
                 }
             )
 
-        return hook
+        return token_auth.protect(hook, self.token)

@@ -82,7 +82,7 @@ def conversation_id(stack: Stack, session: str) -> str:
 
 def tracker_paused(stack: Stack, conversation: str) -> bool:
     rasa = f"http://127.0.0.1:{stack.ports['rasa']}"
-    tracker = httpx.get(f"{rasa}/conversations/{conversation}/tracker", timeout=30).json()
+    tracker = httpx.get(f"{rasa}/conversations/{conversation}/tracker", params=stack.rasa_auth, timeout=30).json()
     return bool(tracker["paused"])
 
 

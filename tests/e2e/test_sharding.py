@@ -135,7 +135,9 @@ def test_losing_an_instance_keeps_every_conversation_and_its_state(sharded: Shar
     # One tracker store: every instance sees every conversation, whoever served it.
     for url in urls:
         for _, conversation in (pair for pairs in owned.values() for pair in pairs):
-            tracker = httpx.get(f"{url}/conversations/{conversation}/tracker", timeout=30).json()
+            tracker = httpx.get(
+                f"{url}/conversations/{conversation}/tracker", params=sharded.rasa_auth, timeout=30
+            ).json()
             assert tracker["slots"]["requested_slot"] == "dob", (url, conversation)
 
     lost, survivor = urls
@@ -158,5 +160,6 @@ def test_losing_an_instance_keeps_every_conversation_and_its_state(sharded: Shar
     for session, conversation in owned[lost] + owned[survivor]:
         again = "\n".join(m["text"] for m in sharded.say(session, "how much do i owe"))
         assert "612.45" in again and "date of birth" not in again.lower(), again
-        events = httpx.get(f"{lost}/conversations/{conversation}/tracker", timeout=30).json()["events"]
+        events = httpx.get(f"{lost}/conversations/{conversation}/tracker", params=sharded.rasa_auth, timeout=30)
+        events = events.json()["events"]
         assert [e["text"] for e in events if e["event"] == "user"][-2:] == ["21/07/1992", "how much do i owe"]

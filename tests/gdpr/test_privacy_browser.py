@@ -74,7 +74,8 @@ def chatting_debtor(stack: Stack) -> tuple[str, str, str]:
 
 
 def rasa_user_texts(stack: Stack, conversation: str) -> list[str]:
-    tracker = httpx.get(f"http://127.0.0.1:{stack.ports['rasa']}/conversations/{conversation}/tracker", timeout=30)
+    url = f"http://127.0.0.1:{stack.ports['rasa']}/conversations/{conversation}/tracker"
+    tracker = httpx.get(url, params=stack.rasa_auth, timeout=30)
     return [e.get("text") for e in tracker.json().get("events", []) if e.get("event") == "user"]
 
 

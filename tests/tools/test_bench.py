@@ -164,6 +164,7 @@ def test_smoke_run_against_the_stack(stack: Stack, fakes: tuple[FakeTwilio, Fake
     argv = [
         "--gateway-url", stack.gateway_url, "--rasa-url", f"http://127.0.0.1:{stack.ports['rasa']}",
         "--twilio-auth-token", twilio.auth_token, "--telegram-secret", TELEGRAM_SECRET,
+        "--rasa-token", stack.tokens["RASA_AUTH_TOKEN"],
         "--conversations", "4", "--concurrency", "2", "--warmup", "0", "--webhook-rate", "4",
         "--skip-training", "--out", str(out), "--profile", str(tmp_path / "profile"),
         *(f"--pid={name}={proc.pid}" for name, proc in stack.procs.items()),

@@ -53,11 +53,13 @@ class Admin:
 
 
 def rasa_status(stack: Stack) -> dict[str, Any]:
-    return httpx.get(f"http://127.0.0.1:{stack.ports['rasa']}/status", timeout=30).json()  # type: ignore[no-any-return]
+    url = f"http://127.0.0.1:{stack.ports['rasa']}/status"
+    return httpx.get(url, params=stack.rasa_auth, timeout=30).json()  # type: ignore[no-any-return]
 
 
 def parse(stack: Stack, text: str) -> str:
-    response = httpx.post(f"http://127.0.0.1:{stack.ports['rasa']}/model/parse", json={"text": text}, timeout=30)
+    url = f"http://127.0.0.1:{stack.ports['rasa']}/model/parse"
+    response = httpx.post(url, params=stack.rasa_auth, json={"text": text}, timeout=30)
     return str(response.json()["intent"]["name"])
 
 
@@ -87,7 +89,8 @@ def restore(stack: Stack) -> Iterator[dict[str, bool]]:
         yield outcome
     finally:
         if not outcome["done"]:
-            httpx.put(f"http://127.0.0.1:{stack.ports['rasa']}/model", json={"model_file": str(MODEL)}, timeout=200)
+            url = f"http://127.0.0.1:{stack.ports['rasa']}/model"
+            httpx.put(url, params=stack.rasa_auth, json={"model_file": str(MODEL)}, timeout=200)
 
 
 def test_retrain_evaluate_activate_and_reactivate(stack: Stack, restore: dict[str, bool]) -> None:

@@ -52,7 +52,8 @@ def page(browser: Browser, stack: Stack) -> Iterator[Page]:  # noqa: F811
     finally:
         context.close()
         if not finished:  # leave the shared stack on a working model
-            httpx.put(f"http://127.0.0.1:{stack.ports['rasa']}/model", json={"model_file": str(MODEL)}, timeout=200)
+            url = f"http://127.0.0.1:{stack.ports['rasa']}/model"
+            httpx.put(url, params=stack.rasa_auth, json={"model_file": str(MODEL)}, timeout=200)
 
 
 def create_admin(stack: Stack) -> str:

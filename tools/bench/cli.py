@@ -73,7 +73,7 @@ async def benchmark(
     """Run both phases against running processes and build the report."""
     checker = conversations.Checker()
     scripts = conversations.plan(conversations_count)
-    bare, full = BareRasa(targets.baseline_url), Gateway(targets.gateway_url)
+    bare, full = BareRasa(targets.baseline_url, token=targets.rasa_token), Gateway(targets.gateway_url)
     if warmup:
         for target in (bare, full):
             await run_conversations(
@@ -165,6 +165,9 @@ def _parser() -> argparse.ArgumentParser:
     )
     parser.add_argument("--twilio-auth-token", help="that stack's Twilio auth token (for signed webhooks)")
     parser.add_argument("--telegram-secret", help="that stack's Telegram webhook secret")
+    parser.add_argument(
+        "--rasa-token", default=os.environ.get("RASA_AUTH_TOKEN"), help="that stack's RASA_AUTH_TOKEN (default: env)"
+    )
     return parser
 
 
@@ -201,6 +204,7 @@ def _run(args: argparse.Namespace) -> int:
             pids=dict(args.pid),
             twilio_auth_token=args.twilio_auth_token,
             telegram_secret=args.telegram_secret,
+            rasa_token=args.rasa_token,
         )
         rate = args.webhook_rate if targets.twilio_auth_token and targets.telegram_secret else 0.0
         result = asyncio.run(benchmark(targets, webhook_rate=rate, database="external", **options))

@@ -43,6 +43,7 @@ class Targets:
     twilio_auth_token: str | None = None
     sms_number: str = SMS_NUMBER
     telegram_secret: str | None = None
+    rasa_token: str | None = None  # RASA_AUTH_TOKEN (Rasa's API and its REST channel)
 
     @classmethod
     def from_stack(
@@ -56,6 +57,7 @@ class Targets:
             twilio_auth_token=twilio_auth_token,
             sms_number=sms_number,
             telegram_secret=telegram_secret,
+            rasa_token=stack.tokens["RASA_AUTH_TOKEN"],
         )
 
     @property
@@ -87,18 +89,25 @@ class BenchStack(Stack):
         self.ports[BARE] = free_port()
         (self.workdir / "bare-credentials.yml").write_text("rest: {}\n")
         self.start(BARE)
-        wait_for_model(f"http://127.0.0.1:{self.ports[BARE]}", self.procs[BARE], lambda: self.tail(BARE))
+        url = f"http://127.0.0.1:{self.ports[BARE]}"
+        wait_for_model(url, self.procs[BARE], lambda: self.tail(BARE), token=self.tokens["RASA_AUTH_TOKEN"])
         return self
 
 
-def wait_for_model(url: str, proc: subprocess.Popen[bytes], tail: Callable[[], str], timeout: float = 240) -> None:
-    """Until Rasa at `url` has loaded its model (GET /status, --enable-api)."""
+def wait_for_model(
+    url: str, proc: subprocess.Popen[bytes], tail: Callable[[], str], timeout: float = 240, *, token: str | None = None
+) -> None:
+    """Until Rasa at `url` has loaded its model (GET /status, --enable-api, its --auth-token)."""
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         if proc.poll() is not None:
             raise RuntimeError(f"bare Rasa exited: {tail()}")
         try:
-            if httpx.get(f"{url}/status", timeout=5).json().get("model_file"):
+            if (
+                httpx.get(f"{url}/status", params={"token": token} if token else None, timeout=5)
+                .json()
+                .get("model_file")
+            ):
                 return
         except (httpx.HTTPError, ValueError):
             pass

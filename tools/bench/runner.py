@@ -48,10 +48,12 @@ class BareRasa:
 
     url: str
     name: str = "bare_rasa"
+    token: str | None = None  # RASA_AUTH_TOKEN: the stack's REST channel wants it (stock Rasa ignores it)
 
     async def send(self, client: httpx.AsyncClient, *, session_id: str, text: str, locale: str) -> list[dict]:
         response = await client.post(
             f"{self.url}/webhooks/rest/webhook",
+            params={"token": self.token} if self.token else None,
             json={"sender": session_id, "message": text, "metadata": {"locale": locale, "channel": "webchat"}},
         )
         response.raise_for_status()

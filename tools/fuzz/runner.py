@@ -132,6 +132,9 @@ def _configure(schema: Any, login: Login) -> None:
             cookie, csrf = data
             case.cookies = {**(case.cookies or {}), STAFF_COOKIE: cookie}
             case.headers = {**(case.headers or {}), CSRF_HEADER: csrf}
+            nlg_token = login.target.settings.nlg_token
+            if case.operation.path == "/nlg" and nlg_token:  # Rasa's token (bot/endpoints.yml)
+                case.headers["Authorization"] = f"Bearer {nlg_token.get_secret_value()}"
 
     @schema.hook
     def after_call(context: Any, case: Any, response: Any) -> None:

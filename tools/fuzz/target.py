@@ -82,6 +82,7 @@ def fuzz_settings(workdir: Path) -> GatewaySettings:
         "telegram_bot_token": "123456:" + secrets.token_urlsafe(24),
         "telegram_webhook_secret": secrets.token_urlsafe(24),
         "telegram_base_url": dead,
+        "nlg_token": secrets.token_urlsafe(24),  # sent on /nlg as Rasa sends it (runner.py)
         "huey_file": workdir / "huey.db",
         "huey_redis_url": None,
         "signals_model_dir": None,
