@@ -14,6 +14,8 @@ from app.manage import migrate
 from locales import Catalog
 from tests.stack import free_port
 
+NLG_TOKEN = "nlg-token-for-gateway-tests-0123456789"
+
 
 @pytest.fixture(scope="module")
 def client(tmp_path_factory: pytest.TempPathFactory) -> Iterator[TestClient]:
@@ -21,13 +23,15 @@ def client(tmp_path_factory: pytest.TempPathFactory) -> Iterator[TestClient]:
     url = f"sqlite+aiosqlite:///{db}"
     migrate(url)
     dead = f"http://127.0.0.1:{free_port()}"  # nothing listens here
-    settings = GatewaySettings(database_url=url, rasa_url=dead, action_server_url=dead, health_timeout_seconds=0.5)
+    settings = GatewaySettings(
+        database_url=url, rasa_url=dead, action_server_url=dead, health_timeout_seconds=0.5, nlg_token=NLG_TOKEN
+    )
     with TestClient(create_app(settings)) as client:
         yield client
 
 
 def nlg(client: TestClient, response: str, **body: object) -> dict:
-    reply = client.post("/nlg", json={"response": response, **body})
+    reply = client.post("/nlg", json={"response": response, **body}, headers={"Authorization": f"Bearer {NLG_TOKEN}"})
     assert reply.status_code == 200
     return reply.json()  # type: ignore[no-any-return]
 

@@ -30,6 +30,7 @@ from tests.stack import free_port
 PUBLIC = "https://collect.example.org"
 TOKEN = "twilio-token-for-limit-tests-0123456789"
 TG_TOKEN = "123456:limit-tests-telegram-token"
+NLG_TOKEN = "nlg-token-for-limit-tests-0123456789"
 TG_SECRET = "tg-secret-for-limit-tests"
 SMS_NUMBER = "+46700000000"
 numbers = itertools.count(1)
@@ -68,6 +69,7 @@ def gateway(database: Path, client: tuple[str, int] = ("203.0.113.10", 50000), *
         telegram_bot_token=SecretStr(TG_TOKEN),
         telegram_webhook_secret=SecretStr(TG_SECRET),
         telegram_base_url=dead,
+        nlg_token=SecretStr(NLG_TOKEN),
         **limits,
     )
     with TestClient(create_app(settings), client=client) as test_client:
@@ -248,5 +250,9 @@ def test_bodies_over_the_limit_are_413_and_larger_only_where_needed(database: Pa
         assert "content-length" not in streamed.request.headers and streamed.status_code == 413
         assert sms(client, new_number()).status_code == 200  # ordinary webhooks fit
         tracker = {"events": [{"event": "user", "text": "x" * 1000} for _ in range(600)]}  # ~630 KB
-        nlg = client.post("/nlg", json={"response": "utter_goodbye", "tracker": tracker})
+        nlg = client.post(
+            "/nlg",
+            json={"response": "utter_goodbye", "tracker": tracker},
+            headers={"Authorization": f"Bearer {NLG_TOKEN}"},
+        )
         assert nlg.status_code == 200 and nlg.json()["text"]

@@ -157,6 +157,9 @@ def test_action_server_configures_only_when_it_is_the_server(monkeypatch: pytest
     assert bot.actions._action_server_level() == logging.WARNING
     monkeypatch.setattr(sys, "argv", [server, "--actions", "bot.actions"])
     assert bot.actions._action_server_level() == logging.INFO
+    ours = "/app/bot/action_server.py"  # python -m bot.action_server (the token-checking entry)
+    monkeypatch.setattr(sys, "argv", [ours, "--actions", "bot.actions", "--host", "127.0.0.1", "--quiet"])
+    assert bot.actions._action_server_level() == logging.WARNING
 
 
 def strings(value: object) -> Iterator[str]:

@@ -27,6 +27,9 @@ SECRETS = {
     "TELEGRAM_WEBHOOK_SECRET": "tg-hook-secret-d15ea5e",
     "STRIPE_SECRET_KEY": "sk_test_secret_5ca1ab1e",
     "STRIPE_WEBHOOK_SECRET": "whsec_secret_0ddba11",
+    "ACTION_SERVER_TOKEN": "actions-token-a11ce5ed",
+    "RASA_AUTH_TOKEN": "rasa-token-5ca1ab1e",
+    "NLG_TOKEN": "nlg-token-deadbea7",
 }
 DB_PASSWORD = "db-pass-b16b00b5"
 

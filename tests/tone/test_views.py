@@ -56,10 +56,15 @@ def client(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFact
     migrate(url)
     asyncio.run(_prepare(url))
     dead = f"http://127.0.0.1:{free_port()}"
-    settings = GatewaySettings(database_url=url, rasa_url=dead, action_server_url=dead, health_timeout_seconds=0.5)
+    settings = GatewaySettings(
+        database_url=url, rasa_url=dead, action_server_url=dead, health_timeout_seconds=0.5, nlg_token=NLG_TOKEN
+    )
     with TestClient(create_app(settings)) as client:
         client.app.state.test_database_url = url  # type: ignore[attr-defined]
         yield client
+
+
+NLG_TOKEN = "nlg-token-for-tone-tests-0123456789"  # Rasa's, as bot/endpoints.yml sends it
 
 
 class As:
@@ -81,7 +86,8 @@ class As:
 
 def nlg(client: TestClient, response: str, *, sender: str | None = None, **arguments: Any) -> dict[str, Any]:
     tracker = {"sender_id": sender, "slots": {}, "latest_message": {"metadata": {}}} if sender else {}
-    reply = client.post("/nlg", json={"response": response, "arguments": arguments, "tracker": tracker})
+    body = {"response": response, "arguments": arguments, "tracker": tracker}
+    reply = client.post("/nlg", json=body, headers={"Authorization": f"Bearer {NLG_TOKEN}"})
     assert reply.status_code == 200, reply.text
     return reply.json()  # type: ignore[no-any-return]
 
