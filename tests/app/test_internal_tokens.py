@@ -82,10 +82,14 @@ def database(tmp_path_factory: pytest.TempPathFactory) -> str:
     return url
 
 
-def gateway(database: str, **tokens: str) -> TestClient:
+def gateway(database: str, *, nlg_token: str | None = None) -> TestClient:
     dead = f"http://127.0.0.1:{free_port()}"
     settings = GatewaySettings(
-        database_url=database, rasa_url=dead, action_server_url=dead, health_timeout_seconds=0.5, **tokens
+        database_url=database,
+        rasa_url=dead,
+        action_server_url=dead,
+        health_timeout_seconds=0.5,
+        nlg_token=SecretStr(nlg_token) if nlg_token else None,
     )
     return TestClient(create_app(settings))
 
