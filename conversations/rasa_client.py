@@ -105,6 +105,11 @@ class RasaClient:
         """Rasa's token as its HTTP API wants it (`?token=`); empty when none is configured."""
         return {"token": self.auth_token} if self.auth_token else {}
 
+    def _without_token(self, text: str) -> str:
+        """httpx puts the URL, query included, in its error texts: those end up in log lines and
+        in the inbox's `last_error` column, so the token is masked out of them."""
+        return text.replace(self.auth_token, "[secret]") if self.auth_token else text
+
     def url_for(self, sender: str) -> str:
         """The instance that owns this conversation."""
         return self.ring.node_for(sender)
@@ -145,7 +150,7 @@ class RasaClient:
             response.raise_for_status()
             body = response.json()
         except (httpx.HTTPError, ValueError) as exc:
-            raise RasaUnavailable(str(exc)) from exc
+            raise RasaUnavailable(self._without_token(str(exc))) from exc
         messages = [
             BotMessage(
                 text=str(m.get("text") or ""),

@@ -21,7 +21,7 @@ from app import internal_tokens
 from app.config import GatewaySettings
 from app.main import create_app
 from app.manage import migrate
-from conversations.rasa_client import RasaClient
+from conversations.rasa_client import RasaClient, RasaUnavailable
 from tests.stack import ROOT, free_port
 from training import activation
 
@@ -166,6 +166,19 @@ async def test_every_call_to_rasa_carries_its_token() -> None:
     assert next(r for r in to_rasa if r.url.path.endswith("/events")).url.params["include_events"] == "NONE"
     probe = next(r for r in rasa.requests if r.url.host == "a")
     assert probe.url.path == "/health" and "token" not in probe.url.params
+
+
+async def test_a_rasa_error_never_carries_the_token_onwards() -> None:
+    """httpx names the URL (query included) in its errors; the inbox stores that text (`last_error`)."""
+    async with httpx.AsyncClient(transport=httpx.MockTransport(lambda _: httpx.Response(503))) as http:
+        client = RasaClient(
+            rasa_url="http://r:5005", action_server_url="http://a:5055", http=http, timeout=1, health_timeout=1,
+            auth_token="rasa-token-0123456789",
+        )  # fmt: skip
+        with pytest.raises(RasaUnavailable) as raised:
+            await client.send(sender="s1", text="hi", metadata={})
+    assert "503" in str(raised.value) and "[secret]" in str(raised.value)
+    assert "rasa-token-0123456789" not in str(raised.value)
 
 
 def test_the_action_server_will_not_start_without_its_token_or_with_grpc() -> None:
