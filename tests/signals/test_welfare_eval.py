@@ -4,6 +4,7 @@ crisis line at once); no ordinary collection message is flagged at all."""
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 from typing import Any
 
@@ -16,6 +17,8 @@ from signals.service import SignalScorer
 
 EVAL_DIR = Path(__file__).resolve().parents[2] / "signals" / "eval"
 MIN_AT_RISK = 12
+NLU_DIR = Path(__file__).resolve().parents[2] / "bot" / "nlu" / "data"
+ENTITY = re.compile(r"\[([^\]]*)\]\([^)]*\)")
 
 
 def load(locale: str) -> dict[str, Any]:
@@ -59,3 +62,26 @@ def test_self_harm_is_caught_whatever_language_the_conversation_is_in(
     """A person who switches language mid-conversation: self-harm cues of every locale apply."""
     other = next(code for code in SUPPORTED_LOCALES if code != locale)
     assert SELF_HARM in scorer.assess(text, other).cues
+
+
+def nlu_examples(locale: str) -> list[str]:
+    """Every training example of the Rasa model in `locale` (entity markup removed)."""
+    with (NLU_DIR / f"{locale}.yml").open(encoding="utf-8") as fh:
+        data = yaml.safe_load(fh) or {}
+    found = []
+    for item in data.get("nlu", []):
+        for line in str(item.get("examples", "")).splitlines() if item.get("intent") else ():
+            example = ENTITY.sub(r"\1", line.strip().removeprefix("- ").strip())
+            if example:
+                found.append(example)
+    return found
+
+
+@pytest.mark.parametrize("locale", SUPPORTED_LOCALES)
+def test_no_everyday_message_of_the_nlu_data_reads_as_self_harm(locale: str) -> None:
+    """A wider false-positive guard: thousands of ordinary debtor messages (greetings, payments,
+    disputes, opt-outs, hardship) never get the crisis line."""
+    examples = nlu_examples(locale)
+    assert len(examples) > 300
+    flagged = [text for text in examples if SELF_HARM in scorer.assess(text, locale).cues]
+    assert flagged == []
