@@ -38,17 +38,18 @@ CONFIRMED_SOURCE = "confirmed:opt_out"  # consent source after a yes to the ques
 # The question's buttons (locales/*/signals.yml), and their numbers on SMS/WhatsApp.
 YES_PAYLOAD, NO_PAYLOAD = "/affirm", "/deny"
 # Recognition vocabulary, not user-facing text: short answers to the question in our locales.
+# Nothing ambiguous ("ok" may only acknowledge the crisis line, "don't" may mean either).
 YES_WORDS = frozenset(
-    {"yes", "y", "yeah", "yep", "yup", "sure", "ok", "okay", "please", "yes please", "please do", "yes stop"}
+    {"yes", "y", "yeah", "yep", "yup", "sure", "please", "yes please", "please do", "yes stop"}
     | {"ja", "japp", "jo", "ja tack", "ja gärna", "gärna", "ja stoppa"}  # sv
     | {"ja", "jawohl", "jep", "ja bitte", "bitte", "ja gerne", "gerne", "ja stopp"}  # de
     | {"sim", "s", "pode", "pode sim", "isso", "quero", "sim por favor", "por favor", "sim pode parar"}  # pt
 )
 NO_WORDS = frozenset(
-    {"no", "n", "nope", "nah", "no thanks", "no thank you", "dont", "do not", "keep them"}
+    {"no", "n", "nope", "nah", "no thanks", "no thank you", "keep them"}
     | {"nej", "nä", "nej tack", "nix"}  # sv
     | {"nein", "nee", "nö", "nein danke", "bitte nicht"}  # de
-    | {"nao", "não", "nao obrigado", "nao obrigada", "nem", "não obrigado", "não obrigada"}  # pt
+    | {"nao", "não", "nao obrigado", "nao obrigada", "não obrigado", "não obrigada"}  # pt
 )
 _YES = frozenset(normalize(w) for w in YES_WORDS)
 _NO = frozenset(normalize(w) for w in NO_WORDS)
