@@ -32,6 +32,7 @@ class Reply:
     text: str
     buttons: list[dict[str, str]] = field(default_factory=list)
     message_id: int | None = None  # the transcript row, once stored
+    intent: str | None = None  # stored on the transcript row (conversations/welfare.py: a question asked)
 
 
 class Outbound:

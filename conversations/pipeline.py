@@ -22,6 +22,7 @@ from channels.base import OutputChannel
 from consent import service as consent_service
 from consent.keywords import is_start, is_stop
 from conversations import service as conversations_service
+from conversations import welfare
 from conversations.models import Conversation, Direction, Message
 from conversations.outbound import CONSENT_CHANNELS, OnDelivered, Outbound, Reply
 from conversations.rasa_client import RasaClient, RasaUnavailable
@@ -199,16 +200,25 @@ class Pipeline(Outbound):
             await session.connection(execution_options=READ_ONLY)  # a read: no write lock on SQLite
             opted_out = await consent_service.opted_out(session=session, channel=channel, address=recorded.address)
             route, route_notice, rasa_paused = await self._route(session, recorded.conversation_id)
+            asked = await welfare.asked(
+                session=session, conversation_id=recorded.conversation_id, before=recorded.message_id
+            )
         silenced = opted_out and channel in CONSENT_CHANNELS
         warning = [self._local("utter_card_number_warning", locale)] if recorded.cards_found and not silenced else []
         keyword = f"keyword:{clean.strip().upper()[:40]}"
+        question: list[Reply] = []  # welfare.py: whether to stop messages, asked last
         if is_stop(clean):
             consent_change, replies = (True, keyword), [self._local("utter_opt_out_info", locale)]
         elif is_start(clean):
             consent_change, replies = (False, keyword), [self._local("utter_opted_in", locale)]
+        elif asked.pending and (stop := welfare.answer_to_question(clean)) is not None:
+            consent_change, replies = welfare.settle(self._local, locale, stop)
         elif recorded.immediate_human:
-            # Signs of self-harm: no collection talk at all, crisis support now (a person follows).
+            # Signs of self-harm: no collection talk at all, crisis support now (a person follows),
+            # then once whether messages should stop: never an opt-out read silently from it.
             replies = [self._local("utter_crisis_support", locale)]
+            if channel in CONSENT_CHANNELS and not silenced and not asked.ever:
+                question = [welfare.question(self._local, locale, crisis=True)]
         elif silenced:
             replies = []  # withdrawn consent: the message is kept, nothing is sent back
         elif route == State.AGENT:
@@ -228,8 +238,11 @@ class Pipeline(Outbound):
             replies, intent, confidence = await self._ask_rasa(
                 recorded.conversation_id, clean, locale, channel, raise_when_down
             )
-            if intent == "opt_out":
-                consent_change = (True, "intent:opt_out")
+            read = welfare.after_rasa(
+                render=self._local, catalog=self.catalog, locale=locale, intent=intent, replies=replies,
+                pending=asked.pending, vulnerable=recorded.vulnerable,
+            )  # fmt: skip
+            replies, consent_change, question = read.replies, read.consent_change, read.question or []
         replies = warning + replies
 
         async with self.sessionmaker() as session:
@@ -248,7 +261,7 @@ class Pipeline(Outbound):
                 await consent_service.link(
                     session=session, channel=channel, address=recorded.address, debtor_id=current.debtor_id
                 )
-            replies = replies + await self._escalate_on_signals(session, recorded, silenced)
+            replies = replies + await self._escalate_on_signals(session, recorded, silenced) + question
             if channel in NUMBERED_OPTION_CHANNELS and replies:
                 current.offered_options = [b["payload"] for b in replies[-1].buttons] or None
             stored = []
@@ -259,6 +272,7 @@ class Pipeline(Outbound):
                     direction=Direction.OUTBOUND,
                     text=reply.text,
                     locale=current.locale,
+                    intent=reply.intent,
                 )
                 stored.append(Reply(text=reply.text, buttons=reply.buttons, message_id=row.id))
             if then is not None:

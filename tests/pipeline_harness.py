@@ -54,6 +54,8 @@ class FakeRasa:
     # takes the action server down during that turn (after the gateway's cached probe said up).
     failing_actions: list[str] = field(default_factory=list)
     die: bool = False
+    # The next turns' understanding: (intent, reply texts) each, used up in order (then `REPLY`).
+    turns: list[tuple[str, list[str]]] = field(default_factory=list)
 
     def __call__(self, request: httpx.Request) -> httpx.Response:
         self.requests.append(request)
@@ -62,11 +64,13 @@ class FakeRasa:
         if not self.rasa_up:
             return httpx.Response(500, text="internal error")
         if request.url.path == "/webhooks/gateway/webhook":
-            intent = {"name": "inform", "confidence": 0.93}
+            name, texts = self.turns.pop(0) if self.turns else ("inform", [REPLY])
+            intent = {"name": name, "confidence": 0.93}
             failed, self.failing_actions = self.failing_actions, []
             if self.die:
                 self.actions_up, self.die = False, False
-            return httpx.Response(200, json={"messages": [{"text": REPLY}], "intent": intent, "failed_actions": failed})
+            messages = [{"text": text} for text in texts]
+            return httpx.Response(200, json={"messages": messages, "intent": intent, "failed_actions": failed})
         return httpx.Response(200, json={})
 
     def webhook_bodies(self, since: int) -> list[dict[str, Any]]:
