@@ -39,8 +39,9 @@ class Conversation(Base):
     last_message_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     # When the person last wrote: WhatsApp allows free-form replies only within 24 hours of it.
     last_inbound_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
-    # Buttons last shown as numbered options (SMS, WhatsApp): "2" then means the second payload.
-    offered_options: Mapped[list[str] | None] = mapped_column(JSON)
+    # Payloads of the buttons the last bot turn offered, one list per message (every channel): only
+    # these reach Rasa as commands; on SMS/WhatsApp "2" means the last message's second (commands.py).
+    offered_options: Mapped[list[Any] | None] = mapped_column(JSON)
     # Who answers (handoff.models.State): "bot", "queued" (waiting for an agent) or "agent".
     state: Mapped[str] = mapped_column(String(16), default="bot", server_default="bot", index=True)
     agent_id: Mapped[int | None] = mapped_column(ForeignKey("staff_users.id", ondelete="SET NULL"))

@@ -21,6 +21,7 @@ from app.database import READ_ONLY, utcnow
 from channels.base import OutputChannel
 from consent import service as consent_service
 from consent.keywords import is_start, is_stop
+from conversations import commands
 from conversations import service as conversations_service
 from conversations import welfare
 from conversations.models import Conversation, Direction, Message
@@ -41,10 +42,6 @@ log = logging.getLogger(__name__)
 # message (with its id), after storing delivery results.
 OnRecorded = Callable[[AsyncSession, int], Awaitable[None]]
 _HAS_WORD = re.compile(r"[^\W_]", re.UNICODE)
-
-
-# Channels that show buttons as numbered options the person answers with a digit.
-NUMBERED_OPTION_CHANNELS = frozenset({"sms", "whatsapp"})
 
 
 class BotUnavailable(Exception):
@@ -262,8 +259,8 @@ class Pipeline(Outbound):
                     session=session, channel=channel, address=recorded.address, debtor_id=current.debtor_id
                 )
             replies = replies + await self._escalate_on_signals(session, recorded, silenced) + question
-            if channel in NUMBERED_OPTION_CHANNELS and replies:
-                current.offered_options = [b["payload"] for b in replies[-1].buttons] or None
+            if replies:  # the buttons this turn offered: the only payloads the next message may send
+                current.offered_options = commands.offered(replies)
             stored = []
             for reply in replies:
                 row = await conversations_service.add_message(
@@ -331,16 +328,6 @@ class Pipeline(Outbound):
         rendered = self.catalog.render(key, recorded.locale, None, arguments)
         return [Reply(text=rendered.text, buttons=rendered.buttons)]
 
-    async def _chosen_option(self, recorded: Recorded) -> str | None:
-        """On SMS/WhatsApp a bare "2" picks the second button last offered (its payload)."""
-        if recorded.channel not in NUMBERED_OPTION_CHANNELS or not recorded.text.strip().isdigit():
-            return None
-        async with self.sessionmaker() as session:
-            conversation = await conversations_service.get(session=session, conversation_id=recorded.conversation_id)
-            options = (conversation.offered_options if conversation else None) or []
-        index = int(recorded.text.strip()) - 1
-        return options[index] if 0 <= index < len(options) else None
-
     async def handle(self, *, channel: str, external_id: str, text: str, locale_hint: str | None = None) -> list[Reply]:
         """Record and answer at once (web chat: the reply is the HTTP/WebSocket response)."""
         recorded = await self.record(channel=channel, external_id=external_id, text=text, locale_hint=locale_hint)
@@ -354,6 +341,10 @@ class Pipeline(Outbound):
             if raise_when_down:
                 raise BotUnavailable("action server down")
             return [self._local("utter_unavailable", locale)], None, None
+        # Typed "/restart", "/intent{...}": words for NLU; a payload only when its button was offered.
+        text = await commands.text_for_rasa(
+            sessionmaker=self.sessionmaker, conversation_id=conversation_id, text=text, channel=channel
+        )
         try:
             answer = await self.rasa.send(
                 sender=conversation_id, text=text, metadata={"locale": locale, "channel": channel}
