@@ -166,6 +166,7 @@ async def in_process(*, database_url: str | None = None) -> AsyncIterator[Target
             "RASA_TIMEOUT_SECONDS": "2",
             "PUBLIC_BASE_URL": PUBLIC_BASE_URL,
             "SANDBOX_SECRET_FILE": str(workdir / "sandbox-webhook-secret"),
+            "PAYMENTS_SANDBOX": "true",  # opt-in (payments/config.py): the sweep signs Stripe events with its secret
             "HUEY_IMMEDIATE": "true",
             "HUEY_FILE": str(workdir / "huey.db"),
             **fake_provider_env(
