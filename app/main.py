@@ -30,6 +30,7 @@ from channels.outputs import build_outputs
 from channels.webchat import Connections
 from conversations.pipeline import Pipeline
 from conversations.rasa_client import RasaClient
+from conversations.tracker_store import RasaTrackerStore
 from experiments import views as experiments_views
 from gdpr import views as gdpr_views
 from handoff import pages as handoff_pages
@@ -72,6 +73,7 @@ def create_app(settings: GatewaySettings | None = None) -> FastAPI:
                 http=http,
                 timeout=settings.rasa_timeout_seconds,
                 health_timeout=settings.health_timeout_seconds,
+                tracker_store=RasaTrackerStore.from_url(settings.rasa_tracker_store_url),
             )
             app.state.pipeline = Pipeline(
                 sessionmaker=app.state.sessionmaker,
@@ -87,6 +89,8 @@ def create_app(settings: GatewaySettings | None = None) -> FastAPI:
                 app.state.sessionmaker, minutes=settings.evaluate_every_minutes, pipeline=app.state.pipeline
             )
             print(f"Debtor assistant web chat: http://{settings.host}:{settings.port}/", flush=True)
+            if settings.provider_name == "sandbox":  # opt-in only (PAYMENTS_SANDBOX=true): say it loudly
+                print("Payments: SANDBOX on (PAYMENTS_SANDBOX=true) - test payment pages, no money moves", flush=True)
             yield
             scheduler.shutdown(wait=False)
             await training_jobs.shutdown()

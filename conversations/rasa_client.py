@@ -19,6 +19,7 @@ from typing import Any
 import httpx
 
 from conversations.sharding import HashRing
+from conversations.tracker_store import RasaTrackerStore
 
 ACTION_SERVER_PROBE_TTL = 2.0  # seconds a known action-server state is trusted
 DOWN_RETRY_SECONDS = 5.0  # an instance that refused a connection is tried last for this long
@@ -76,6 +77,7 @@ class RasaClient:
         http: httpx.AsyncClient,
         timeout: float,
         health_timeout: float,
+        tracker_store: RasaTrackerStore | None = None,
     ) -> None:
         urls = [u.rstrip("/") for u in rasa_urls] or [rasa_url.rstrip("/")]
         if not all(urls):
@@ -88,6 +90,9 @@ class RasaClient:
         self.health_timeout = health_timeout
         self._actions_up: tuple[float, bool] | None = None
         self._down_since: dict[str, float] = {}
+        # Rasa's SQL tracker store when it has one (RASA_TRACKER_STORE_URL): erasure deletes its
+        # rows there, since the API cannot (conversations/tracker_store.py); None: in memory only.
+        self.tracker_store = tracker_store
 
     @property
     def instances(self) -> tuple[str, ...]:
@@ -208,7 +213,8 @@ class RasaClient:
         return response.status_code == 200
 
     async def reset_tracker(self, *, sender: str) -> bool:
-        """Empty the conversation's tracker (GDPR erasure); False when Rasa could not be reached."""
+        """Empty the conversation's tracker in Rasa's memory (GDPR erasure); False when Rasa could
+        not be reached. An SQL tracker store ignores this (it only appends): see tracker_store."""
         try:
             response = await self._request(
                 sender, "PUT", f"/conversations/{sender}/tracker/events", params={"include_events": "NONE"}, json=[]
