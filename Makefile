@@ -72,6 +72,8 @@ db: $(VENV)/.installed
 	$(VENV)/bin/python -m app.manage migrate
 	$(VENV)/bin/python -m app.manage seed
 
+# The offline payments sandbox is opt-in (payments/config.py): on for `make run` only, never in production.
+run: export PAYMENTS_SANDBOX ?= true
 run: install $(MODEL) db
 	@$(VENV)/bin/python -m app.internal_tokens $(SECRETS_ENV)
 	@echo "Starting Rasa ($(RASA_INSTANCES)x), the action server and the gateway (Ctrl-C stops all)..."

@@ -31,6 +31,9 @@ class GatewaySettings(SecretSources, InternalTokenSettings, AbuseSettings, Payme
     # without it RASA_INSTANCES=N means RASA_URL's host on N consecutive ports. See rasa_endpoints().
     rasa_urls: str = ""
     rasa_instances: int = Field(default=1, ge=1, le=64)
+    # Rasa's SQL tracker store (the URL Rasa gets in bot/endpoints-sharded.yml); GDPR erasure and
+    # retention delete conversations' rows there (conversations/tracker_store.py). Unset: in memory.
+    rasa_tracker_store_url: str | None = None
     action_server_url: str = "http://127.0.0.1:5055"
     host: str = "127.0.0.1"
     port: int = Field(default=8000, validation_alias=AliasChoices("GATEWAY_PORT", "port"))

@@ -30,6 +30,7 @@ from channels.outputs import build_outputs
 from channels.webchat import Connections
 from conversations.pipeline import Pipeline
 from conversations.rasa_client import RasaClient
+from conversations.tracker_store import RasaTrackerStore
 from experiments import views as experiments_views
 from gdpr import views as gdpr_views
 from handoff import pages as handoff_pages
@@ -73,6 +74,7 @@ def create_app(settings: GatewaySettings | None = None) -> FastAPI:
                 timeout=settings.rasa_timeout_seconds,
                 health_timeout=settings.health_timeout_seconds,
                 auth_token=settings.rasa_auth_token.get_secret_value() if settings.rasa_auth_token else None,
+                tracker_store=RasaTrackerStore.from_url(settings.rasa_tracker_store_url),
             )
             app.state.pipeline = Pipeline(
                 sessionmaker=app.state.sessionmaker,
@@ -88,6 +90,8 @@ def create_app(settings: GatewaySettings | None = None) -> FastAPI:
                 app.state.sessionmaker, minutes=settings.evaluate_every_minutes, pipeline=app.state.pipeline
             )
             print(f"Debtor assistant web chat: http://{settings.host}:{settings.port}/", flush=True)
+            if settings.provider_name == "sandbox":  # opt-in only (PAYMENTS_SANDBOX=true): say it loudly
+                print("Payments: SANDBOX on (PAYMENTS_SANDBOX=true) - test payment pages, no money moves", flush=True)
             yield
             scheduler.shutdown(wait=False)
             await training_jobs.shutdown()

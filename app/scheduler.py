@@ -45,10 +45,11 @@ def _every(
     *,
     every: timedelta,
     first: datetime,
+    more: tuple[object, ...] = (),
 ) -> None:
     """One job at a fixed interval: never two runs at once, missed runs coalesced into one."""
     scheduler.add_job(
-        job, "interval", seconds=every.total_seconds(), args=[arg], id=job.__module__ + "." + job.__name__,
+        job, "interval", seconds=every.total_seconds(), args=[arg, *more], id=job.__module__ + "." + job.__name__,
         coalesce=True, max_instances=1, next_run_time=first,
     )  # fmt: skip
 
@@ -67,7 +68,7 @@ def start(
     privacy = privacy_config.load()
     _every(
         scheduler, gdpr_retention.run_scheduled, sessionmaker, every=timedelta(hours=privacy.every_hours),
-        first=now + timedelta(minutes=privacy.first_run_minutes),
+        first=now + timedelta(minutes=privacy.first_run_minutes), more=(pipeline.rasa if pipeline else None,),
     )  # fmt: skip
     # Receipts whose sending failed and that no provider redelivery has sent since (a crash
     # between booking and sending, or a redelivery that never came).

@@ -23,6 +23,7 @@ from typing import Any
 import httpx
 
 from conversations.sharding import HashRing
+from conversations.tracker_store import RasaTrackerStore
 
 ACTION_SERVER_PROBE_TTL = 2.0  # seconds a known action-server state is trusted
 DOWN_RETRY_SECONDS = 5.0  # an instance that refused a connection is tried last for this long
@@ -81,6 +82,7 @@ class RasaClient:
         timeout: float,
         health_timeout: float,
         auth_token: str | None = None,
+        tracker_store: RasaTrackerStore | None = None,
     ) -> None:
         urls = [u.rstrip("/") for u in rasa_urls] or [rasa_url.rstrip("/")]
         if not all(urls):
@@ -94,6 +96,9 @@ class RasaClient:
         self.auth_token = auth_token
         self._actions_up: tuple[float, bool] | None = None
         self._down_since: dict[str, float] = {}
+        # Rasa's SQL tracker store when it has one (RASA_TRACKER_STORE_URL): erasure deletes its
+        # rows there, since the API cannot (conversations/tracker_store.py); None: in memory only.
+        self.tracker_store = tracker_store
 
     @property
     def instances(self) -> tuple[str, ...]:
@@ -227,7 +232,8 @@ class RasaClient:
         return response.status_code == 200
 
     async def reset_tracker(self, *, sender: str) -> bool:
-        """Empty the conversation's tracker (GDPR erasure); False when Rasa could not be reached."""
+        """Empty the conversation's tracker in Rasa's memory (GDPR erasure); False when Rasa could
+        not be reached. An SQL tracker store ignores this (it only appends): see tracker_store."""
         try:
             response = await self._request(
                 sender, "PUT", f"/conversations/{sender}/tracker/events", params={"include_events": "NONE"}, json=[]

@@ -10,10 +10,14 @@ one and the date of birth by a sentinel, so nobody can verify as the person any 
 Idempotent: a debtor erased once is not erased again (the completed request is returned). While an
 open dispute or handoff case exists the request is recorded as blocked, with what blocks it.
 
-Rasa keeps its own copy of each conversation (the tracker). bot/endpoints.yml configures no
-tracker_store, so Rasa uses its InMemoryTrackerStore: trackers live in Rasa's memory until it
-restarts. `clear_trackers` replaces each erased conversation's tracker with an empty one through
-Rasa's HTTP API (PUT /conversations/{id}/tracker/events with []), after the database commit.
+Rasa keeps its own copy of each conversation (the tracker), after the database commit erased by
+`clear_trackers` in every store Rasa may use: one Rasa (bot/endpoints.yml) keeps trackers in
+memory, emptied through its HTTP API (PUT /conversations/{id}/tracker/events with [], on the
+conversation's instance); sharded Rasa (bot/endpoints-sharded.yml, docker-compose) keeps them in an
+SQL tracker store that the API only appends to, so the gateway deletes the conversations' rows
+from its `events` table itself (RASA_TRACKER_STORE_URL, conversations/tracker_store.py). A
+conversation is reported cleared only when every store took it; the rest are listed as failed
+and can be retried (POST /erasures/{id}/rasa).
 """
 
 from __future__ import annotations
@@ -28,6 +32,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from app.database import utcnow
 from auth.models import StaffUser
 from conversations.rasa_client import RasaClient
+from conversations.tracker_store import TrackerStoreError
 from debtors.models import Debtor
 from gdpr import suppression
 from gdpr.config import PrivacyConfig
@@ -189,11 +194,20 @@ async def erase(
 
 
 async def clear_trackers(*, rasa: RasaClient, conversation_ids: Iterable[str]) -> dict[str, Any]:
-    """Empty Rasa's tracker of each conversation; reports which could not be reached."""
-    cleared, failed = 0, []
-    for conversation_id in conversation_ids:
-        if await rasa.reset_tracker(sender=conversation_id):
-            cleared += 1
-        else:
-            failed.append(conversation_id)
-    return {"cleared": cleared, "failed": failed}
+    """Erase Rasa's copies of the conversations (see the module docstring); reports how many were
+    cleared, which failed in some store, and how many SQL tracker events were deleted."""
+    ids = sorted(set(conversation_ids))
+    failed: set[str] = set()
+    # The API first: it takes Rasa's lock on the conversation, so a turn in flight finishes (and
+    # writes its events) before the rows are deleted.
+    for conversation_id in ids:
+        if not await rasa.reset_tracker(sender=conversation_id):
+            failed.add(conversation_id)
+    report: dict[str, Any] = {}
+    if rasa.tracker_store is not None:
+        try:
+            report["events_deleted"] = await rasa.tracker_store.delete(ids)
+        except TrackerStoreError as exc:
+            failed.update(ids)
+            report["tracker_store_error"] = str(exc)
+    return {"cleared": len(ids) - len(failed), "failed": sorted(failed), **report}

@@ -209,8 +209,8 @@ async def retention_settings(_admin: AdminDep, session: SessionDep) -> dict[str,
 
 
 @router.post("/retention/run")
-async def run_retention(request: Request, _admin: AdminWriteDep, session: SessionDep) -> dict[str, int]:
-    changed = await retention.run(session=session)
+async def run_retention(request: Request, _admin: AdminWriteDep, session: SessionDep, rasa: RasaDep) -> dict[str, int]:
+    changed = await retention.run(session=session, rasa=rasa)
     await session.commit()
     _note_for_audit(request, ("retention", None), changed)
     return changed

@@ -12,24 +12,33 @@ ROOT = Path(__file__).resolve().parent.parent
 
 
 class PaymentSettings(BaseSettings):
-    """Without STRIPE_SECRET_KEY the local sandbox provider is used (offline, clearly labelled)."""
+    """Stripe with STRIPE_SECRET_KEY; the local sandbox (offline, clearly labelled) only when
+    PAYMENTS_SANDBOX=true (`make run` sets it); otherwise no card payment at all. The sandbox books
+    payments without moving money, so a deployment that forgot a key must not fall into it."""
 
     stripe_secret_key: SecretStr | None = None
+    payments_sandbox: bool = False
     stripe_webhook_secret: SecretStr | None = None
     stripe_api_base: str | None = None  # tests point this at a fake Stripe on loopback
     public_base_url: str = "http://127.0.0.1:8000"
     sandbox_secret_file: Path = ROOT / "var" / "sandbox-webhook-secret"
 
     @property
-    def provider_name(self) -> str:
-        return "stripe" if self.stripe_secret_key else "sandbox"
+    def provider_name(self) -> str | None:
+        """ "stripe", "sandbox", or None: card payment is not available here."""
+        if self.stripe_secret_key:
+            return "stripe"
+        return "sandbox" if self.payments_sandbox else None
 
-    def webhook_secret(self) -> str:
-        """Stripe mode needs STRIPE_WEBHOOK_SECRET; the sandbox signs with a per-install secret."""
+    def webhook_secret(self) -> str | None:
+        """Stripe mode needs STRIPE_WEBHOOK_SECRET; the sandbox signs with a per-install secret;
+        None without a provider (no webhook can be genuine)."""
         if self.stripe_webhook_secret:
             return self.stripe_webhook_secret.get_secret_value()
         if self.stripe_secret_key:
             raise RuntimeError("STRIPE_WEBHOOK_SECRET must be set when STRIPE_SECRET_KEY is")
+        if not self.payments_sandbox:
+            return None
         path = self.sandbox_secret_file
         if not path.exists():
             path.parent.mkdir(parents=True, exist_ok=True)

@@ -1,4 +1,4 @@
-"""Checkout providers: Stripe Checkout, or the local sandbox when no Stripe key is configured.
+"""Checkout providers: Stripe Checkout, or the local sandbox when PAYMENTS_SANDBOX=true (opt-in).
 
 Both hand back a Checkout Session id and a URL; the money arrives later as signed webhook
 events on the same endpoint, so the rest of the code cannot tell them apart.
@@ -96,5 +96,10 @@ class SandboxProvider:
         return CheckoutSession(id=session_id, url=f"{self.base}/payments/sandbox/checkout/{session_id}")
 
 
-def provider_for(settings: PaymentSettings) -> CheckoutProvider:
-    return StripeProvider(settings) if settings.stripe_secret_key else SandboxProvider(settings)
+def provider_for(settings: PaymentSettings) -> CheckoutProvider | None:
+    """Stripe when keyed, the sandbox only by opt-in, else None: card payment is not available."""
+    if settings.provider_name == "stripe":
+        return StripeProvider(settings)
+    if settings.provider_name == "sandbox":
+        return SandboxProvider(settings)
+    return None

@@ -1,6 +1,7 @@
 """The offline sandbox's events: shaped like Stripe's, signed like Stripe's, sent to our webhook.
 
-Only used when STRIPE_SECRET_KEY is not set; the checkout page says loudly that it is a test.
+Only used with PAYMENTS_SANDBOX=true and no STRIPE_SECRET_KEY; the checkout page says loudly that it
+is a test. Without the flag every sandbox route is a 404 (payments/views.py).
 """
 
 from __future__ import annotations

@@ -39,8 +39,11 @@ async def stripe_webhook(
         raise HTTPException(status_code=400, detail="missing Stripe-Signature header or body too large")
     if not signature.isascii():  # the SDK's compare_digest raises TypeError on it: a 500, not a 400
         raise HTTPException(status_code=400, detail="invalid signature or payload")
+    secret = settings.webhook_secret()
+    if secret is None:  # no payment provider configured: no event can be genuine
+        raise HTTPException(status_code=400, detail="invalid signature or payload")
     try:
-        event = stripe.Webhook.construct_event(payload, signature, settings.webhook_secret())
+        event = stripe.Webhook.construct_event(payload, signature, secret)
     except (ValueError, stripe.SignatureVerificationError) as exc:
         raise HTTPException(status_code=400, detail="invalid signature or payload") from exc
     data = event.to_dict()
@@ -59,7 +62,7 @@ async def stripe_webhook(
     return {"received": True, "outcome": result.outcome.value}
 
 
-# -- sandbox (no STRIPE_SECRET_KEY) -----------------------------------------------------------
+# -- sandbox (PAYMENTS_SANDBOX=true and no STRIPE_SECRET_KEY; otherwise every route is a 404) ---
 
 PAGE = """<!doctype html><html lang="{lang}"><head><meta charset="utf-8">
 <meta name="viewport" content="width=device-width, initial-scale=1"><title>{title}</title>
@@ -136,9 +139,9 @@ async def sandbox_decide(
     payment = await _sandbox_payment(session, settings, session_id)
     events = sandbox.paid_events(payment) if choice == "pay" else sandbox.declined_events(payment)
     webhook = f"{settings.public_base_url.rstrip('/')}/payments/stripe/webhook"
-    tasks.add_task(
-        sandbox.deliver, events, webhook_url=webhook, secret=settings.webhook_secret(), http=request.app.state.http
-    )
+    secret = settings.webhook_secret()
+    assert secret is not None  # the sandbox is on (checked by _sandbox_payment)
+    tasks.add_task(sandbox.deliver, events, webhook_url=webhook, secret=secret, http=request.app.state.http)
     status = "success" if choice == "pay" else "cancel"
     locale = await _locale(session, payment)
     # End this request's transaction before the events are delivered to our own webhook: on

@@ -36,6 +36,8 @@ STACK_RATE_LIMITS = {
     "LOGIN_USERNAME_MAX_FAILURES": "1000",
 }
 
+# The payments sandbox is opt-in (payments/config.py): test stacks turn it on; extra_env may turn it off.
+SANDBOX_ON = {"PAYMENTS_SANDBOX": "true"}
 
 # The numbers a test stack's SMS and WhatsApp messages come from (and are addressed to).
 SMS_NUMBER, WHATSAPP_NUMBER = "+46700000000", "+46700000001"
@@ -115,7 +117,7 @@ class Stack:
             CONSOLE_CREDENTIALS_FILE=str(self.workdir / "console-credentials.txt"),
             TRAINING_MODELS_DIR=str(self.workdir / "models"),
             **self.tokens,
-            **{**STACK_RATE_LIMITS, **self.extra_env},  # extra_env may lower a limit to test it
+            **{**STACK_RATE_LIMITS, **SANDBOX_ON, **self.extra_env},  # extra_env may lower a limit to test it
             RASA_TELEMETRY_ENABLED="false",
         )
         return env

@@ -315,13 +315,15 @@ class ActionConfirmPlan(Action):
                     session=session, debtor_id=ctx.debtor_id, basis=ctx.basis, decision=decision, terms=ctx.terms,
                     conversation_id=ctx.conversation_id, hardship=hardship,
                 )  # fmt: skip
-                first = plan.installments[0]
-                payment = await arrangements_service.installment_checkout(
-                    session=session, provider=provider_for(settings), installment_id=first.id,
-                    public_base_url=settings.public_base_url, catalog=catalog, locale=locale_of(tracker),
-                    tone=((tracker.latest_message or {}).get("metadata") or {}).get("tone"),
-                    conversation_id=ctx.conversation_id,
-                )  # fmt: skip
+                first, provider = plan.installments[0], provider_for(settings)
+                payment = None  # no card payment here (no provider): the plan stands, without a link
+                if provider is not None:
+                    payment = await arrangements_service.installment_checkout(
+                        session=session, provider=provider, installment_id=first.id,
+                        public_base_url=settings.public_base_url, catalog=catalog, locale=locale_of(tracker),
+                        tone=((tracker.latest_message or {}).get("metadata") or {}).get("tone"),
+                        conversation_id=ctx.conversation_id,
+                    )  # fmt: skip
                 await session.commit()
             except Exception:  # the provider or the database failed: nothing half-stored
                 log.exception("arrangements.plan_setup_failed")

@@ -76,6 +76,11 @@ async def offer_payment(
         picked: list[DebtLine] | None = [d for d in named if d.id not in paused_ids]
     else:
         picked = list(payable) if len(payable) == 1 else None
+    settings = get_settings()
+    provider = provider_for(settings)
+    if provider is None:  # no Stripe keys and no opt-in sandbox: offer what works without a card
+        dispatcher.utter_message(response="utter_card_payment_unavailable")
+        return
     if picked is None:
         dispatcher.utter_message(response="utter_pay_choose", choices=choices(payable, totals(payable)))
         return
@@ -84,11 +89,10 @@ async def offer_payment(
             continue
         dispatcher.utter_message(response="utter_pay_debt_paused", creditor=debt.creditor, reference=debt.reference)
     locale = locale_of(tracker)
-    settings = get_settings()
     base = settings.public_base_url.rstrip("/")
     payments = await payments_service.start_checkouts(
         session=session,
-        provider=provider_for(settings),
+        provider=provider,
         debtor=debtor,
         debt_ids=[d.id for d in picked],
         conversation_id=conversation_id,

@@ -3,21 +3,28 @@ job again changes nothing; the change is in the audit log."""
 
 from __future__ import annotations
 
+import time
 import uuid
 from datetime import timedelta
+from pathlib import Path
 
+import httpx
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.database import utcnow
 from audit.models import AuditEvent
 from conversations.models import Conversation, Direction, Message
+from conversations.rasa_client import RasaClient
+from conversations.tracker_store import RasaTrackerStore
 from disputes.models import Dispute, DisputeReason
 from gdpr import retention
 from gdpr.config import parse
 from handoff.models import Handoff, Reason
 from inbox.models import InboundEvent, InboxStatus
+from tests.conversations.test_tracker_store import add_events, create_rasa_events, senders
 from tests.gdpr.people import build
+from tests.gdpr.test_views import FakeRasa
 
 CONFIG = parse(
     {
@@ -114,3 +121,58 @@ async def test_open_cases_keep_their_transcripts(session: AsyncSession) -> None:
     await retention.run(session=session, config=CONFIG)
     assert await texts(session, queued) == [queued[0].text]
     assert await texts(session, [theirs]) == ["about the disputed bill"]
+
+
+async def old_chat(session: AsyncSession, *, begun_days: int, message_days: list[int], state: str = "bot") -> str:
+    now = utcnow()
+    conversation = Conversation(
+        channel="webchat", external_id=uuid.uuid4().hex, locale="en", state=state,
+        created_at=now - timedelta(days=begun_days), last_message_at=now - timedelta(days=min(message_days)),
+    )  # fmt: skip
+    session.add(conversation)
+    await session.flush()
+    session.add_all(
+        Message(
+            conversation_id=conversation.id,
+            direction=Direction.INBOUND,
+            channel="webchat",
+            text=f"UK-300552 {age}",
+            created_at=now - timedelta(days=age),
+        )  # fmt: skip
+        for age in message_days
+    )
+    await session.flush()
+    return conversation.id
+
+
+async def test_rasa_forgets_expired_conversations_too(session: AsyncSession, tmp_path: Path) -> None:
+    """SQL tracker store: events older than the cutoff go (every run, so a failed run is made good);
+    in memory: trackers of conversations idle since before the cutoff are emptied once."""
+    idle = await old_chat(session, begun_days=400, message_days=[400])
+    ongoing = await old_chat(session, begun_days=400, message_days=[400, 1])
+    recent = await old_chat(session, begun_days=10, message_days=[10])
+    with_agent = await old_chat(session, begun_days=400, message_days=[400], state="agent")
+    store = f"sqlite:///{tmp_path / 'rasa-trackers.db'}"
+    await create_rasa_events(store)
+    day = 86400.0
+    for conversation_id, ages in ((idle, [400]), (ongoing, [400, 1]), (recent, [10]), (with_agent, [400])):
+        for age in ages:
+            await add_events(store, conversation_id, texts=["UK-300552", "21/07/1992"], at=time.time() - age * day)
+    fake = FakeRasa()
+    try:
+        async with httpx.AsyncClient() as http:
+            rasa = RasaClient(
+                rasa_url=fake.url, action_server_url=fake.url, http=http, timeout=5, health_timeout=1,
+                tracker_store=RasaTrackerStore(store),
+            )  # fmt: skip
+            changed = await retention.run(session=session, config=CONFIG, rasa=rasa)
+            assert changed["rasa_events_deleted"] == 4 and changed["rasa_failed"] == 0
+            assert await senders(store) == {ongoing: 2, recent: 2, with_agent: 2}
+            reset = {path.split("/")[2] for path, _ in fake.puts}
+            assert idle in reset and not reset & {ongoing, recent, with_agent}
+
+            fake.puts.clear()
+            again = await retention.run(session=session, config=CONFIG, rasa=rasa)
+            assert again["rasa_events_deleted"] == 0 and idle not in {p.split("/")[2] for p, _ in fake.puts}
+    finally:
+        fake.close()

@@ -10,6 +10,7 @@ import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -20,6 +21,7 @@ from app.config import GatewaySettings
 from app.main import create_app
 from auth import service as auth_service
 from auth.models import Role
+from tests.conversations.test_tracker_store import add_events, create_rasa_events, senders
 from tests.gdpr.people import Person, build
 from tests.stack import free_port
 
@@ -60,10 +62,16 @@ def fresh_lockout(monkeypatch: pytest.MonkeyPatch) -> None:
 
 
 @contextmanager
-def gateway(maker: async_sessionmaker[AsyncSession], rasa_url: str) -> Iterator[TestClient]:
+def gateway(
+    maker: async_sessionmaker[AsyncSession], rasa_url: str, *, tracker_store_url: str | None = None
+) -> Iterator[TestClient]:
+    """`tracker_store_url`: Rasa's SQL tracker store; None: Rasa keeps trackers in memory."""
     url = maker.kw["bind"].url.render_as_string(hide_password=False)
     dead = f"http://127.0.0.1:{free_port()}"
-    settings = GatewaySettings(database_url=url, rasa_url=rasa_url, action_server_url=dead, health_timeout_seconds=0.5)
+    settings = GatewaySettings(
+        database_url=url, rasa_url=rasa_url, action_server_url=dead, health_timeout_seconds=0.5,
+        rasa_tracker_store_url=tracker_store_url,
+    )  # fmt: skip
     app = create_app(settings)
     with TestClient(app) as client:
         yield client
@@ -129,7 +137,9 @@ async def test_search_export_erase_and_audit(committed: async_sessionmaker[Async
 
             retention = client.get(f"{API}/retention").json()
             assert {row["locale"] for row in retention["locales"]} == {"en", "sv", "de", "pt-BR"}
-            assert client.post(f"{API}/retention/run", headers=csrf).json() == {"messages": 0, "inbound_events": 0}
+            assert client.post(f"{API}/retention/run", headers=csrf).json() == {
+                "messages": 0, "inbound_events": 0, "rasa_events_deleted": 0, "rasa_trackers_reset": 0, "rasa_failed": 0
+            }  # fmt: skip
 
             mine = {"action": "gdpr.", "actor": users["admin"]}
             log = client.get(f"{API}/audit", params={**mine, "per_page": 2}).json()
@@ -184,5 +194,42 @@ async def test_rasa_unreachable_is_reported_and_can_be_retried(committed: async_
             retried = client.post(f"{API}/erasures/{erasure['id']}/rasa", headers=csrf).json()
             assert retried["detail"]["rasa"] == {"cleared": 3, "failed": []}
             assert client.post(f"{API}/erasures/999999/rasa", headers=csrf).status_code == 404
+    finally:
+        rasa.close()
+
+
+async def test_erase_deletes_the_conversations_from_rasas_sql_tracker_store(
+    committed: async_sessionmaker[AsyncSession], tmp_path: Path
+) -> None:
+    """The SQL store only appends, so PUT [] is not enough: the rows themselves are deleted, only
+    the debtor's; an unreachable store is reported as failed (not success) and can be retried."""
+    users, person = await setup(committed)
+    store = f"sqlite:///{tmp_path / 'rasa-trackers.db'}"
+    await create_rasa_events(store)
+    for conversation_id in person.conversation_ids:
+        await add_events(
+            store, conversation_id, texts=[person.reference, person.date_of_birth.isoformat(), person.name]
+        )
+    stranger = str(uuid.uuid4())
+    await add_events(store, stranger, texts=["SE-100234"])
+    rasa = FakeRasa()
+    try:
+        unreachable = f"postgresql://nobody@127.0.0.1:{free_port()}/rasa"
+        with gateway(committed, rasa.url, tracker_store_url=unreachable) as client:
+            csrf = login(client, users["admin"])
+            body = {"confirm_reference": person.reference, "reason": "asked by email"}
+            erasure = client.post(f"{API}/debtors/{person.debtor_id}/erase", json=body, headers=csrf).json()["erasure"]
+            assert erasure["status"] == "completed"
+            report = erasure["detail"]["rasa"]
+            assert report["cleared"] == 0 and report["failed"] == sorted(person.conversation_ids)
+            assert report["tracker_store_error"]
+        assert set(await senders(store)) == {*person.conversation_ids, stranger}  # nothing claimed, nothing done
+
+        with gateway(committed, rasa.url, tracker_store_url=store) as client:
+            csrf = login(client, users["admin"])
+            retried = client.post(f"{API}/erasures/{erasure['id']}/rasa", headers=csrf).json()
+            assert retried["detail"]["rasa"] == {"cleared": 3, "failed": [], "events_deleted": 9}
+        assert await senders(store) == {stranger: 1}
+        assert len(rasa.puts) == 6  # the in-memory path each time too
     finally:
         rasa.close()

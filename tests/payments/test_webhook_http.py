@@ -63,6 +63,7 @@ def gateway(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[TestClie
         rasa_url=dead,
         action_server_url=dead,
         sandbox_secret_file=folder / "secret",
+        payments_sandbox=True,
         health_timeout_seconds=0.5,
     )
     data = asyncio.run(_prepare(url, settings))

@@ -73,6 +73,7 @@ def fuzz_settings(workdir: Path) -> GatewaySettings:
         "rasa_timeout_seconds": 2.0,
         "public_base_url": "http://testserver",
         "sandbox_secret_file": workdir / "sandbox-webhook-secret",
+        "payments_sandbox": True,  # opt-in: the sandbox routes are fuzzed too
         "stripe_secret_key": None,
         "twilio_account_sid": "AC" + "0" * 32,
         "twilio_auth_token": secrets.token_hex(16),

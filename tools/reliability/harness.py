@@ -166,6 +166,7 @@ async def in_process(*, database_url: str | None = None) -> AsyncIterator[Target
             "RASA_TIMEOUT_SECONDS": "2",
             "PUBLIC_BASE_URL": PUBLIC_BASE_URL,
             "SANDBOX_SECRET_FILE": str(workdir / "sandbox-webhook-secret"),
+            "PAYMENTS_SANDBOX": "true",  # opt-in (payments/config.py): the sweep signs Stripe events with its secret
             "HUEY_IMMEDIATE": "true",
             "HUEY_FILE": str(workdir / "huey.db"),
             **fake_provider_env(
@@ -201,7 +202,7 @@ async def in_process(*, database_url: str | None = None) -> AsyncIterator[Target
                         public_base_url=PUBLIC_BASE_URL,
                         twilio_token=twilio.auth_token,
                         telegram_secret=TELEGRAM_SECRET,
-                        stripe_secret=settings.webhook_secret(),
+                        stripe_secret=settings.webhook_secret() or "",  # PAYMENTS_SANDBOX is on above
                         in_process=True,
                         crashes=transport.crashes,
                         app=app,
