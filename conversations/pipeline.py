@@ -21,9 +21,8 @@ from app.database import READ_ONLY, utcnow
 from channels.base import OutputChannel
 from consent import service as consent_service
 from consent.keywords import is_start, is_stop
-from conversations import commands
+from conversations import commands, welfare
 from conversations import service as conversations_service
-from conversations import welfare
 from conversations.models import Conversation, Direction, Message
 from conversations.outbound import CONSENT_CHANNELS, OnDelivered, Outbound, Reply
 from conversations.rasa_client import RasaClient, RasaUnavailable

@@ -156,7 +156,11 @@ def admin(stack: SqlTrackerStack) -> tuple[httpx.Client, dict[str, str]]:
 
 
 def tracker(stack: SqlTrackerStack, conversation_id: str) -> dict:
-    response = httpx.get(f"http://127.0.0.1:{stack.ports['rasa']}/conversations/{conversation_id}/tracker", timeout=60)
+    response = httpx.get(
+        f"http://127.0.0.1:{stack.ports['rasa']}/conversations/{conversation_id}/tracker",
+        params=stack.rasa_auth,
+        timeout=60,
+    )
     response.raise_for_status()
     return response.json()  # type: ignore[no-any-return]
 

@@ -149,13 +149,15 @@ def conversation_id(stack: Stack, channel: str, address: str) -> str:
 
 def rasa_tracker(stack: Stack, conversation: str) -> dict:
     url = f"http://127.0.0.1:{stack.ports['rasa']}/conversations/{conversation}/tracker"
-    return httpx.get(url, params={"include_events": "NONE"}, timeout=30).json()  # type: ignore[no-any-return]
+    return httpx.get(url, params={"include_events": "NONE", **stack.rasa_auth}, timeout=30).json()  # type: ignore[no-any-return]
 
 
 def reset_rasa(stack: Stack, conversation: str) -> None:
     """What `/restart` used to do: a Restarted event on Rasa's tracker (through Rasa's API)."""
     url = f"http://127.0.0.1:{stack.ports['rasa']}/conversations/{conversation}/tracker/events"
-    response = httpx.post(url, params={"include_events": "NONE"}, json={"event": "restart"}, timeout=30)
+    response = httpx.post(
+        url, params={"include_events": "NONE", **stack.rasa_auth}, json={"event": "restart"}, timeout=30
+    )
     assert response.status_code == 200, response.text
     assert not rasa_tracker(stack, conversation)["slots"].get("verified")
 
