@@ -127,7 +127,7 @@ class Stack:
             return [
                 str(RASA), "run", "--enable-api", "-i", "127.0.0.1", "-p", str(self.ports["rasa"]),
                 "--model", str(MODEL), "--endpoints", "bot/endpoints.yml", "--credentials", "bot/credentials.yml",
-                "--auth-token", self.tokens["RASA_AUTH_TOKEN"],
+                f"--auth-token={self.tokens['RASA_AUTH_TOKEN']}",  # "=": a token may start with "-"
             ]  # fmt: skip
         if name == "worker":
             return [str(ROOT / ".venv" / "bin" / "huey_consumer"), "inbox.worker.huey", "-k", "thread", "-w", "4", "-q"]

@@ -36,7 +36,7 @@ AUTH = {"token": secrets.token_urlsafe(32)}
 
 def start_rasa(port: int, log: Path, model: Path = MODEL, rasa: Path = RASA) -> subprocess.Popen[bytes]:
     command = [str(rasa), "run", "--enable-api", "-i", "127.0.0.1", "-p", str(port), "--model", str(model)]
-    command += ["--auth-token", AUTH["token"]]
+    command += [f"--auth-token={AUTH['token']}"]  # "=": a token may start with "-"
     return subprocess.Popen(command, cwd=ROOT, stdout=log.open("wb"), stderr=subprocess.STDOUT)
 
 

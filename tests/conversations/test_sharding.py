@@ -251,7 +251,7 @@ def test_sharded_procfile_repeats_rasa_on_consecutive_ports() -> None:
     assert set(lines) == {"rasa1", "rasa2", "rasa3"} | others
     for i, name in enumerate(("rasa1", "rasa2", "rasa3")):
         assert "bot/endpoints-sharded.yml" in lines[name] and "bot/endpoints.yml" not in lines[name]
-        assert '--auth-token "$RASA_AUTH_TOKEN"' in lines[name]  # every instance behind the token
+        assert '--auth-token="$RASA_AUTH_TOKEN"' in lines[name]  # every instance behind the token
         port = subprocess.run(
             ["sh", "-c", "echo " + lines[name].split(" -p ", 1)[1].split()[0]],
             env={"RASA_PORT": "5005"}, capture_output=True, text=True, check=True,

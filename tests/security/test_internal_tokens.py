@@ -142,7 +142,7 @@ def test_action_server_and_rasa_listen_on_loopback_only(stack: Stack) -> None:
         assert listening_addresses(stack.ports[name]) == {"127.0.0.1"}, name
     # `make run`: Rasa is told so, the action server binds loopback unless told otherwise.
     procfile = dict(line.split(":", 1) for line in (ROOT / "Procfile").read_text().splitlines() if line.strip())
-    assert " -i 127.0.0.1 " in procfile["rasa"] and '--auth-token "$RASA_AUTH_TOKEN"' in procfile["rasa"]
+    assert " -i 127.0.0.1 " in procfile["rasa"] and '--auth-token="$RASA_AUTH_TOKEN"' in procfile["rasa"]
     assert "-m bot.action_server " in procfile["actions"] and "--host" not in procfile["actions"]
     assert action_server_parser().parse_args(["--actions", "bot.actions"]).host == "127.0.0.1"
 
@@ -180,7 +180,7 @@ def test_docker_compose_publishes_only_the_gateway_and_passes_the_tokens() -> No
     assert rasa_services
     for service in rasa_services:
         command = service["command"]
-        assert command[command.index("--auth-token") + 1].startswith("${RASA_AUTH_TOKEN:?")
+        assert any(part.startswith("--auth-token=${RASA_AUTH_TOKEN:?") for part in command)
         assert {"ACTION_SERVER_TOKEN", "RASA_AUTH_TOKEN", "NLG_TOKEN"} <= set(service["environment"])
     command = services["actions"]["command"]
     assert command[:3] == ["python", "-m", "bot.action_server"]
