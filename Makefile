@@ -67,8 +67,10 @@ train: $(MODEL)
 
 db: $(VENV)/.installed
 	$(VENV)/bin/python -m app.manage migrate
-	$(VENV)/bin/python -m app.manage seed
+	$(VENV)/bin/python -m app.manage seed --demo
 
+# A demo: the demo debtors (db) and public API docs; a deployment leaves ASSISTANT_ENV unset.
+run: export ASSISTANT_ENV ?= demo
 run: install $(MODEL) db
 	@echo "Starting Rasa ($(RASA_INSTANCES)x), the action server and the gateway (Ctrl-C stops all)..."
 ifeq ($(RASA_INSTANCES),1)

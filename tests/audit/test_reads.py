@@ -31,6 +31,8 @@ NOT_PERSONAL: dict[str, str] = {
     "/agent/admin/{name}": "admin pages (no data)",
     "/agent/static/admin/{name}": "admin scripts and styles",
     "/agent/api/me": "the staff member's own account",
+    "/agent/docs": "the API documentation (app/openapi.py)",
+    "/agent/openapi.json": "the API schema",
     "/agent/api/staff": "staff accounts",
     "/agent/api/events": "change counters only (the queue and detail reads that follow are audited)",
     "/agent/api/admin/training/examples": "NLU training examples from the repository and admins",
