@@ -9,6 +9,7 @@ import asyncio
 import re
 import uuid
 from collections.abc import Awaitable, Callable
+from concurrent.futures import ThreadPoolExecutor
 from datetime import timedelta
 from pathlib import Path
 from typing import Any, TypeVar
@@ -16,6 +17,7 @@ from typing import Any, TypeVar
 import httpx
 import pytest
 import yaml
+from playwright.sync_api import Browser
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.database import make_engine, utcnow
@@ -28,6 +30,7 @@ from debtors import service as debtors_service
 from handoff import service as handoff_service
 from handoff.models import Reason
 from identity import service as identity_service
+from tests.handoff.test_console_browser import Console, create_agent, expect
 from tests.stack import Stack
 
 pytestmark = pytest.mark.e2e
@@ -49,7 +52,9 @@ def on_database(stack: Stack, work: Callable[[AsyncSession], Awaitable[T]]) -> T
         finally:
             await engine.dispose()
 
-    return asyncio.run(go())
+    # A thread of its own: Playwright's sync API keeps an event loop running in this one.
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        return pool.submit(asyncio.run, go()).result()
 
 
 def console(stack: Stack, role: Role = Role.AGENT) -> tuple[httpx.Client, str]:
@@ -127,6 +132,26 @@ def test_a_verification_from_months_ago_does_not_show_the_debtor(stack: Stack) -
     queue = {i["conversation_id"]: i for i in client.get("/agent/api/queue").json()["items"]}
     assert (queue[recycled]["verified"], queue[recycled]["debtor_name"]) == (False, None)
     assert (queue[current]["verified"], queue[current]["debtor_name"]) == (True, "Emily Carter")
+
+
+@pytest.mark.browser
+def test_the_console_page_says_when_a_verification_is_old(stack: Stack, browser: Browser) -> None:
+    recycled = sms_asking_for_a_person(stack, verified_minutes_ago=120 * 24 * 60)
+    current = sms_asking_for_a_person(stack, verified_minutes_ago=10)
+    console = Console(browser, stack)
+    try:
+        console.login(create_agent(stack, "Hygiene Agent"))
+        page = console.page
+        page.locator(f'.queue-item[data-conversation-id="{recycled}"]').click()
+        expect(page.locator("#debtor")).to_contain_text("Not verified (last verified ")
+        expect(page.locator("#debtor")).not_to_contain_text("Emily")
+        expect(page.locator("#conversation-title")).to_contain_text("Unverified debtor")
+        page.locator(f'.queue-item[data-conversation-id="{current}"]').click()
+        expect(page.locator("#debtor")).to_contain_text("Verified in this conversation ")
+        expect(page.locator("#debtor")).to_contain_text("Emily Carter")
+        assert console.errors == []
+    finally:
+        console.close()
 
 
 def test_an_agents_reads_are_in_the_audit_log(stack: Stack) -> None:
