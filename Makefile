@@ -70,10 +70,12 @@ train: $(MODEL)
 
 db: $(VENV)/.installed
 	$(VENV)/bin/python -m app.manage migrate
-	$(VENV)/bin/python -m app.manage seed
+	$(VENV)/bin/python -m app.manage seed --demo
 
-# The offline payments sandbox is opt-in (payments/config.py): on for `make run` only, never in production.
+# `make run` is a demo: the offline payments sandbox (opt-in, payments/config.py), the demo debtors
+# (db) and public API docs; a deployment leaves PAYMENTS_SANDBOX and ASSISTANT_ENV unset.
 run: export PAYMENTS_SANDBOX ?= true
+run: export ASSISTANT_ENV ?= demo
 run: install $(MODEL) db
 	@$(VENV)/bin/python -m app.internal_tokens $(SECRETS_ENV)
 	@echo "Starting Rasa ($(RASA_INSTANCES)x), the action server and the gateway (Ctrl-C stops all)..."

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from functools import lru_cache
 from pathlib import Path
+from typing import Literal
 from urllib.parse import urlsplit, urlunsplit
 
 from pydantic import AliasChoices, Field, model_validator
@@ -50,6 +51,9 @@ class GatewaySettings(SecretSources, InternalTokenSettings, AbuseSettings, Payme
     evaluate_every_minutes: float = Field(default=15.0, gt=0)
     # How long an agent console login lasts.
     staff_session_hours: float = Field(default=12.0, gt=0)
+    # ASSISTANT_ENV: "demo" (what `make run` sets) opens /docs, /redoc and /openapi.json to anyone;
+    # anything else keeps them for logged-in staff (app/openapi.py).
+    assistant_env: Literal["production", "demo"] = "production"
     # Admin retraining (training/): where trained models go (var/models/active.tar.gz points at
     # the active one), the Rasa executable that trains and evaluates them, the model `make train`
     # builds from the repository (registered as the first version), and a bound on one training.

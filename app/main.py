@@ -97,7 +97,13 @@ def create_app(settings: GatewaySettings | None = None) -> FastAPI:
             await training_jobs.shutdown()
         await engine.dispose()
 
-    app = FastAPI(title="Debtor assistant gateway", version="0.1.0", lifespan=lifespan)
+    # /docs, /redoc, /openapi.json: staff only unless ASSISTANT_ENV=demo (app/openapi.py docs_router).
+    app = FastAPI(
+        title="Debtor assistant gateway", version="0.1.0", lifespan=lifespan, docs_url=None, redoc_url=None,
+        openapi_url=None,
+    )  # fmt: skip
+    app.state.settings = settings  # the docs check reads it, also before the lifespan ran
+    app.include_router(app_openapi.docs_router)
     app.include_router(app_views.router)
     app.include_router(locales_views.router)
     app.include_router(webchat.router)

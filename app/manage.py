@@ -1,4 +1,7 @@
-"""Operational commands: `python -m app.manage migrate|seed|create-staff|telegram-poll`."""
+"""Operational commands: `python -m app.manage migrate|seed [--demo]|create-staff|telegram-poll`.
+
+Demo debtors are seeded only on request (`seed --demo`, which `make run` does): never by a
+deployment's migrate step, so production never holds the published demo people."""
 
 from __future__ import annotations
 
@@ -45,7 +48,7 @@ def migrate(database_url: str | None = None) -> None:
 
 @dataclass(frozen=True)
 class Seeded:
-    debtors: int  # demo debtors added
+    debtors: int  # demo debtors added (0 without --demo)
     admin_password: str | None  # set only when the demo admin was created just now
 
 
@@ -70,12 +73,13 @@ def write_credentials(path: Path, username: str, password: str) -> None:
     path.chmod(0o600)
 
 
-async def seed(database_url: str) -> Seeded:
-    """Idempotent: existing debtors are kept and the admin is only created into an empty staff table."""
+async def seed(database_url: str, *, demo: bool = False) -> Seeded:
+    """A first console admin into an empty staff table, and with `demo` the demo debtors.
+    Idempotent: existing debtors and staff are kept."""
     engine = make_engine(database_url)
     try:
         async with make_sessionmaker(engine)() as session:
-            added = await seed_demo(session=session)
+            added = await seed_demo(session=session) if demo else 0
             password = await seed_admin(session=session)
             await session.commit()
             return Seeded(debtors=added, admin_password=password)
@@ -149,7 +153,8 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m app.manage")
     commands = parser.add_subparsers(dest="command", required=True)
     commands.add_parser("migrate", help="upgrade the database schema")
-    commands.add_parser("seed", help="demo debtors, and a console admin when there is no staff yet")
+    seeding = commands.add_parser("seed", help="a console admin when there is no staff yet (+ demo debtors: --demo)")
+    seeding.add_argument("--demo", action="store_true", help="also the demo debtors (make run; never in production)")
     commands.add_parser("telegram-poll", help="Telegram by long polling (no public URL needed)")
     staff = commands.add_parser(
         "create-staff", help="add an agent console user; password from STAFF_PASSWORD or a prompt"
@@ -175,8 +180,9 @@ def main(argv: list[str] | None = None) -> int:
         )
         print(f"staff user {auth_service.normalize_username(args.username)} ({args.role}) created, id {user_id}")
     else:
-        seeded = asyncio.run(seed(url))
-        print(f"demo data: {seeded.debtors} debtor(s) added", file=sys.stderr)
+        seeded = asyncio.run(seed(url, demo=args.demo))
+        if args.demo:
+            print(f"demo data: {seeded.debtors} debtor(s) added", file=sys.stderr)
         if seeded.admin_password is not None:
             path = Path(os.environ.get("CONSOLE_CREDENTIALS_FILE") or CREDENTIALS_FILE)
             write_credentials(path, DEMO_ADMIN, seeded.admin_password)

@@ -17,12 +17,15 @@ from collections.abc import Callable, Iterator
 from datetime import date
 from typing import Annotated, Any
 
-from fastapi import FastAPI
+from fastapi import APIRouter, Depends, FastAPI, HTTPException, Request
+from fastapi.openapi.docs import get_redoc_html, get_swagger_ui_html
+from fastapi.responses import HTMLResponse, JSONResponse
 from fastapi.routing import APIRoute
 from pydantic import BeforeValidator
 
 from app import deps
 from app.errors import refusals
+from auth import service as auth_service
 
 GUARDS: dict[int, tuple[Callable[..., Any], ...]] = {
     401: (deps._staff_login,),
@@ -69,3 +72,43 @@ def _iso_day(value: Any) -> Any:
 # A day as the schema says it (`format: date`): pydantic alone would also read "0" or "1700000000"
 # as a Unix timestamp, so `?to=0` silently meant 1970-01-01 instead of a 422.
 IsoDay = Annotated[date, BeforeValidator(_iso_day)]
+
+
+# The API documentation: anyone may read it in a demo (ASSISTANT_ENV=demo, `make run`), only
+# logged-in staff otherwise (a map of every route helps an attacker more than a user). Staff read
+# it under /agent, where the browser sends their console cookie; /docs and /openapi.json answer
+# them too when the cookie is sent there (API clients), anyone else gets 404.
+docs_router = APIRouter(include_in_schema=False)
+DOCS_TITLE = "Debtor assistant gateway"
+
+
+async def _public_or_staff(request: Request) -> None:
+    if request.app.state.settings.assistant_env == "demo":
+        return
+    token = request.cookies.get(deps.STAFF_COOKIE)
+    if token:
+        async with request.app.state.sessionmaker() as session:
+            if await auth_service.session_user(session=session, token=token) is not None:
+                return
+    raise HTTPException(status_code=404, detail="Not Found")
+
+
+@docs_router.get("/openapi.json", dependencies=[Depends(_public_or_staff)])
+@docs_router.get("/agent/openapi.json", dependencies=[Depends(deps._staff)])
+async def openapi_json(request: Request) -> JSONResponse:
+    return JSONResponse(request.app.openapi())
+
+
+@docs_router.get("/docs", dependencies=[Depends(_public_or_staff)])
+async def swagger(request: Request) -> HTMLResponse:
+    return get_swagger_ui_html(openapi_url="/openapi.json", title=DOCS_TITLE)
+
+
+@docs_router.get("/agent/docs", dependencies=[Depends(deps._staff)])
+async def staff_swagger(request: Request) -> HTMLResponse:
+    return get_swagger_ui_html(openapi_url="/agent/openapi.json", title=DOCS_TITLE)
+
+
+@docs_router.get("/redoc", dependencies=[Depends(_public_or_staff)])
+async def redoc(request: Request) -> HTMLResponse:
+    return get_redoc_html(openapi_url="/openapi.json", title=DOCS_TITLE)

@@ -1,8 +1,10 @@
 """ASGI middleware writing the audit log for the staff API.
 
 Recorded: every state-changing request (POST/PUT/PATCH/DELETE) under /agent/api — logins (the
-username tried, also when it fails), logouts, take-overs, replies, admin changes — and every
-request under /agent refused with 401/403 (except the console's own "am I logged in?" checks).
+username tried, also when it fails), logouts, take-overs, replies, admin changes — every read of
+a conversation or debtor (routes with audit.reads.AUDITED_READ: written before the response
+starts, a 503 instead of the data when it cannot be), and every request under /agent refused
+with 401/403 (except the console's own "am I logged in?" checks).
 
 Who: the staff member behind the session cookie, resolved before the request runs (a logout or a
 deactivation ends that session), in the middleware's own short session that is closed before the
@@ -26,7 +28,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from app.database import retry_when_locked
 from app.deps import STAFF_COOKIE
-from audit import service
+from audit import reads, service
 from auth import service as auth_service
 
 log = logging.getLogger(__name__)
@@ -38,6 +40,8 @@ STAFF_PREFIX = "/agent"
 QUIET_REFUSALS = frozenset({"/agent", "/agent/", "/agent/api/me"})
 LOGIN_PATH = "/agent/api/login"
 MAX_BODY_BYTES = 16_384
+UNAVAILABLE_BODY = json.dumps({"detail": "audit_unavailable"}).encode()
+UNAVAILABLE_HEADERS = [(b"content-type", b"application/json"), (b"content-length", str(len(UNAVAILABLE_BODY)).encode())]
 SAFE_BODY_KEYS = frozenset(
     {"username", "role", "display_name", "outcome", "status", "locale", "tone", "key", "intent", "name",
      "message_key", "variant", "winner", "segment", "enabled"}
@@ -66,9 +70,21 @@ class AuditMiddleware:
                 body.extend(message.get("body", b"")[: MAX_BODY_BYTES + 1 - len(body)])
             return message
 
+        read_recorded: list[bool] = []
+
         async def watch_send(message: Message) -> None:
             if message["type"] == "http.response.start":
                 status.append(int(message["status"]))
+                reader = scope["state"].get(reads.STATE_KEY)
+                if reader and not writing:
+                    own = scope["state"].get(reads.SESSION_KEY)
+                    read_recorded.append(await self._record(scope, status[0], reader, b"", session=own))
+                    if not read_recorded[0]:  # no audit row, no data
+                        await send({"type": "http.response.start", "status": 503, "headers": UNAVAILABLE_HEADERS})
+                        await send({"type": "http.response.body", "body": UNAVAILABLE_BODY})
+                        return
+            if read_recorded and not read_recorded[0]:
+                return  # the refused read's own body is dropped
             await send(message)
 
         scope.setdefault("state", {})
@@ -77,7 +93,7 @@ class AuditMiddleware:
         finally:
             code = status[0] if status else 500
             refused = code in (401, 403) and path not in QUIET_REFUSALS
-            if writing or refused:
+            if (writing or refused) and not read_recorded:
                 if not writing:
                     actor = await self._actor(scope)
                 await self._record(scope, code, actor, bytes(body) if writing else b"")
@@ -104,12 +120,20 @@ class AuditMiddleware:
         user = found[0]
         return {"id": user.id, "username": user.username, "role": user.role.value}
 
-    async def _record(self, scope: Scope, code: int, actor: dict[str, Any] | None, body: bytes) -> None:
+    async def _record(
+        self, scope: Scope, code: int, actor: dict[str, Any] | None, body: bytes, session: AsyncSession | None = None
+    ) -> bool:
+        """Write the row (in `session` when given, else in a short one of its own); False when it
+        could not be written (logged, never raised)."""
         maker = self._sessionmaker(scope)
         if maker is None:
-            return
+            return False
         try:
             fields = _describe(scope, code, actor, body)
+            if session is not None:
+                await service.record(session=session, **fields)
+                await session.commit()
+                return True
             if fields["action"] == "auth.login" and code == 200 and actor is None:
                 fields.update(await _logged_in(maker, fields["detail"].get("username")))
 
@@ -121,6 +145,8 @@ class AuditMiddleware:
             await retry_when_locked(write)
         except Exception:  # noqa: BLE001 - the audit must never break the request
             log.exception("audit.record_failed", extra={"path": scope.get("path")})
+            return False
+        return True
 
 
 def _json_fields(body: bytes) -> dict[str, Any]:
@@ -149,6 +175,7 @@ def _describe(scope: Scope, code: int, actor: dict[str, Any] | None, body: bytes
     extra = scope.get("state", {}).get("audit")
     if isinstance(extra, dict):
         target = extra.get("target", target)
+        action = str(extra.get("action") or action)
         detail.update(extra.get("detail") or {})
     headers = {k.decode("latin-1").lower(): v.decode("latin-1") for k, v in scope.get("headers", [])}
     client = scope.get("client")

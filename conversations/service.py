@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from collections.abc import Callable, Sequence
+from datetime import datetime, timedelta
+from itertools import pairwise
 from typing import Any
 
 from sqlalchemy import func, select
@@ -162,3 +164,43 @@ async def set_locale(*, session: AsyncSession, conversation_id: str, locale: str
     conversation.locale_locked = locked
     await session.flush()
     return conversation
+
+
+async def verified_now(
+    *,
+    session: AsyncSession,
+    conversations: Sequence[Conversation],
+    idle_limit: Callable[[str], timedelta],
+    now: datetime | None = None,
+) -> set[str]:
+    """Ids of the conversations whose verification is still current.
+
+    Current means: made in this conversation and not lapsed, i.e. no silence from the person longer
+    than the channel's `idle_limit` between the verification, each later message they wrote, and
+    now. That is when the assistant itself forgets it (Rasa's session expiry, web chat's idle
+    lapse), so a number recycled to someone else months later is not "verified" any more."""
+    now = now or utcnow()
+    verified = {c.id: c for c in conversations if c.verified_at is not None}
+    if not verified:
+        return set()
+    since: dict[str, list[datetime]] = {cid: [] for cid in verified}
+    rows = await session.execute(
+        select(Message.conversation_id, Message.created_at)
+        .join(Conversation, Conversation.id == Message.conversation_id)
+        .where(
+            Message.conversation_id.in_(list(verified)),
+            Message.direction == Direction.INBOUND,
+            Message.created_at >= Conversation.verified_at,
+        )
+        .order_by(Message.conversation_id, Message.created_at)
+    )
+    for conversation_id, created_at in rows:
+        since[conversation_id].append(created_at)
+    current: set[str] = set()
+    for cid, conversation in verified.items():
+        assert conversation.verified_at is not None
+        moments = [conversation.verified_at, *since[cid], now]
+        limit = idle_limit(conversation.channel)
+        if conversation.verified_at <= now and all(b - a <= limit for a, b in pairwise(moments)):
+            current.add(cid)
+    return current

@@ -1,4 +1,6 @@
-"""Demo debtors used by `make run` and by the tests. Idempotent: existing references are kept."""
+"""Demo debtors used by `make run` (`manage seed --demo`) and by the tests. Idempotent: existing
+references are kept. Their phone numbers lie in ranges reserved for fiction (debtors/fiction.py),
+so no real person is ever texted; Brazil has no such range, so Lucas has no phone number."""
 
 from __future__ import annotations
 
@@ -20,7 +22,7 @@ DEMO: list[dict] = [
         "date_of_birth": date(1985, 4, 12),
         "locale": "sv",
         "timezone": "Europe/Stockholm",
-        "phone": "+46701234567",
+        "phone": "+46701740642",  # PTS fiction range
         "email": "anna.lindqvist@example.se",
         "debts": [
             (
@@ -39,7 +41,7 @@ DEMO: list[dict] = [
         "date_of_birth": date(1979, 11, 3),
         "locale": "de",
         "timezone": "Europe/Berlin",
-        "phone": "+4915112345678",
+        "phone": "+4915228817386",  # Bundesnetzagentur drama number
         "email": "jonas.becker@example.de",
         "debts": [
             (
@@ -57,7 +59,7 @@ DEMO: list[dict] = [
         "date_of_birth": date(1992, 7, 21),
         "locale": "en",
         "timezone": "Europe/London",
-        "phone": "+447700900123",
+        "phone": "+447700900123",  # Ofcom drama range
         "email": "emily.carter@example.co.uk",
         "debts": [
             ("Northern Water", "NW-88214", "GBP", date(2026, 11, 1), [(PRINCIPAL, "612.45", None)]),
@@ -69,7 +71,7 @@ DEMO: list[dict] = [
         "date_of_birth": date(1990, 2, 14),
         "locale": "pt-BR",
         "timezone": "America/Sao_Paulo",
-        "phone": "+5511987654321",
+        "phone": None,  # Anatel reserves no numbers for fiction
         "email": "lucas.almeida@example.com.br",
         "debts": [
             (

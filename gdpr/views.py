@@ -19,8 +19,10 @@ from app.database import utcnow
 from app.deps import AdminDep, AdminWriteDep, RasaDep, SessionDep
 from app.errors import refusals
 from app.openapi import IsoDay
+from audit import reads
 from audit import service as audit_service
 from audit.models import AuditEvent
+from audit.reads import AUDITED_READ
 from debtors.models import Debtor
 from gdpr import erase as erase_service
 from gdpr import retention, service
@@ -75,17 +77,17 @@ async def _debtor(session: AsyncSession, debtor: Debtor, *, with_counts: bool) -
     return found
 
 
-@router.get("/debtors")
+@router.get("/debtors", dependencies=[AUDITED_READ])
 async def find_debtors(
-    _admin: AdminDep, session: SessionDep, q: Annotated[str, Query(min_length=1, max_length=64)]
+    request: Request, _admin: AdminDep, session: SessionDep, q: Annotated[str, Query(min_length=1, max_length=64)]
 ) -> dict[str, Any]:
     """By case reference ("UK-300552", "uk 300552") or debtor id ("#12")."""
-    return {
-        "items": [await _debtor(session, d, with_counts=True) for d in await service.find(session=session, query=q)]
-    }
+    found = await service.find(session=session, query=q)
+    reads.note(request, debtors=[d.id for d in found])
+    return {"items": [await _debtor(session, d, with_counts=True) for d in found]}
 
 
-@router.get("/debtors/{debtor_id}", responses=refusals(404))
+@router.get("/debtors/{debtor_id}", responses=refusals(404), dependencies=[AUDITED_READ])
 async def get_debtor(_admin: AdminDep, session: SessionDep, debtor_id: DebtorId) -> dict[str, Any]:
     try:
         debtor = await service.get_debtor(session=session, debtor_id=debtor_id)
@@ -94,28 +96,16 @@ async def get_debtor(_admin: AdminDep, session: SessionDep, debtor_id: DebtorId)
     return await _debtor(session, debtor, with_counts=True)
 
 
-@router.get("/debtors/{debtor_id}/export", responses=refusals(404))
+@router.get("/debtors/{debtor_id}/export", responses=refusals(404), dependencies=[AUDITED_READ])
 async def export_debtor(request: Request, admin: AdminDep, session: SessionDep, debtor_id: DebtorId) -> Response:
-    """Everything about the debtor as a JSON download. A read, but of everything: audited."""
+    """Everything about the debtor as a JSON download. A read, but of everything: audited (the row
+    is written before the download starts, audit/reads.py)."""
+    request.state.audit = {"action": "gdpr.export", "target": ("debtor", debtor_id)}
     try:
         document = await service.export(session=session, debtor_id=debtor_id)
     except service.GdprError as exc:
         raise _fail(exc) from exc
-    await audit_service.record(
-        session=session,
-        action="gdpr.export",
-        actor_id=admin.id,
-        actor_username=admin.username,
-        actor_role=admin.role.value,
-        target=("debtor", debtor_id),
-        detail={"tables": {name: len(rows) for name, rows in document["tables"].items() if rows}},
-        method=request.method,
-        path=request.url.path,
-        status_code=200,
-        ip=request.client.host if request.client else None,
-        user_agent=request.headers.get("user-agent"),
-    )
-    await session.commit()
+    request.state.audit["detail"] = {"tables": {name: len(rows) for name, rows in document["tables"].items() if rows}}
     stamp = utcnow().strftime("%Y%m%dT%H%M%SZ")
     return Response(
         content=service.dumps(document),

@@ -3,7 +3,7 @@ free debt-advice contacts. Loaded once per process."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime, time, timedelta
 from functools import lru_cache
 from pathlib import Path
@@ -64,6 +64,12 @@ class HandoffConfig:
     outcomes: tuple[str, ...]
     hours: dict[str, Hours]
     hardship: dict[str, HardshipConfig]
+    # How long a verification stays current for the console, per channel ("default" for the rest).
+    verification_idle_minutes: dict[str, int] = field(default_factory=lambda: {"default": 60})
+
+    def verification_idle(self, channel: str) -> timedelta:
+        minutes = self.verification_idle_minutes
+        return timedelta(minutes=minutes.get(channel, minutes.get("default", 60)))
 
     def hours_for(self, locale: str | None) -> Hours:
         return self.hours.get(locale or "", next(iter(self.hours.values())))
@@ -101,6 +107,9 @@ def parse(raw: dict[str, Any]) -> HandoffConfig:
         outcomes=tuple(raw["outcomes"]),
         hours={locale: _hours(entry["hours"]) for locale, entry in locales.items()},
         hardship={locale: _hardship(entry["hardship"]) for locale, entry in locales.items()},
+        verification_idle_minutes={
+            str(k): int(v) for k, v in (raw.get("verification_idle_minutes") or {"default": 60}).items()
+        },
     )
 
 

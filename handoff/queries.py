@@ -13,6 +13,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.database import utcnow
 from auth.models import StaffUser
+from conversations import service as conversations_service
 from conversations.models import Conversation, Direction, Message
 from debtors import service as debtors_service
 from debtors.models import Debt, Debtor
@@ -49,6 +50,7 @@ async def queue(*, session: AsyncSession, now: datetime | None = None) -> dict[s
     ).all()
     agents = await _staff(session, {c.agent_id for _, c, _ in rows if c.agent_id})
     ids = [c.id for _, c, _ in rows]
+    verified = await _verified_now(session, [c for _, c, _ in rows], now)
     last: dict[str, str] = {}
     callbacks: set[str] = set()
     if ids:
@@ -84,14 +86,21 @@ async def queue(*, session: AsyncSession, now: datetime | None = None) -> dict[s
             "locale": conversation.locale,
             "channel": conversation.channel,
             "agent": agents.get(conversation.agent_id) if conversation.agent_id else None,
-            "debtor_name": debtor.name if debtor and conversation.verified_at else None,
-            "verified": conversation.verified_at is not None,
+            "debtor_name": debtor.name if debtor and conversation.id in verified else None,
+            "verified": conversation.id in verified,
             "last_message": last.get(conversation.id),
             "callback_requested": conversation.id in callbacks,
         }
         for case, conversation, debtor in rows
     ]
     return {"agents_online": await handoff_service.agents_online(session=session, now=now), "items": items}
+
+
+async def _verified_now(session: AsyncSession, conversations: list[Conversation], now: datetime) -> set[str]:
+    """Only a current verification counts (config/handoff.yml `verification_idle_minutes`)."""
+    return await conversations_service.verified_now(
+        session=session, conversations=conversations, idle_limit=handoff_config.load().verification_idle, now=now
+    )
 
 
 async def _debtor(session: AsyncSession, debtor_id: int) -> dict[str, Any] | None:
@@ -149,10 +158,13 @@ async def _all(session: AsyncSession, query: Any) -> list[Any]:
     return list((await session.scalars(query)).all())
 
 
-async def conversation(*, session: AsyncSession, conversation_id: str) -> dict[str, Any] | None:
+async def conversation(
+    *, session: AsyncSession, conversation_id: str, now: datetime | None = None
+) -> dict[str, Any] | None:
     found = await session.get(Conversation, conversation_id)
     if found is None:
         return None
+    verified = found.id in await _verified_now(session, [found], now or utcnow())
     case = await handoff_service.open_case(session=session, conversation_id=found.id)
     messages = await _all(session, select(Message).where(Message.conversation_id == found.id).order_by(Message.id))
     notes = await _all(session, select(Note).where(Note.conversation_id == found.id).order_by(Note.id))
@@ -182,7 +194,10 @@ async def conversation(*, session: AsyncSession, conversation_id: str) -> dict[s
             "locale": found.locale,
             "state": found.state,
             "agent": agents.get(found.agent_id) if found.agent_id else None,
-            "verified_at": _iso(found.verified_at),
+            # The current verification and its time; an old one only as "last verified".
+            "verified": verified,
+            "verified_at": _iso(found.verified_at) if verified else None,
+            "last_verified_at": _iso(found.verified_at),
         },
         "handoff": None
         if case is None
@@ -196,8 +211,8 @@ async def conversation(*, session: AsyncSession, conversation_id: str) -> dict[s
             "taken_at": _iso(case.taken_at),
             "hold_bot": case.hold_bot,
         },
-        # Only a verified conversation shows whose debts these are.
-        "debtor": await _debtor(session, found.debtor_id) if found.debtor_id and found.verified_at else None,
+        # Only a current verification shows whose debts these are (never a recycled number's past owner).
+        "debtor": await _debtor(session, found.debtor_id) if found.debtor_id and verified else None,
         "messages": [_message(m, agents) for m in messages],
         "notes": [
             {"id": n.id, "text": n.text, "created_at": _iso(n.created_at), "agent": agents.get(n.agent_id or 0)}

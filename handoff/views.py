@@ -23,6 +23,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from app.database import READ_ONLY, utcnow
 from app.deps import PipelineDep, SessionDep, StaffDep, StaffWriteDep
 from app.errors import commit_or_refuse, refusals
+from audit import reads
+from audit.reads import AUDITED_READ
 from auth.models import StaffUser
 from conversations import service as conversations_service
 from disputes import service as disputes_service
@@ -61,13 +63,15 @@ class DisputeResolveIn(BaseModel):
     note: str | None = Field(default=None, max_length=500)
 
 
-@router.get("/queue")
-async def get_queue(staff: StaffDep, session: SessionDep) -> dict[str, Any]:
+@router.get("/queue", dependencies=[AUDITED_READ])
+async def get_queue(request: Request, staff: StaffDep, session: SessionDep) -> dict[str, Any]:
     """Open cases, most urgent first (vulnerability, hardship), then the longest waiting."""
-    return await queries.queue(session=session)
+    found = await queries.queue(session=session)
+    reads.note(request, conversations=[item["conversation_id"] for item in found["items"]])
+    return found
 
 
-@router.get("/conversations/{conversation_id}", responses=refusals(404))
+@router.get("/conversations/{conversation_id}", responses=refusals(404), dependencies=[AUDITED_READ])
 async def get_conversation(
     staff: StaffDep, session: SessionDep, conversation_id: str = ConversationId
 ) -> dict[str, Any]:

@@ -10,10 +10,12 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from fastapi import APIRouter, HTTPException, Path, Query
+from fastapi import APIRouter, HTTPException, Path, Query, Request
 
 from app.deps import AdminDep, AdminWriteDep, SessionDep
 from app.errors import refusals
+from audit import reads
+from audit.reads import AUDITED_READ
 from reminders import service
 from reminders.config import load
 from reminders.models import ReminderKind, ReminderStatus
@@ -28,8 +30,9 @@ async def get_config(admin: AdminDep) -> dict[str, Any]:
     return service.config_view(load())
 
 
-@router.get("")
+@router.get("", dependencies=[AUDITED_READ])
 async def list_reminders(
+    request: Request,
     admin: AdminDep,
     session: SessionDep,
     status: ReminderStatus | None = None,
@@ -39,7 +42,7 @@ async def list_reminders(
     limit: Annotated[int, Query(ge=1, le=500)] = 100,
     offset: Annotated[int, Query(ge=0, le=1_000_000)] = 0,
 ) -> dict[str, Any]:
-    return await service.listing(
+    found = await service.listing(
         session=session,
         status=status,
         kind=kind,
@@ -48,9 +51,11 @@ async def list_reminders(
         limit=limit,
         offset=offset,
     )
+    reads.note(request, debtors=[item["debtor"]["id"] for item in found["items"]])
+    return found
 
 
-@router.get("/debtors/{debtor_id}", responses=refusals(404))
+@router.get("/debtors/{debtor_id}", responses=refusals(404), dependencies=[AUDITED_READ])
 async def debtor_history(admin: AdminDep, session: SessionDep, debtor_id: int = DebtorId) -> dict[str, Any]:
     found = await service.history(session=session, debtor_id=debtor_id)
     if found is None:

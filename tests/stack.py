@@ -190,9 +190,9 @@ class Stack:
         for name in ("rasa", "actions", "gateway"):
             self.ports[name] = free_port()
         env = self.env()
-        for cmd in ("migrate", "seed"):
+        for cmd in (["migrate"], ["seed", "--demo"]):
             subprocess.run(
-                [sys.executable, "-m", "app.manage", cmd], cwd=ROOT, env=env, check=True, capture_output=True
+                [sys.executable, "-m", "app.manage", *cmd], cwd=ROOT, env=env, check=True, capture_output=True
             )
         for name in ("rasa", "actions", "gateway", "worker"):
             self.start(name)

@@ -682,11 +682,17 @@
   function renderDebtor(debtor, conversation) {
     var box = $("debtor");
     clear(box);
-    var verified = conversation.verified_at
-      ? badge("Verified " + when(conversation.verified_at), "green") : badge("Not verified", "orange");
+    // Only the current verification counts; an old one (a lapsed session, a recycled number) is
+    // shown as "last verified" and the API sends no profile for it.
+    var verified = conversation.verified && conversation.verified_at
+      ? badge("Verified in this conversation " + when(conversation.verified_at), "green")
+      : badge(conversation.last_verified_at
+        ? "Not verified (last verified " + when(conversation.last_verified_at) + ")" : "Not verified", "orange");
     if (!debtor) {
       box.appendChild(kv([["Identity", verified]]));
-      box.appendChild(el("p", "muted small", "The debtor has not confirmed who they are, so no account details are shown."));
+      box.appendChild(el("p", "muted small", conversation.last_verified_at
+        ? "The earlier verification has lapsed (the number may now belong to someone else), so no account details are shown."
+        : "The debtor has not confirmed who they are, so no account details are shown."));
       return;
     }
     box.appendChild(kv([

@@ -1,4 +1,5 @@
-"""`python -m app.manage seed` makes a first console admin; `create-staff` adds accounts."""
+"""`python -m app.manage seed` makes a first console admin (`--demo` adds the demo debtors, nothing
+else does); `create-staff` adds accounts."""
 
 from __future__ import annotations
 
@@ -7,11 +8,14 @@ import stat
 from pathlib import Path
 
 import pytest
+from sqlalchemy import func, select
 
 from app.database import make_engine, make_sessionmaker
 from app.manage import DEMO_ADMIN, main, migrate
 from auth import service
 from auth.models import Role, StaffUser
+from debtors.models import Debtor
+from debtors.seed import DEMO
 
 
 @pytest.fixture
@@ -40,7 +44,7 @@ def authenticate(url: str, username: str, password: str) -> StaffUser | None:
 def test_seed_creates_one_admin_and_says_so_once(
     database: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    assert main(["seed"]) == 0
+    assert main(["seed", "--demo"]) == 0
     printed = capsys.readouterr().err
     credentials = tmp_path / "var" / "console-credentials.txt"
     assert stat.S_IMODE(credentials.stat().st_mode) == 0o600
@@ -50,10 +54,26 @@ def test_seed_creates_one_admin_and_says_so_once(
     admin = authenticate(database, DEMO_ADMIN, lines["password"])
     assert admin is not None and admin.role == Role.ADMIN
 
-    assert main(["seed"]) == 0  # idempotent: nothing new, the saved password still works
+    assert main(["seed", "--demo"]) == 0  # idempotent: nothing new, the saved password still works
     again = capsys.readouterr().err
     assert "0 debtor(s) added" in again and "password" not in again
     assert credentials.read_text().splitlines()[-1] == f"password: {lines['password']}"
+
+
+def test_seed_without_demo_adds_no_demo_debtors(database: str, capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["seed"]) == 0
+    assert "debtor" not in capsys.readouterr().err
+
+    async def debtors() -> int:
+        engine = make_engine(database)
+        try:
+            async with make_sessionmaker(engine)() as session:
+                return int(await session.scalar(select(func.count()).select_from(Debtor)) or 0)
+        finally:
+            await engine.dispose()
+
+    assert asyncio.run(debtors()) == 0
+    assert main(["seed", "--demo"]) == 0 and asyncio.run(debtors()) == len(DEMO)
 
 
 def test_seed_leaves_existing_staff_alone(database: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:

@@ -143,28 +143,32 @@ async def test_search_export_erase_and_audit(committed: async_sessionmaker[Async
 
             mine = {"action": "gdpr.", "actor": users["admin"]}
             log = client.get(f"{API}/audit", params={**mine, "per_page": 2}).json()
-            assert log["total"] == 5 and log["pages"] == 3 and len(log["items"]) == 2
+            assert log["total"] == 9 and log["pages"] == 5 and len(log["items"]) == 2
             actions = [(e["action"], e["status_code"]) for e in log["items"]]
-            for page in (2, 3):
+            for page in (2, 3, 4, 5):
                 more = client.get(f"{API}/audit", params={**mine, "per_page": 2, "page": page}).json()["items"]
                 actions += [(e["action"], e["status_code"]) for e in more]
-            assert actions == [
+            assert actions == [  # reads of a debtor too (audit/reads.py), also the one not found
                 ("gdpr.run_retention", 200),
+                ("gdpr.get_debtor", 200),
                 ("gdpr.erase_debtor", 200),  # the repeat: nothing changed, still recorded
                 ("gdpr.erase_debtor", 200),
                 ("gdpr.erase_debtor", 422),  # the wrong confirmation
+                ("gdpr.export", 404),
                 ("gdpr.export", 200),
+                ("gdpr.find_debtors", 200),
+                ("gdpr.find_debtors", 200),
             ]
-            erase_event = client.get(f"{API}/audit", params={**mine, "per_page": 2, "page": 2}).json()["items"][0]
+            erase_event = client.get(f"{API}/audit", params={**mine, "per_page": 2, "page": 2}).json()["items"][1]
             assert (erase_event["target_type"], erase_event["target_id"]) == ("debtor", str(person.debtor_id))
             assert erase_event["detail"] == {
                 "erasure_id": erased["erasure"]["id"],
                 "status": "completed",
                 "created": True,
             }
-            [export] = client.get(f"{API}/audit", params={"action": "gdpr.export", "actor": users["admin"]}).json()[
-                "items"
-            ]
+            exports = client.get(f"{API}/audit", params={"action": "gdpr.export", "actor": users["admin"]}).json()
+            [export] = [e for e in exports["items"] if e["status_code"] == 200]
+            assert export["detail"]["tables"]["debtors"] == 1
             assert export["target_type"] == "debtor" and export["target_id"] == str(person.debtor_id)
             assert "gdpr.export" in log["actions"]
             bad = client.get(f"{API}/audit", params={"from": "2026-02-02", "to": "2026-02-01"})

@@ -212,6 +212,61 @@ async def test_conversation_view_shows_the_debtor_only_once_verified(session: As
     assert await queries.conversation(session=session, conversation_id="missing") is None
 
 
+async def _say(session: AsyncSession, chat: Conversation, when: datetime, text: str = "hi") -> None:
+    await conversations_service.add_message(
+        session=session, conversation=chat, direction=conversations_service.Direction.INBOUND, text=text, now=when
+    )
+
+
+async def test_a_verification_from_months_ago_shows_no_profile(session: AsyncSession) -> None:
+    """A recycled number: the previous owner verified in March; someone writes from it today."""
+    now = utcnow()
+    chat = await conversation(session, channel="sms")
+    emily = await debtors_service.get_by_reference(session=session, reference="UK-300552")
+    assert emily is not None
+    months_ago = now - timedelta(days=90)
+    await _say(session, chat, months_ago - timedelta(minutes=1), "UK-300552")
+    await identity_service.verify(
+        session=session, conversation_id=chat.id, reference="UK-300552", date_of_birth=emily.date_of_birth,
+        now=months_ago,
+    )  # fmt: skip
+    await _say(session, chat, now - timedelta(minutes=1), "I need help")
+    await handoff_service.escalate(session=session, conversation_id=chat.id, reason=Reason.REQUEST_HUMAN, actor="bot")
+
+    view = await queries.conversation(session=session, conversation_id=chat.id, now=now)
+    assert view is not None and view["debtor"] is None
+    assert view["conversation"]["verified"] is False and view["conversation"]["verified_at"] is None
+    assert view["conversation"]["last_verified_at"] == months_ago.isoformat()
+    [item] = [i for i in (await queries.queue(session=session, now=now))["items"] if i["conversation_id"] == chat.id]
+    assert (item["verified"], item["debtor_name"]) == (False, None)
+
+
+@pytest.mark.parametrize(
+    ("channel", "silence", "current"),
+    [("sms", 50, True), ("sms", 70, False), ("webchat", 10, True), ("webchat", 20, False)],
+)
+async def test_a_verification_is_current_until_the_person_falls_silent_too_long(
+    session: AsyncSession, channel: str, silence: int, current: bool
+) -> None:
+    """config/handoff.yml: 60 idle minutes (Rasa's session expiry), 15 on web chat; any gap counts,
+    also one between two later messages."""
+    now = utcnow()
+    chat = await conversation(session, channel=channel)
+    anna = await debtors_service.get_by_reference(session=session, reference="SE-100234")
+    assert anna is not None
+    verified_at = now - timedelta(minutes=silence + 5)
+    await identity_service.verify(
+        session=session, conversation_id=chat.id, reference="SE-100234", date_of_birth=anna.date_of_birth,
+        now=verified_at,
+    )  # fmt: skip
+    await _say(session, chat, verified_at + timedelta(minutes=2))
+    await _say(session, chat, now - timedelta(minutes=3))  # the silence lies between these two
+    view = await queries.conversation(session=session, conversation_id=chat.id, now=now)
+    assert view is not None and view["conversation"]["verified"] is current
+    assert (view["debtor"] is not None) is current
+    assert view["conversation"]["verified_at"] == (verified_at.isoformat() if current else None)
+
+
 async def test_notice_depends_on_presence_and_hours(session: AsyncSession) -> None:
     monday_noon = datetime(2026, 11, 23, 12, 0, tzinfo=UTC)
     config = handoff_config.load()

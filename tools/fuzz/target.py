@@ -91,12 +91,13 @@ def fuzz_settings(workdir: Path) -> GatewaySettings:
         "rasa_bin": workdir / "no-rasa" / "rasa",
         "training_initial_model": workdir / "initial-model.tar.gz",
         **UNTHROTTLED,
+        "assistant_env": "demo",  # the fuzzer reads /openapi.json before it logs in
     }
     return GatewaySettings(_env_file=None, **values)  # type: ignore[call-arg]
 
 
 async def _prepare_database(url: str, username: str, password: str) -> int:
-    await seed(url)  # demo debtors (+ the demo admin: there is no staff yet)
+    await seed(url, demo=True)  # demo debtors (+ the demo admin: there is no staff yet)
     engine = make_engine(url)
     try:
         async with make_sessionmaker(engine)() as session:
