@@ -134,3 +134,9 @@ async def end(*, session: AsyncSession, session_id: str) -> Bound | None:
     await session.delete(row)
     await session.flush()
     return bound
+
+
+async def address_of(*, session: AsyncSession, session_id: str) -> str | None:
+    """The conversation address behind an id, without checking or touching it (tools, audits)."""
+    row = await _row(session, session_id)
+    return row.conversation_key if row else None
