@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import signal
 import socket
+import sqlite3
 import subprocess
 import sys
 import tempfile
@@ -18,7 +19,7 @@ import httpx
 
 from tests.fakes.telegram_server import FakeTelegram
 from tests.fakes.twilio_server import FakeTwilio
-from tests.webchat import WebchatClient
+from tests.webchat import WebchatClient, conversation_key
 
 ROOT = Path(__file__).resolve().parent.parent
 MODEL = ROOT / "models" / "debtor.tar.gz"
@@ -204,3 +205,10 @@ class Stack:
     def say(self, label: str, text: str, **extra: object) -> list[dict]:
         """One web chat message in the conversation `label` names (its session is issued on first use)."""
         return self.chat.say(label, text, **extra)
+
+    def address(self, label: str) -> str:
+        """The conversation's address (conversations.external_id) behind the web chat `label` names."""
+        with sqlite3.connect(self.database_url.split("///", 1)[1]) as db:
+            key = conversation_key(db, self.chat.session(label))
+        assert key, f"no web chat session for {label}"
+        return key

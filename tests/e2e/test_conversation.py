@@ -109,7 +109,7 @@ def _stored(stack: Stack, session: str) -> list[tuple[str, str]]:
         rows = db.execute(
             "SELECT m.direction, m.text FROM messages m JOIN conversations c ON c.id = m.conversation_id "
             "WHERE c.external_id = ? ORDER BY m.id",
-            (session,),
+            (stack.address(session),),
         ).fetchall()
     return [(str(d), str(t)) for d, t in rows]
 

@@ -118,7 +118,7 @@ def test_card_number_in_chat_is_redacted_and_warned(stack: Stack) -> None:
     path = stack.database_url.split("///", 1)[1]
     with sqlite3.connect(path) as db:
         stored = [t for (t,) in db.execute(
-            "SELECT m.text FROM messages m JOIN conversations c ON c.id = m.conversation_id WHERE c.external_id = ?", (session,))]  # fmt: skip
+            "SELECT m.text FROM messages m JOIN conversations c ON c.id = m.conversation_id WHERE c.external_id = ?", (stack.address(session),))]  # fmt: skip
     assert not any("4242" in t for t in stored)
     assert any("[REDACTED CARD]" in t for t in stored)
 
@@ -132,7 +132,7 @@ def test_vulnerability_signals_are_stored_on_the_message(stack: Stack) -> None:
         (raw,) = db.execute(
             "SELECT m.signals FROM messages m JOIN conversations c ON c.id = m.conversation_id "
             "WHERE c.external_id = ? AND m.direction = 'in' ORDER BY m.id DESC LIMIT 1",
-            (session,),
+            (stack.address(session),),
         ).fetchone()
     signals = json.loads(raw)
     assert {"bereavement", "job_loss"} <= set(signals["cues"]) and signals["vulnerable"] is True
