@@ -40,7 +40,7 @@ CLOSE_NO_HELLO = 1008  # policy violation: the first frame must say which sessio
 
 SESSION_PATTERN = r"^[A-Za-z0-9_.:-]{8,128}$"
 SessionId = Annotated[str, StringConstraints(pattern=SESSION_PATTERN)]
-SESSION_REFUSED = {
+SESSION_REFUSED: dict[int | str, dict[str, Any]] = {
     401: {
         "model": Refusal,
         "description": "session_unknown (never issued, ended or replaced by a rotated id) or session_expired: "
