@@ -20,6 +20,7 @@ from starlette.websockets import WebSocketDisconnect
 from app.config import GatewaySettings
 from app.main import create_app
 from app.manage import migrate
+from channels.base import OutboundContext
 from conversations.rasa_client import RasaClient
 from tests.webchat import WebchatClient, conversation_key, digest
 
@@ -236,8 +237,6 @@ def test_a_socket_cannot_write_or_read_for_another_session(gateway: Gateway) -> 
             other.send_json({"type": "hello", "session_id": theirs})
             assert other.receive_json() == {"type": "ready"}
             connections = gateway.client.app.state.webchat_connections  # type: ignore[attr-defined]
-            from channels.base import OutboundContext
-
             context = OutboundContext(locale="en")
             push = gateway.client.portal.call(  # type: ignore[union-attr]
                 lambda: connections.send_text(to=gateway.key(theirs), text="for them only", context=context)
