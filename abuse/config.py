@@ -21,6 +21,7 @@ RATE_FIELDS = (
     "rate_limit_webchat_session",
     "rate_limit_webchat_ip",
     "rate_limit_webchat_connect_ip",
+    "rate_limit_webchat_sessions_ip",
     "rate_limit_sender",
     "rate_limit_webhook_failures_ip",
     "rate_limit_login_ip",
@@ -43,6 +44,8 @@ class AbuseSettings(BaseSettings):
     rate_limit_webchat_ip: str = "120/minute;1500/hour"
     # WebSocket connections opened per client IP.
     rate_limit_webchat_connect_ip: str = "60/minute"
+    # Web chat sessions created per client IP (a page keeps its session; a new one per page load is abuse).
+    rate_limit_webchat_sessions_ip: str = "20/minute;200/hour"
     # Messages per verified sender (phone number, WhatsApp number, Telegram chat) on provider webhooks.
     rate_limit_sender: str = "20/minute;200/hour"
     # Failed authenticity checks per IP on provider webhooks; once used up, that IP's webhooks are

@@ -110,6 +110,19 @@ async def webchat_rest_refusal(conn: HTTPConnection, *, session_id: str, locale:
     return JSONResponse(refused, status_code=429, headers={"Retry-After": str(refused["retry_after"])})
 
 
+async def webchat_session_refusal(conn: HTTPConnection) -> JSONResponse | None:
+    """Creating a web chat session: a 429 with Retry-After when this IP creates them too fast
+    (a page keeps its session; a fresh one per message would reset the per-session budget)."""
+    settings = settings_for(conn.app)
+    if not settings.rate_limit_enabled:
+        return None
+    refusal = await limiter_for(conn.app).hit(settings.rate_limit_webchat_sessions_ip, "webchat-new", ip_of(conn))
+    if refusal is None:
+        return None
+    log.warning("abuse.webchat_sessions_limited", extra={"retry_after": refusal.retry_after})
+    return JSONResponse({"detail": TOO_MANY}, 429, headers=refusal.headers)
+
+
 async def refuse_websocket(websocket: WebSocket) -> bool:
     """Before accepting a web chat socket: True (and the handshake refused with 429 + Retry-After,
     or a close where the server cannot send that) when this IP opens sockets too fast."""

@@ -27,7 +27,7 @@ from auth import views as auth_views
 from channels import views as channels_views
 from channels import webchat
 from channels.outputs import build_outputs
-from channels.webchat import Connections
+from channels.push import Connections
 from conversations.pipeline import Pipeline
 from conversations.rasa_client import RasaClient
 from conversations.tracker_store import RasaTrackerStore

@@ -5,6 +5,7 @@ from app.database import Base
 from arrangements import models as arrangements_models
 from audit import models as audit_models
 from auth import models as auth_models
+from channels import models as channels_models
 from consent import models as consent_models
 from conversations import models as conversations_models
 from debtors import models as debtors_models
@@ -33,6 +34,7 @@ __all__ = [
     "Base",
     "arrangements_models",
     "auth_models",
+    "channels_models",
     "disputes_models",
     "handoff_models",
     "hardship_models",

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from pydantic import SecretStr
+from pydantic import Field, SecretStr
 from pydantic_settings import BaseSettings
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -24,3 +24,9 @@ class ChannelSettings(BaseSettings):
     huey_file: Path = ROOT / "var" / "huey.db"
     huey_immediate: bool = False  # run tasks in-process (tests)
     inbox_max_backoff_seconds: float = 300.0
+    # Web chat sessions (channels/sessions.py): an issued id expires after this many idle minutes
+    # and at the latest this many hours after it was issued; verification in a web chat lapses
+    # after WEBCHAT_VERIFIED_IDLE_MINUTES without a message from the person.
+    webchat_session_idle_minutes: float = Field(default=60.0, gt=0)
+    webchat_session_max_hours: float = Field(default=24.0, gt=0)
+    webchat_verified_idle_minutes: float = Field(default=15.0, gt=0)

@@ -1,25 +1,32 @@
 """Web chat: a mobile-first page at `/`, a WebSocket at `/webchat/ws` and a REST endpoint.
 
-Both transports run the same pipeline; the session id (kept by the browser) is the
-conversation's address on this channel.
+Every client first gets a session from `POST /webchat/sessions` (channels/sessions.py); both
+transports refuse ids the server never issued or that expired (401). The id travels only in
+request bodies and WebSocket frames, never in a URL (URLs end up in access logs). The
+conversation's address on this channel is the session's server-side key, not the id.
 """
 
 from __future__ import annotations
 
+import asyncio
 import logging
-import re
+from datetime import timedelta
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 
-from fastapi import APIRouter, Request, WebSocket, WebSocketDisconnect
+from fastapi import APIRouter, Request, Response, WebSocket, WebSocketDisconnect
 from fastapi.responses import FileResponse, JSONResponse
 from pydantic import BaseModel, Field, StringConstraints, ValidationError, field_validator
+from starlette.requests import HTTPConnection
 
 from abuse import guard
 from app.database import utcnow
 from app.deps import PipelineDep
-from app.errors import refusals
-from channels.base import Button, Delivery, InboundMessage, OutboundContext
+from app.errors import Refusal, refusals
+from channels import sessions
+from channels.base import InboundMessage
+from channels.push import Connections
+from conversations import service as conversations_service
 from conversations.pipeline import Pipeline
 
 log = logging.getLogger(__name__)
@@ -27,14 +34,24 @@ router = APIRouter(tags=["webchat"])
 STATIC = Path(__file__).resolve().parent / "static"
 CHANNEL = "webchat"
 MAX_TEXT = 10_000
+HELLO_TIMEOUT_SECONDS = 30.0
+CLOSE_SESSION_REFUSED = 4401  # application close code: get a new session, then reconnect
+CLOSE_NO_HELLO = 1008  # policy violation: the first frame must say which session this socket is for
 
 SESSION_PATTERN = r"^[A-Za-z0-9_.:-]{8,128}$"
-SESSION_ID = re.compile(SESSION_PATTERN)
 SessionId = Annotated[str, StringConstraints(pattern=SESSION_PATTERN)]
+SESSION_REFUSED: dict[int | str, dict[str, Any]] = {
+    401: {
+        "model": Refusal,
+        "description": "session_unknown (never issued, ended or replaced by a rotated id) or session_expired: "
+        "create a new one with POST /webchat/sessions",
+    }
+}
+NO_STORE = {"Cache-Control": "no-store"}
 
 
 class WebchatIn(BaseModel):
-    session_id: SessionId = Field(description="Opaque id the browser keeps for its conversation.")
+    session_id: SessionId = Field(description="The id POST /webchat/sessions issued (never put it in a URL).")
     text: str = Field(min_length=1, max_length=MAX_TEXT, description="What the debtor typed.")
     locale: str | None = Field(default=None, max_length=35, description="Optional language hint, e.g. the browser's.")
 
@@ -44,6 +61,26 @@ class WebchatIn(BaseModel):
         if not value.strip():
             raise ValueError("text must not be empty")
         return value
+
+
+class FrameIn(WebchatIn):
+    """A WebSocket frame after the hello: the session is the socket's, so the id may be left out;
+    when given it must be the socket's own."""
+
+    session_id: SessionId | None = None  # type: ignore[assignment]
+
+
+class Hello(BaseModel):
+    type: str = Field(pattern=r"^hello$")
+    session_id: SessionId
+
+
+class SessionIn(BaseModel):
+    session_id: SessionId
+
+
+class SessionOut(BaseModel):
+    session_id: str = Field(description="256 random bits; keep it in the page, send it in bodies and frames only.")
 
 
 class ButtonOut(BaseModel):
@@ -58,56 +95,56 @@ class MessageOut(BaseModel):
 
 class WebchatOut(BaseModel):
     messages: list[MessageOut]
-
-
-class Connections:
-    """Open WebSockets per session id. Also the web chat's OutputChannel: the gateway can push a
-    message nobody asked for just now (a payment receipt) to the page that is open."""
-
-    name = CHANNEL
-
-    def __init__(self) -> None:
-        self._by_session: dict[str, set[WebSocket]] = {}
-
-    def add(self, session_id: str, websocket: WebSocket) -> None:
-        self._by_session.setdefault(session_id, set()).add(websocket)
-
-    def remove(self, session_id: str, websocket: WebSocket) -> None:
-        sockets = self._by_session.get(session_id)
-        if sockets is not None:
-            sockets.discard(websocket)
-            if not sockets:
-                del self._by_session[session_id]
-
-    async def send_text(
-        self, *, to: str, text: str, buttons: list[Button] | None = None, context: OutboundContext
-    ) -> list[Delivery]:
-        frame = {
-            "push": True,
-            "messages": [{"text": text, "buttons": [{"title": b.title, "payload": b.payload} for b in buttons or []]}],
-        }
-        sent = 0
-        for websocket in list(self._by_session.get(to, ())):
-            try:
-                await websocket.send_json(frame)
-                sent += 1
-            except (RuntimeError, WebSocketDisconnect):
-                self.remove(to, websocket)
-        # Not open right now: the message is in the transcript and shows when the chat reloads.
-        return [Delivery(provider_message_id=None, status="sent" if sent else "queued")]
-
-
-def parse(body: WebchatIn) -> InboundMessage:
-    return InboundMessage(
-        channel=CHANNEL, sender=body.session_id, text=body.text, received_at=utcnow(), locale_hint=body.locale
+    session_id: str | None = Field(
+        default=None, description="Only when the id changed (rotated after verification): use this one from now on."
     )
 
 
-async def respond(pipeline: Pipeline, inbound: InboundMessage) -> WebchatOut:
+def lifetime_of(pipeline: Pipeline) -> sessions.Lifetime:
+    s = pipeline.settings
+    return sessions.Lifetime.of(idle_minutes=s.webchat_session_idle_minutes, max_hours=s.webchat_session_max_hours)
+
+
+async def _bind(pipeline: Pipeline, session_id: str) -> sessions.Bound:
+    async with pipeline.sessionmaker() as db:
+        bound = await sessions.resolve(session=db, session_id=session_id, lifetime=lifetime_of(pipeline))
+        await db.commit()
+    return bound
+
+
+async def _still_live(pipeline: Pipeline, bound: sessions.Bound) -> None:
+    async with pipeline.sessionmaker() as db:
+        await sessions.refresh(session=db, bound=bound, lifetime=lifetime_of(pipeline))
+        await db.commit()
+
+
+async def converse(pipeline: Pipeline, bound: sessions.Bound, text: str, locale: str | None) -> WebchatOut:
+    """One message of a live session: verification lapses after the idle time (here and in Rasa),
+    the pipeline answers, and the id is rotated when this turn verified the person."""
+    idle = timedelta(minutes=pipeline.settings.webchat_verified_idle_minutes)
+    async with pipeline.sessionmaker() as db:
+        conversation = await conversations_service.find(session=db, channel=CHANNEL, external_id=bound.conversation_key)
+        lapsed = conversation is not None and await conversations_service.lapse_idle_verification(
+            session=db, conversation=conversation, idle=idle
+        )
+        verified_before = conversation.verified_at if conversation else None
+        await db.commit()
+    if lapsed and conversation is not None:
+        log.info("webchat.verification_lapsed", extra={"conversation_id": conversation.id})
+        await pipeline.rasa.forget_verification(sender=conversation.id)
+    inbound = InboundMessage(
+        channel=CHANNEL, sender=bound.conversation_key, text=text, received_at=utcnow(), locale_hint=locale
+    )
     replies = await pipeline.handle(
         channel=inbound.channel, external_id=inbound.sender, text=inbound.text, locale_hint=inbound.locale_hint
     )
-    return WebchatOut(messages=[MessageOut(text=r.text, buttons=[ButtonOut(**b) for b in r.buttons]) for r in replies])
+    out = WebchatOut(messages=[MessageOut(text=r.text, buttons=[ButtonOut(**b) for b in r.buttons]) for r in replies])
+    async with pipeline.sessionmaker() as db:
+        conversation = await conversations_service.find(session=db, channel=CHANNEL, external_id=bound.conversation_key)
+        if conversation is not None and conversation.verified_at and conversation.verified_at != verified_before:
+            out.session_id = await sessions.rotate(session=db, bound=bound)  # no fixation across verification
+            await db.commit()
+    return out
 
 
 @router.get("/", include_in_schema=False)
@@ -123,46 +160,123 @@ async def widget() -> FileResponse:
     )
 
 
-@router.post("/webchat/messages", response_model=WebchatOut, responses=refusals(429))
+@router.post("/webchat/sessions", status_code=201, response_model=SessionOut, responses=refusals(429))
+async def create_session(request: Request, pipeline: PipelineDep) -> SessionOut | JSONResponse:
+    """A new web chat session (the page and the widget call this once and keep the id). Too many
+    from one IP: 429 with Retry-After."""
+    if (refused := await guard.webchat_session_refusal(request)) is not None:
+        return refused
+    async with pipeline.sessionmaker() as db:
+        session_id = await sessions.issue(session=db, lifetime=lifetime_of(pipeline))
+        await db.commit()
+    return JSONResponse({"session_id": session_id}, status_code=201, headers=NO_STORE)
+
+
+@router.post("/webchat/sessions/end", status_code=204, response_class=Response)
+async def end_session(body: SessionIn, request: Request, pipeline: PipelineDep) -> Response:
+    """ "End chat": the id is refused from now on and the session's open sockets are closed
+    (204 also when it had already ended or expired: the browser forgets it either way)."""
+    async with pipeline.sessionmaker() as db:
+        ended = await sessions.end(session=db, session_id=body.session_id)
+        await db.commit()
+    if ended is not None:
+        connections: Connections = request.app.state.webchat_connections
+        await connections.close_all(ended.conversation_key, code=CLOSE_SESSION_REFUSED)
+    return Response(status_code=204)
+
+
+@router.post(
+    "/webchat/messages",
+    response_model=WebchatOut,
+    response_model_exclude_none=True,
+    responses={**refusals(429), **SESSION_REFUSED},
+)
 async def post_message(body: WebchatIn, pipeline: PipelineDep, request: Request) -> WebchatOut | JSONResponse:
-    """Send one debtor message and get the assistant's replies (text plus optional buttons). Too many
-    messages: 429 with Retry-After, and `messages` holds a polite text in the debtor's language."""
+    """Send one debtor message and get the assistant's replies (text plus optional buttons), and
+    `session_id` when the id was rotated. An id the server did not issue or that expired: 401.
+    Too many messages: 429 with Retry-After, and `messages` holds a polite text in the debtor's language."""
+    try:
+        bound = await _bind(pipeline, body.session_id)
+    except sessions.SessionRefused as exc:
+        return JSONResponse({"detail": exc.code}, status_code=401)
     if (
-        refused := await guard.webchat_rest_refusal(request, session_id=body.session_id, locale=body.locale)
+        refused := await guard.webchat_rest_refusal(request, session_id=bound.conversation_key, locale=body.locale)
     ) is not None:
         return refused
-    return await respond(pipeline, parse(body))
+    return await converse(pipeline, bound, body.text, body.locale)
+
+
+def _errors(exc: ValidationError) -> str:
+    return "; ".join(f"{'.'.join(str(p) for p in e['loc'])}: {e['msg']}" for e in exc.errors())
+
+
+async def _hello(websocket: WebSocket, pipeline: Pipeline) -> sessions.Bound | None:
+    """The first frame names the socket's session: `{"type": "hello", "session_id"}`. Answered
+    `{"type": "ready"}`, or an error and a close (4401: get a new session; 1008: no hello)."""
+    try:
+        raw = await asyncio.wait_for(websocket.receive_text(), HELLO_TIMEOUT_SECONDS)
+        hello = Hello.model_validate_json(raw)
+    except (TimeoutError, ValidationError) as exc:
+        error = _errors(exc) if isinstance(exc, ValidationError) else "timeout"
+        await websocket.send_json({"error": "hello_required", "detail": error})
+        await websocket.close(code=CLOSE_NO_HELLO)
+        return None
+    try:
+        bound = await _bind(pipeline, hello.session_id)
+    except sessions.SessionRefused as exc:
+        await websocket.send_json({"error": exc.code})
+        await websocket.close(code=CLOSE_SESSION_REFUSED)
+        return None
+    await websocket.send_json({"type": "ready"})
+    return bound
+
+
+async def _frame(websocket: WebSocket, pipeline: Pipeline, bound: sessions.Bound, raw: str) -> dict[str, Any] | None:
+    """The answer to one frame, or None when the session is gone (the socket then closes)."""
+    try:
+        body = FrameIn.model_validate_json(raw)
+    except ValidationError as exc:
+        return {"error": _errors(exc)}
+    if body.session_id is not None:
+        async with pipeline.sessionmaker() as db:
+            if not await sessions.is_current(session=db, bound=bound, session_id=body.session_id):
+                return {"error": "session_mismatch"}  # a socket writes only for its own session
+    try:
+        await _still_live(pipeline, bound)
+    except sessions.SessionRefused as exc:
+        await websocket.send_json({"error": exc.code})
+        return None
+    conn: HTTPConnection = websocket
+    if (
+        refused := await guard.webchat_refusal(conn, session_id=bound.conversation_key, locale=body.locale)
+    ) is not None:
+        return refused  # {"error": "rate_limited", "retry_after", "messages"}
+    out = await converse(pipeline, bound, body.text, body.locale)
+    return out.model_dump(exclude_none=True)
 
 
 @router.websocket("/webchat/ws")
-async def socket(websocket: WebSocket, pipeline: PipelineDep, session_id: str | None = None) -> None:
-    """JSON frames in: `{"session_id", "text", "locale"?}`; out: `{"messages": [...]}` or `{"error"}`.
-    With `?session_id=` the socket also receives pushed frames `{"push": true, "messages": [...]}`."""
+async def socket(websocket: WebSocket, pipeline: PipelineDep) -> None:
+    """First frame `{"type": "hello", "session_id"}` (answered `{"type": "ready"}`); then frames
+    `{"text", "locale"?, "session_id"?}` in, `{"messages": [...], "session_id"?}` or `{"error"}` out,
+    and pushed frames `{"push": true, "messages": [...]}` for this session only."""
     if await guard.refuse_websocket(websocket):  # too many sockets from this IP: 429 handshake
         return
     await websocket.accept()
     connections: Connections = websocket.app.state.webchat_connections
-    registered = session_id if session_id and SESSION_ID.match(session_id) else None
-    if registered:
-        connections.add(registered, websocket)
     try:
-        while True:
-            raw = await websocket.receive_text()
-            try:
-                body = WebchatIn.model_validate_json(raw)
-            except ValidationError as exc:
-                errors = [f"{'.'.join(str(p) for p in e['loc'])}: {e['msg']}" for e in exc.errors()]
-                await websocket.send_json({"error": "; ".join(errors)})
-                continue
-            if (
-                refused := await guard.webchat_refusal(websocket, session_id=body.session_id, locale=body.locale)
-            ) is not None:
-                await websocket.send_json(refused)  # {"error": "rate_limited", "retry_after", "messages"}
-                continue
-            out = await respond(pipeline, parse(body))
-            await websocket.send_json(out.model_dump())
-    except WebSocketDisconnect:
+        bound = await _hello(websocket, pipeline)
+        if bound is None:
+            return
+        connections.add(bound.conversation_key, websocket)
+        try:
+            while True:
+                answer = await _frame(websocket, pipeline, bound, await websocket.receive_text())
+                if answer is None:
+                    await websocket.close(code=CLOSE_SESSION_REFUSED)
+                    return
+                await websocket.send_json(answer)
+        finally:
+            connections.remove(bound.conversation_key, websocket)
+    except (WebSocketDisconnect, RuntimeError):  # gone, or closed by "end chat" meanwhile
         return
-    finally:
-        if registered:
-            connections.remove(registered, websocket)

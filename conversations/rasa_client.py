@@ -241,3 +241,18 @@ class RasaClient:
         except httpx.HTTPError:
             return False
         return response.status_code == 200
+
+    async def forget_verification(self, *, sender: str) -> bool:
+        """Set Rasa's `verified` slot back to false (a lapsed web chat verification); False when
+        Rasa could not be reached (the actions still refuse: the conversation has no debtor)."""
+        try:
+            response = await self._request(
+                sender,
+                "POST",
+                f"/conversations/{sender}/tracker/events",
+                params={"include_events": "NONE"},
+                json={"event": "slot", "name": "verified", "value": False},
+            )
+        except httpx.HTTPError:
+            return False
+        return response.status_code == 200

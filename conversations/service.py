@@ -204,3 +204,25 @@ async def verified_now(
         if conversation.verified_at <= now and all(b - a <= limit for a, b in pairwise(moments)):
             current.add(cid)
     return current
+
+
+async def find(*, session: AsyncSession, channel: str, external_id: str) -> Conversation | None:
+    """The conversation at this channel address, if there is one yet."""
+    return await session.scalar(
+        select(Conversation).where(Conversation.channel == channel, Conversation.external_id == external_id)
+    )
+
+
+async def lapse_idle_verification(
+    *, session: AsyncSession, conversation: Conversation, idle: timedelta, now: datetime | None = None
+) -> bool:
+    """Forget a verification the person has been silent on for `idle` (a web chat left open on a
+    shared device): the next disclosure asks again. The debtor link goes too, since the actions
+    check it besides Rasa's `verified` slot. True when it lapsed (the caller tells Rasa)."""
+    last = conversation.last_inbound_at or conversation.verified_at
+    if conversation.verified_at is None or last is None or (now or utcnow()) - last < idle:
+        return False
+    conversation.verified_at = None
+    conversation.debtor_id = None
+    await session.flush()
+    return True

@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import signal
 import socket
+import sqlite3
 import subprocess
 import sys
 import tempfile
@@ -19,6 +20,7 @@ import httpx
 from app import internal_tokens
 from tests.fakes.telegram_server import FakeTelegram
 from tests.fakes.twilio_server import FakeTwilio
+from tests.webchat import WebchatClient, conversation_key
 
 ROOT = Path(__file__).resolve().parent.parent
 MODEL = ROOT / "models" / "debtor.tar.gz"
@@ -30,6 +32,7 @@ STACK_RATE_LIMITS = {
     "RATE_LIMIT_WEBCHAT_SESSION": "100000/minute",
     "RATE_LIMIT_WEBCHAT_IP": "1000000/minute",
     "RATE_LIMIT_WEBCHAT_CONNECT_IP": "100000/minute",
+    "RATE_LIMIT_WEBCHAT_SESSIONS_IP": "100000/minute",
     "RATE_LIMIT_SENDER": "100000/minute",
     "RATE_LIMIT_WEBHOOK_FAILURES_IP": "1000000/minute",
     "RATE_LIMIT_LOGIN_IP": "100000/minute",
@@ -90,6 +93,7 @@ class Stack:
     extra_env: dict[str, str] = field(default_factory=dict)
     # This stack's own internal service tokens (app/internal_tokens.py), as `make run` makes them.
     tokens: dict[str, str] = field(default_factory=internal_tokens.generate)
+    _chat: WebchatClient | None = field(default=None, init=False, repr=False)
 
     @property
     def gateway_url(self) -> str:
@@ -203,9 +207,20 @@ class Stack:
         for name in list(self.procs):
             self.stop(name)
 
-    def say(self, session_id: str, text: str, **extra: object) -> list[dict]:
-        response = httpx.post(
-            f"{self.gateway_url}/webchat/messages", json={"session_id": session_id, "text": text, **extra}, timeout=60
-        )
-        response.raise_for_status()
-        return response.json()["messages"]  # type: ignore[no-any-return]
+    @property
+    def chat(self) -> WebchatClient:
+        """Web chat with issued sessions: `say(label, ...)` makes one per label (tests/webchat.py)."""
+        if self._chat is None:
+            self._chat = WebchatClient(lambda path, **kw: httpx.post(f"{self.gateway_url}{path}", timeout=60, **kw))
+        return self._chat
+
+    def say(self, label: str, text: str, **extra: object) -> list[dict]:
+        """One web chat message in the conversation `label` names (its session is issued on first use)."""
+        return self.chat.say(label, text, **extra)
+
+    def address(self, label: str) -> str:
+        """The conversation's address (conversations.external_id) behind the web chat `label` names."""
+        with sqlite3.connect(self.database_url.split("///", 1)[1]) as db:
+            key = conversation_key(db, self.chat.session(label))
+        assert key, f"no web chat session for {label}"
+        return key

@@ -12,7 +12,9 @@
  * (<div id="debtor-assistant-widget">, fixed, zero-sized) whose shadow root holds the
  * launcher, the panel and their styles, so the host page's CSS and layout are untouched.
  * The chat itself runs in an <iframe> of the assistant's own page (ASSISTANT-HOST/?embed=1),
- * loaded the first time the panel is opened and kept while the page lives.
+ * loaded the first time the panel is opened and kept while the page lives. That page gets its
+ * session from the assistant (POST /webchat/sessions) exactly as when opened on its own, and its
+ * "End chat" button ends it and forgets it (shared devices).
  *
  * Small API for the host page: window.DebtorAssistantWidget.open() / .close() / .toggle().
  * The chat page may close the panel by posting {type: "debtor-assistant-widget:close"}

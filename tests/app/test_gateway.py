@@ -13,6 +13,7 @@ from app.main import create_app
 from app.manage import migrate
 from locales import Catalog
 from tests.stack import free_port
+from tests.webchat import WebchatClient
 
 NLG_TOKEN = "nlg-token-for-gateway-tests-0123456789"
 
@@ -94,27 +95,26 @@ def test_health_says_what_is_down(client: TestClient) -> None:
 
 
 def test_message_while_bot_is_down_is_answered_and_kept(client: TestClient) -> None:
-    reply = client.post(
-        "/webchat/messages", json={"session_id": "down-12345", "text": "hallo, ich habe eine frage zu meiner rechnung"}
-    )
+    reply = WebchatClient(client.post).send("down", "hallo, ich habe eine frage zu meiner rechnung")
     assert reply.status_code == 200
     assert reply.json()["messages"] == [{"text": Catalog().text("utter_unavailable", "de"), "buttons": []}]
 
 
 def test_websocket_round_trip_and_validation(client: TestClient) -> None:
+    session_id = WebchatClient(client.post).new_session()
     with client.websocket_connect("/webchat/ws") as ws:
-        ws.send_text('{"session_id": "ws-session-1", "text": ""}')
+        ws.send_json({"type": "hello", "session_id": session_id})
+        assert ws.receive_json() == {"type": "ready"}
+        ws.send_json({"session_id": session_id, "text": ""})
         assert "text" in ws.receive_json()["error"]
         ws.send_text("not json")
         assert "error" in ws.receive_json()
-        ws.send_text('{"session_id": "ws-session-1", "text": "hello there, how are you"}')
+        ws.send_json({"session_id": session_id, "text": "hello there, how are you"})
         assert ws.receive_json()["messages"][0]["text"]
 
 
 def test_signs_of_self_harm_get_crisis_support_at_once_and_signals_are_stored(client: TestClient) -> None:
-    reply = client.post(
-        "/webchat/messages", json={"session_id": "crisis-12345", "text": "i cant cope anymore, i want to end my life"}
-    )
+    reply = WebchatClient(client.post).send("crisis", "i cant cope anymore, i want to end my life")
     assert reply.status_code == 200
     # No bot needed (Rasa is down in this module): safety comes first and is answered locally.
     assert reply.json()["messages"] == [{"text": Catalog().text("utter_crisis_support", "en"), "buttons": []}]

@@ -8,6 +8,7 @@ import itertools
 import json
 import sqlite3
 import uuid
+import weakref
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -26,6 +27,7 @@ from locales import Catalog
 from tests.abuse.test_limiter import REDIS_URL, redis_up
 from tests.fakes.twilio_server import inbound_form, signed
 from tests.stack import free_port
+from tests.webchat import WebchatClient
 
 PUBLIC = "https://collect.example.org"
 TOKEN = "twilio-token-for-limit-tests-0123456789"
@@ -109,8 +111,21 @@ def telegram(client: TestClient, chat_id: int, *, secret: str = TG_SECRET) -> An
     return client.post("/channels/telegram/webhook", json=update, headers={"X-Telegram-Bot-Api-Secret-Token": secret})
 
 
-def say(client: TestClient, session_id: str, locale: str | None = None) -> Any:
-    return client.post("/webchat/messages", json={"session_id": session_id, "text": "hi", "locale": locale})
+_chats: weakref.WeakKeyDictionary[TestClient, WebchatClient] = weakref.WeakKeyDictionary()
+
+
+def chat(client: TestClient) -> WebchatClient:
+    """Issued web chat sessions per gateway, by label."""
+    return _chats.setdefault(client, WebchatClient(client.post))
+
+
+def say(client: TestClient, label: str, locale: str | None = None) -> Any:
+    return chat(client).send(label, "hi", locale=locale)
+
+
+def hello(socket: Any, session_id: str) -> None:
+    socket.send_text(json.dumps({"type": "hello", "session_id": session_id}))
+    assert socket.receive_json() == {"type": "ready"}
 
 
 def assert_retry_after(reply: Any) -> None:
@@ -131,7 +146,8 @@ def test_a_web_chat_session_over_its_limit_is_told_politely_in_its_language(data
         assert body["messages"][0]["text"] == Catalog().render("utter_rate_limited", "de").text
         assert say(client, "session-other", "sv").status_code == 200  # another session is not affected
         with client.websocket_connect("/webchat/ws") as socket:  # the socket shares the session's budget
-            socket.send_text(json.dumps({"session_id": "session-de-1", "text": "hi", "locale": "pt-BR"}))
+            hello(socket, chat(client).session("session-de-1"))
+            socket.send_text(json.dumps({"text": "hi", "locale": "pt-BR"}))
             frame = socket.receive_json()
         assert frame["error"] == "rate_limited" and frame["retry_after"] >= 1
         assert frame["messages"][0]["text"] == Catalog().render("utter_rate_limited", "pt-BR").text
@@ -141,14 +157,26 @@ def test_the_web_chat_ip_limit_counts_every_session_and_transport(database: Path
     with gateway(database, rate_limit_webchat_ip="3/minute") as client:
         assert say(client, "ip-session-a").status_code == 200
         assert say(client, "ip-session-b").status_code == 200
-        with client.websocket_connect("/webchat/ws?session_id=ip-session-c") as socket:
-            socket.send_text(json.dumps({"session_id": "ip-session-c", "text": "hi"}))
+        with client.websocket_connect("/webchat/ws") as socket:
+            hello(socket, chat(client).session("ip-session-c"))
+            socket.send_text(json.dumps({"text": "hi"}))
             assert "messages" in socket.receive_json()
-            socket.send_text(json.dumps({"session_id": "ip-session-d", "text": "hi"}))
+            socket.send_text(json.dumps({"text": "hi"}))
             assert socket.receive_json()["error"] == "rate_limited"
         assert_retry_after(say(client, "ip-session-e"))
+        assert (
+            chat(client).post("/webchat/messages", json={"session_id": "never-issued", "text": "hi"}).status_code == 401
+        )
     with gateway(database, client=("203.0.113.99", 1), rate_limit_webchat_ip="3/minute") as other:
         assert say(other, "ip-session-e").status_code == 200  # another IP has its own budget
+
+
+def test_web_chat_sessions_created_per_ip(database: Path) -> None:
+    with gateway(database, rate_limit_webchat_sessions_ip="2/minute") as client:
+        assert [client.post("/webchat/sessions").status_code for _ in range(2)] == [201, 201]
+        assert_retry_after(client.post("/webchat/sessions"))
+    with gateway(database, client=("203.0.113.98", 1), rate_limit_webchat_sessions_ip="2/minute") as other:
+        assert other.post("/webchat/sessions").status_code == 201  # another IP has its own budget
 
 
 def test_websocket_connections_per_ip(database: Path) -> None:

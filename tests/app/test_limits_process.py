@@ -14,6 +14,7 @@ import httpx
 import pytest
 
 from tests.stack import ROOT, Stack, free_port
+from tests.webchat import WebchatClient
 
 
 @pytest.fixture(scope="module")
@@ -43,9 +44,8 @@ def gateway(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
         stack.down()
 
 
-def say(stack: Stack, session_id: str) -> httpx.Response:
-    body = {"session_id": session_id, "text": "hello", "locale": "sv"}
-    return httpx.post(f"{stack.gateway_url}/webchat/messages", json=body, timeout=30)
+def say(stack: Stack, label: str) -> httpx.Response:
+    return stack.chat.send(label, "hello", locale="sv")  # type: ignore[no-any-return]
 
 
 def test_a_lower_limit_from_extra_env_triggers(gateway: Stack) -> None:
@@ -57,13 +57,9 @@ def test_a_lower_limit_from_extra_env_triggers(gateway: Stack) -> None:
 
 def test_the_stack_limits_let_a_burst_from_one_address_through(gateway: Stack) -> None:
     """40 sessions from 127.0.0.1 at once, like the benchmark: the per-IP limit is the stack's."""
-    with httpx.Client(timeout=30) as client:
-        codes = {
-            client.post(
-                f"{gateway.gateway_url}/webchat/messages", json={"session_id": f"burst-{n:04d}", "text": "hi"}
-            ).status_code
-            for n in range(40)
-        }
+    with httpx.Client(base_url=gateway.gateway_url, timeout=30) as client:
+        chat = WebchatClient(client.post)
+        codes = {chat.send(f"burst-{n:04d}", "hi").status_code for n in range(40)}
     assert codes == {200}
 
 

@@ -6,6 +6,7 @@ import json
 import os
 from collections.abc import Iterator
 
+import httpx
 import pytest
 from playwright.sync_api import (
     Browser,
@@ -47,6 +48,7 @@ class Tab:
     def open(self) -> Tab:
         self.page.goto(self.url)
         expect(self.page.locator("#message-input")).to_be_visible()
+        self.page.wait_for_function("k => !!localStorage.getItem(k)", arg=SESSION_KEY)  # issued by the server
         return self
 
     def bot_texts(self) -> list[str]:
@@ -162,25 +164,36 @@ def test_conversation_at_360px(tab: Tab) -> None:
 def test_reload_keeps_the_session(tab: Tab) -> None:
     page = tab.page
     session = tab.session_id()
-    assert session and 8 <= len(session) <= 128
+    assert session and 16 <= len(session) <= 128
 
     sent: list[dict] = []
-    page.on("websocket", lambda ws: ws.on("framesent", lambda payload: sent.append(json.loads(payload))))
+    urls: list[str] = []
 
+    def watch(ws: object) -> None:
+        urls.append(ws.url)  # type: ignore[attr-defined]
+        ws.on("framesent", lambda payload: sent.append(json.loads(payload)))  # type: ignore[attr-defined]
+
+    page.on("websocket", watch)
     tab.say("hello")
     tab.say("how much do I owe")
     verify_english_debtor(tab)
+    rotated = tab.session_id()  # a new id once verified; the conversation stays
+    assert rotated and rotated != session
 
     page.reload()
     expect(page.locator("#message-input")).to_be_visible()
-    assert tab.session_id() == session
+    assert tab.session_id() == rotated
     expect(page.locator("#log .msg")).to_have_count(0)
     replies = tab.say("how much do I owe")
     assert_balance(replies)  # already verified: the same conversation continues
 
-    assert sent, "messages should go over the WebSocket when it is up"
-    assert {frame["session_id"] for frame in sent} == {session}
-    assert {frame["locale"] for frame in sent} == {"en-GB"}
+    # (Frames seen here are the reloaded page's: the first socket opened before we listened.)
+    messages = [frame for frame in sent if "text" in frame]
+    assert messages, "messages should go over the WebSocket when it is up"
+    assert {frame["session_id"] for frame in messages} == {rotated}
+    assert {frame["locale"] for frame in messages} == {"en-GB"}
+    assert [frame["session_id"] for frame in sent if frame.get("type") == "hello"] == [rotated]
+    assert urls and not any(session in url or rotated in url for url in urls)  # never in a URL
 
 
 def test_text_is_never_html(tab: Tab) -> None:
@@ -201,8 +214,12 @@ def test_never_drops_a_message_while_the_socket_is_down(browser: Browser, stack:
         if mode["now"] == "refuse":
             ws.close(code=1011, reason="down for the test")
         elif mode["now"] == "drop":
+            server = ws.connect_to_server()
 
-            def drop(_: str | bytes) -> None:
+            def drop(message: str | bytes) -> None:
+                if json.loads(message).get("type") == "hello":
+                    server.send(message)  # the hello goes through; the first message is dropped
+                    return
                 mode["now"] = "server"
                 ws.close(code=1006, reason="dropped mid-message")
 
@@ -215,7 +232,7 @@ def test_never_drops_a_message_while_the_socket_is_down(browser: Browser, stack:
             posts.append(json.loads(request.post_data or "{}"))
 
     try:
-        tab.page.route_web_socket("**/webchat/ws?*", route)
+        tab.page.route_web_socket("**/webchat/ws", route)
         tab.page.on("request", record)
         tab.open()
         status = tab.page.locator("#status")
@@ -240,3 +257,27 @@ def test_never_drops_a_message_while_the_socket_is_down(browser: Browser, stack:
         assert tab.dialogs == []
     finally:
         tab.close()
+
+
+def test_the_page_gets_its_session_from_the_server_and_end_chat_forgets_it(tab: Tab, stack: Stack) -> None:
+    page = tab.page
+    session = tab.session_id()
+    assert session
+    # Issued by the server: it answers to this id (a made-up one is refused).
+    assert tab.say("hello")
+    refused = httpx.post(f"{stack.gateway_url}/webchat/messages", json={"session_id": "made-up-by-me", "text": "hi"})
+    assert refused.status_code == 401
+    end = page.get_by_role("button", name="End chat")
+    expect(end).to_be_visible()
+    assert inside_viewport(end.bounding_box())
+    with page.expect_request(lambda r: r.url.endswith("/webchat/sessions/end")) as ended:
+        end.click()
+    assert json.loads(ended.value.post_data or "{}") == {"session_id": session}
+    expect(page.locator("#log .msg")).to_have_count(0)
+    page.wait_for_function("([k, old]) => { const v = localStorage.getItem(k); return v && v !== old; }",
+                           arg=[SESSION_KEY, session])  # fmt: skip
+    assert tab.session_id() != session
+    gone = httpx.post(f"{stack.gateway_url}/webchat/messages", json={"session_id": session, "text": "hi"}, timeout=30)
+    assert gone.status_code == 401
+    greeting = tab.say("hello")  # a new conversation: the disclosure again
+    assert "automated assistant" in greeting[0]

@@ -83,9 +83,10 @@ def test_wrong_details_never_disclose_and_lock_after_three(stack: Stack) -> None
 def test_bad_input_gets_4xx_or_polite_reply(stack: Stack) -> None:
     url = f"{stack.gateway_url}/webchat/messages"
     session = new_session()
+    issued = stack.chat.session(session)
     for body in (
-        {"session_id": session, "text": ""},
-        {"session_id": session, "text": "   "},
+        {"session_id": issued, "text": ""},
+        {"session_id": issued, "text": "   "},
         {"session_id": "x", "text": "hi"},
         {"text": "hi"},
     ):
@@ -94,7 +95,7 @@ def test_bad_input_gets_4xx_or_polite_reply(stack: Stack) -> None:
         httpx.post(url, content=b"{not json", headers={"content-type": "application/json"}, timeout=30).status_code
         == 422
     )
-    assert httpx.post(url, json={"session_id": session, "text": "a" * 10_001}, timeout=30).status_code == 422
+    assert httpx.post(url, json={"session_id": issued, "text": "a" * 10_001}, timeout=30).status_code == 422
 
     assert plain(stack.say(session, "a" * 10_000)) == text("utter_too_long", "en", limit=1000)
     assert plain(stack.say(session, "🙂👍")) == text("utter_not_text", "en")
@@ -108,7 +109,7 @@ def _stored(stack: Stack, session: str) -> list[tuple[str, str]]:
         rows = db.execute(
             "SELECT m.direction, m.text FROM messages m JOIN conversations c ON c.id = m.conversation_id "
             "WHERE c.external_id = ? ORDER BY m.id",
-            (session,),
+            (stack.address(session),),
         ).fetchall()
     return [(str(d), str(t)) for d, t in rows]
 

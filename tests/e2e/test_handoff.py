@@ -75,7 +75,7 @@ class Console:
 
 def conversation_id(stack: Stack, session: str) -> str:
     with sqlite3.connect(stack.workdir / "e2e.db") as db:
-        row = db.execute("SELECT id FROM conversations WHERE external_id = ?", (session,)).fetchone()
+        row = db.execute("SELECT id FROM conversations WHERE external_id = ?", (stack.address(session),)).fetchone()
     assert row, session
     return str(row[0])
 

@@ -22,6 +22,7 @@ from debtors.models import ComponentKind, Debt, DebtComponent, Debtor
 from ledger import service as ledger_service
 from locales import Catalog
 from tests.stack import Stack
+from tests.webchat import conversation_key
 
 pytestmark = pytest.mark.e2e
 catalog = Catalog()
@@ -76,8 +77,10 @@ def test_pay_one_debt_in_the_sandbox_and_see_the_rest(stack: Stack) -> None:
     url = re.search(r"https?://\S+", link_message)
     assert url, link_message
 
-    ws_url = stack.gateway_url.replace("http://", "ws://") + f"/webchat/ws?session_id={session}"
+    ws_url = stack.gateway_url.replace("http://", "ws://") + "/webchat/ws"  # the id goes in the hello frame
     with connect(ws_url) as chat, httpx.Client(timeout=30, follow_redirects=False) as client:
+        chat.send(json.dumps({"type": "hello", "session_id": stack.chat.session(session)}))
+        assert json.loads(chat.recv(timeout=30)) == {"type": "ready"}
         page = client.get(url.group())
         assert page.status_code == 200 and "TEST MODE" in page.text and "£60.00" in page.text.replace("\xa0", " ")
         paid = client.post(url.group() + "/pay")
@@ -93,9 +96,10 @@ def test_pay_one_debt_in_the_sandbox_and_see_the_rest(stack: Stack) -> None:
     deadline = time.monotonic() + 30
     while time.monotonic() < deadline:
         with sqlite3.connect(path) as db:
+            key = conversation_key(db, stack.chat.session(session))
             texts = [t for (t,) in db.execute(
                 "SELECT m.text FROM messages m JOIN conversations c ON c.id = m.conversation_id "
-                "WHERE c.external_id = ? AND m.direction = 'out' ORDER BY m.id", (session,))]  # fmt: skip
+                "WHERE c.external_id = ? AND m.direction = 'out' ORDER BY m.id", (key,))]  # fmt: skip
         if receipt in texts:
             break
         time.sleep(0.3)
@@ -114,7 +118,7 @@ def test_card_number_in_chat_is_redacted_and_warned(stack: Stack) -> None:
     path = stack.database_url.split("///", 1)[1]
     with sqlite3.connect(path) as db:
         stored = [t for (t,) in db.execute(
-            "SELECT m.text FROM messages m JOIN conversations c ON c.id = m.conversation_id WHERE c.external_id = ?", (session,))]  # fmt: skip
+            "SELECT m.text FROM messages m JOIN conversations c ON c.id = m.conversation_id WHERE c.external_id = ?", (stack.address(session),))]  # fmt: skip
     assert not any("4242" in t for t in stored)
     assert any("[REDACTED CARD]" in t for t in stored)
 
@@ -128,7 +132,7 @@ def test_vulnerability_signals_are_stored_on_the_message(stack: Stack) -> None:
         (raw,) = db.execute(
             "SELECT m.signals FROM messages m JOIN conversations c ON c.id = m.conversation_id "
             "WHERE c.external_id = ? AND m.direction = 'in' ORDER BY m.id DESC LIMIT 1",
-            (session,),
+            (stack.address(session),),
         ).fetchone()
     signals = json.loads(raw)
     assert {"bereavement", "job_loss"} <= set(signals["cues"]) and signals["vulnerable"] is True

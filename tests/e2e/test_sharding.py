@@ -91,7 +91,7 @@ class ShardedStack(Stack):
 
     def conversation_id(self, session: str) -> str:
         with sqlite3.connect(self.database_url.split("///", 1)[1]) as db:
-            row = db.execute("SELECT id FROM conversations WHERE external_id = ?", (session,)).fetchone()
+            row = db.execute("SELECT id FROM conversations WHERE external_id = ?", (self.address(session),)).fetchone()
         return str(row[0])
 
 

@@ -16,6 +16,7 @@ import pytest
 from playwright.sync_api import Browser, BrowserContext, Expect, Page
 
 from tests.stack import ROOT, Stack
+from tests.webchat import conversation_key
 
 pytestmark = [pytest.mark.e2e, pytest.mark.browser]
 expect = Expect()
@@ -64,7 +65,8 @@ def chatting_debtor(stack: Stack) -> tuple[str, str, str]:
             (reference,),
         )
         [(conversation,)] = db.execute(
-            "SELECT id FROM conversations WHERE channel = 'webchat' AND external_id = ?", (session_id,)
+            "SELECT id FROM conversations WHERE channel = 'webchat' AND external_id = ?",
+            (conversation_key(db, stack.chat.session(session_id)),),
         ).fetchall()
         db.execute(
             "UPDATE conversations SET debtor_id = (SELECT id FROM debtors WHERE reference = ?) WHERE id = ?",
@@ -141,7 +143,7 @@ def test_admin_exports_a_debtor_reads_the_audit_log_and_erases(browser: Browser,
             texts = [t for (t,) in db.execute("SELECT text FROM messages WHERE conversation_id = ?", (conversation,))]
             [(external_id,)] = db.execute("SELECT external_id FROM conversations WHERE id = ?", (conversation,))
         assert texts and set(texts) == {"[erased]"} and external_id == f"erased:{conversation}"
-        assert session_id != external_id
+        assert stack.chat.session(session_id) != external_id
         assert errors == [], errors
     finally:
         context.close()

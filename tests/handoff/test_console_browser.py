@@ -20,6 +20,7 @@ from playwright.sync_api import Browser, BrowserContext, Expect, Page, Route
 from locales import Catalog
 from tests.channels.test_webchat_page import REPLY_TIMEOUT_MS, Tab
 from tests.stack import ROOT, Stack
+from tests.webchat import conversation_key
 
 pytestmark = [pytest.mark.e2e, pytest.mark.browser]
 
@@ -59,7 +60,8 @@ def conversation_id(stack: Stack, session_id: str) -> str:
     path = stack.database_url.split("///", 1)[1]
     with sqlite3.connect(path) as db:
         row = db.execute(
-            "SELECT id FROM conversations WHERE channel = 'webchat' AND external_id = ?", (session_id,)
+            "SELECT id FROM conversations WHERE channel = 'webchat' AND external_id = ?",
+            (conversation_key(db, session_id),),
         ).fetchone()
     assert row, f"no conversation stored for web chat session {session_id}"
     return str(row[0])

@@ -19,6 +19,7 @@ from app.config import GatewaySettings
 from app.database import make_engine
 from app.main import create_app
 from app.manage import migrate
+from channels import sessions
 from conversations import service as conversations_service
 from debtors import service as debtors_service
 from debtors.seed import seed_demo
@@ -30,15 +31,17 @@ from payments.providers import SandboxProvider
 from tests.payments.conftest import completed
 from tests.stack import free_port
 
-SESSION_ID = "receipt-session-1"
+LIFETIME = sessions.Lifetime.of(idle_minutes=60, max_hours=24)
 
 
 async def _prepare(url: str, settings: GatewaySettings) -> dict[str, Any]:
     engine = make_engine(url)
     async with AsyncSession(engine, expire_on_commit=False) as session:
         await seed_demo(session=session)
+        session_id = await sessions.issue(session=session, lifetime=LIFETIME)  # the page's web chat session
+        bound = await sessions.resolve(session=session, session_id=session_id, lifetime=LIFETIME)
         conversation = await conversations_service.get_or_create(
-            session=session, channel="webchat", external_id=SESSION_ID
+            session=session, channel="webchat", external_id=bound.conversation_key
         )
         conversation.locale = "en"
         emily = await debtors_service.get_by_reference(session=session, reference="UK-300552")
@@ -49,7 +52,7 @@ async def _prepare(url: str, settings: GatewaySettings) -> dict[str, Any]:
         )  # fmt: skip
         await session.commit()
     await engine.dispose()
-    return {"payment": payment, "conversation_id": conversation.id}
+    return {"payment": payment, "conversation_id": conversation.id, "session_id": session_id}
 
 
 @pytest.fixture(scope="module")
@@ -113,7 +116,9 @@ def test_signed_payment_books_and_pushes_a_receipt(gateway) -> None:  # type: ig
     client, settings, data = gateway
     body = json.dumps(completed(data["payment"], "pi_ok")).encode()
     header = stripe.WebhookSignature.generate_signature_header(body.decode(), settings.webhook_secret())  # type: ignore[attr-defined]
-    with client.websocket_connect(f"/webchat/ws?session_id={SESSION_ID}") as ws:
+    with client.websocket_connect("/webchat/ws") as ws:
+        ws.send_json({"type": "hello", "session_id": data["session_id"]})
+        assert ws.receive_json() == {"type": "ready"}
         assert post(client, body, header) == 200
         frame = ws.receive_json()
     expected = Catalog().render(

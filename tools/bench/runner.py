@@ -33,13 +33,23 @@ class Gateway:
 
     url: str
     name: str = "full"
+    # The conversation's label -> the session the gateway issued for it (rotated ids followed).
+    issued: dict[str, str] = field(default_factory=dict, compare=False, repr=False)
 
     async def send(self, client: httpx.AsyncClient, *, session_id: str, text: str, locale: str) -> list[dict]:
+        if session_id not in self.issued:  # like the chat page: a session first
+            created = await client.post(f"{self.url}/webchat/sessions")
+            created.raise_for_status()
+            self.issued[session_id] = created.json()["session_id"]
         response = await client.post(
-            f"{self.url}/webchat/messages", json={"session_id": session_id, "text": text, "locale": locale}
+            f"{self.url}/webchat/messages",
+            json={"session_id": self.issued[session_id], "text": text, "locale": locale},
         )
         response.raise_for_status()
-        return list(response.json()["messages"])
+        body = response.json()
+        if rotated := body.get("session_id"):
+            self.issued[session_id] = rotated
+        return list(body["messages"])
 
 
 @dataclass(frozen=True)

@@ -22,6 +22,7 @@ from sqlalchemy import select
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from channels import sessions
 from conversations.models import Conversation, Direction, Message
 from identity.models import VerificationAttempt
 from inbox.models import InboundEvent, InboxStatus
@@ -104,9 +105,10 @@ class Chat:
     """One path's conversation: where it is addressed and how many replies were read so far."""
 
     channel: str
-    address: str
+    address: str  # web chat: the conversation key behind the session, once the gateway issued one
     locale: str
     seen: int = 0
+    session_id: str | None = None  # web chat: the id the gateway issued (rotations followed)
 
 
 class Watcher:
@@ -215,9 +217,18 @@ class Driver:
         return new, debtor_id
 
     async def _webchat(self, conversation: Chat, text: str) -> tuple[list[Reply], int | None]:
-        body = {"session_id": conversation.address, "text": text, "locale": conversation.locale}
+        if conversation.session_id is None:  # like the chat page: a session first
+            created = await self._post(f"{self.site.gateway_url}/webchat/sessions")
+            created.raise_for_status()
+            conversation.session_id = str(created.json()["session_id"])
+            async with self.sessionmaker() as session:
+                key = await sessions.address_of(session=session, session_id=conversation.session_id)
+            assert key is not None
+            conversation.address = key
+        body = {"session_id": conversation.session_id, "text": text, "locale": conversation.locale}
         response = await self._post(f"{self.site.gateway_url}/webchat/messages", json=body)
         response.raise_for_status()
+        conversation.session_id = response.json().get("session_id") or conversation.session_id
         replies = [
             Reply(m["text"], tuple(str(b[k]) for b in m.get("buttons") or [] for k in ("title", "payload")))
             for m in response.json()["messages"]
