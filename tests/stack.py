@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import os
 import signal
 import socket
@@ -15,12 +16,13 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 
+import asyncpg
 import httpx
 
 from app import internal_tokens
 from tests.fakes.telegram_server import FakeTelegram
 from tests.fakes.twilio_server import FakeTwilio
-from tests.webchat import WebchatClient, conversation_key
+from tests.webchat import WebchatClient, conversation_key, digest
 
 ROOT = Path(__file__).resolve().parent.parent
 MODEL = ROOT / "models" / "debtor.tar.gz"
@@ -220,7 +222,22 @@ class Stack:
 
     def address(self, label: str) -> str:
         """The conversation's address (conversations.external_id) behind the web chat `label` names."""
-        with sqlite3.connect(self.database_url.split("///", 1)[1]) as db:
-            key = conversation_key(db, self.chat.session(label))
+        session_id = self.chat.session(label)
+        if self.database_url.startswith("sqlite"):
+            with sqlite3.connect(self.database_url.split("///", 1)[1]) as db:
+                key = conversation_key(db, session_id)
+        else:
+            key = asyncio.run(_postgres_conversation_key(self.database_url, session_id))
         assert key, f"no web chat session for {label}"
         return key
+
+
+async def _postgres_conversation_key(database_url: str, session_id: str) -> str | None:
+    connection = await asyncpg.connect(database_url.replace("+asyncpg", ""))
+    try:
+        key = await connection.fetchval(
+            "SELECT conversation_key FROM webchat_sessions WHERE token_hash = $1", digest(session_id)
+        )
+    finally:
+        await connection.close()
+    return str(key) if key else None

@@ -181,7 +181,7 @@ def test_erase_leaves_nothing_of_the_debtor_in_rasas_sql_tracker_store(sql_stack
     sql_stack.say(session_id, who["reference"])
     balance = "\n".join(m["text"] for m in sql_stack.say(session_id, TYPED_BIRTH)).replace("\xa0", " ")
     assert who["first"] in balance and who["amount"] in balance.replace(",", "")  # verified, balance shown
-    conversation_id = conversation_of(sql_stack, session_id)
+    conversation_id = conversation_of(sql_stack, sql_stack.address(session_id))
 
     # Before: Rasa's tracker and its database hold all of it (the test can see what it looks for).
     before = json.dumps(tracker(sql_stack, conversation_id))

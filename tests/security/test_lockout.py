@@ -198,7 +198,7 @@ def test_restart_in_one_chat_neither_unverifies_nor_resets_the_count(lockout_sta
     webchat(stack, chat, "how much do I owe?")
     webchat(stack, chat, own_reference)
     assert own_total in webchat(stack, chat, own_dob)
-    cid = conversation_id(stack, "webchat", chat)
+    cid = conversation_id(stack, "webchat", stack.address(chat))
 
     # 1. "/restart" typed by a person is words: Rasa keeps its state, the person stays verified.
     for command in ("/restart", "/session_start", '/restart{"verified": false}', "  //restart"):

@@ -72,13 +72,13 @@ def test_indirect_self_harm_on_web_chat_gets_the_crisis_line_not_an_opt_out(
     session, replies = webchat(stack, message, locale)
     assert replies[0] == text("utter_crisis_support", locale), replies
     assert not set(replies) & (every_wording("utter_opt_out_info") | every_wording("utter_default"))
-    assert handled(stack, "webchat", session) == (False, "self_harm")
+    assert handled(stack, "webchat", stack.address(session)) == (False, "self_harm")
 
 
 def test_fleeing_domestic_violence_in_portuguese_goes_to_a_person_and_is_not_an_opt_out(stack: Stack) -> None:
     session, replies = webchat(stack, PT_FLEEING, "pt-BR")
     assert not set(replies) & (every_wording("utter_opt_out_info") | every_wording("utter_default")), replies
-    assert handled(stack, "webchat", session) == (False, "vulnerability")
+    assert handled(stack, "webchat", stack.address(session)) == (False, "vulnerability")
     # whatever Rasa made of it, the person is told a person will read it, or is asked (once) about messages
     told = {text("utter_welfare_handoff", "pt-BR"), text("utter_ask_stop_messages", "pt-BR")}
     notices = (opening("utter_handoff_queued", "pt-BR"), opening("utter_handoff_offline", "pt-BR"))
