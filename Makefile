@@ -113,7 +113,7 @@ compare-pipelines: install
 lint: $(VENV)/.installed
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
-	$(VENV)/bin/mypy app abuse channels conversations debtors identity language locales bot/actions tools payments ledger policies privacy arrangements inbox consent signals auth handoff disputes holds hardship admin training tone experiments reminders analytics gdpr audit
+	$(VENV)/bin/mypy app abuse channels conversations debtors identity language locales bot/actions bot/action_server.py tools payments ledger policies privacy arrangements inbox consent signals auth handoff disputes holds hardship admin training tone experiments reminders analytics gdpr audit
 
 clean:
 	rm -rf models var reports/*.json reports/cv

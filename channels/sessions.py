@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import hashlib
 import secrets
+from collections.abc import Collection
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
@@ -140,3 +141,14 @@ async def address_of(*, session: AsyncSession, session_id: str) -> str | None:
     """The conversation address behind an id, without checking or touching it (tools, audits)."""
     row = await _row(session, session_id)
     return row.conversation_key if row else None
+
+
+async def end_for(*, session: AsyncSession, conversation_keys: Collection[str]) -> int:
+    """End every live session of these web chat conversations (erasure: an id the browser still
+    holds must not reopen the erased person's chat under its old address). How many ended."""
+    if not conversation_keys:
+        return 0
+    result = await session.execute(
+        delete(WebchatSession).where(WebchatSession.conversation_key.in_(sorted(conversation_keys)))
+    )
+    return int(result.rowcount or 0)  # type: ignore[attr-defined]

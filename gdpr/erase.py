@@ -31,6 +31,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.database import utcnow
 from auth.models import StaffUser
+from channels import sessions as sessions_service
 from conversations.rasa_client import RasaClient
 from conversations.tracker_store import TrackerStoreError
 from debtors.models import Debtor
@@ -86,6 +87,18 @@ async def _keep_opt_outs(session: AsyncSession, scope: Scope) -> int:
         else:
             await suppression.lift(session=session, channel=channel, address=address)
     return kept
+
+
+async def _end_webchat_sessions(session: AsyncSession, scope: Scope) -> int:
+    """Before the conversations' addresses are replaced: the web chat sessions still open on them."""
+    conversations = table("conversations")
+    assert conversations is not None
+    keys = await session.scalars(
+        select(conversations.c.external_id).where(
+            conversations.c.id.in_(sorted(scope.of(Kind.CONVERSATION))), conversations.c.channel == "webchat"
+        )
+    )
+    return await sessions_service.end_for(session=session, conversation_keys=set(keys.all()))
 
 
 async def _apply(session: AsyncSession, entry: Entry, scope: Scope) -> int:
@@ -173,6 +186,7 @@ async def erase(
         return request, True
     locale = debtor.locale
     suppressed = await _keep_opt_outs(session, scope)
+    sessions_ended = await _end_webchat_sessions(session, scope)
     rows = {}
     for entry in REGISTRY:
         changed = await _apply(session, entry, scope)
@@ -185,6 +199,7 @@ async def erase(
     request.detail = {
         "rows": rows,
         "opt_outs_kept": suppressed,
+        "webchat_sessions_ended": sessions_ended,
         "conversations": sorted(scope.of(Kind.CONVERSATION)),
     }
     session.add(request)

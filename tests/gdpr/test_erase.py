@@ -7,6 +7,7 @@ import asyncio
 import uuid
 from typing import Any
 
+import pytest
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
@@ -14,6 +15,8 @@ from app.database import utcnow
 from app.models import Base
 from auth import service as auth_service
 from auth.models import Role, StaffUser
+from channels import sessions
+from channels.models import WebchatSession
 from consent import service as consent_service
 from consent.models import Consent
 from conversations.models import Conversation
@@ -106,6 +109,30 @@ async def test_an_erased_debtor_cannot_be_verified(session: AsyncSession) -> Non
         session=session, conversation_id=chat.id, reference=person.reference, date_of_birth=person.date_of_birth
     )
     assert result.outcome is Outcome.FAILED
+
+
+async def test_erasure_ends_the_web_chat_sessions_still_open_on_the_debtors_chats(session: AsyncSession) -> None:
+    person = await build(session)
+    web = await session.scalar(
+        select(Conversation).where(Conversation.channel == "webchat", Conversation.debtor_id == person.debtor_id)
+    )
+    assert web is not None
+    lifetime = sessions.Lifetime.of(idle_minutes=60, max_hours=24)
+    theirs = await sessions.issue(session=session, lifetime=lifetime)
+    row = await session.scalar(select(WebchatSession).where(WebchatSession.token_hash == sessions.digest(theirs)))
+    assert row is not None
+    row.conversation_key = web.external_id  # the browser tab the person verified in is still open
+    someone_else = await sessions.issue(session=session, lifetime=lifetime)
+    await session.flush()
+
+    request, _ = await erase.erase(
+        session=session, debtor_id=person.debtor_id, staff=await admin(session), reason="asked", config=load()
+    )
+
+    assert request.detail["webchat_sessions_ended"] == 1
+    with pytest.raises(sessions.SessionRefused):
+        await sessions.resolve(session=session, session_id=theirs, lifetime=lifetime)
+    assert await sessions.resolve(session=session, session_id=someone_else, lifetime=lifetime)
 
 
 async def test_erasure_is_idempotent(session: AsyncSession) -> None:
