@@ -195,15 +195,19 @@ class Stack:
     def up(self) -> Stack:
         for name in ("rasa", "actions", "gateway"):
             self.ports[name] = free_port()
+        self.prepare_database()
+        for name in ("rasa", "actions", "gateway", "worker"):
+            self.start(name)
+        self.wait_healthy()
+        return self
+
+    def prepare_database(self) -> None:
+        """Migrated, with the demo debtors (as `make run` leaves it)."""
         env = self.env()
         for cmd in (["migrate"], ["seed", "--demo"]):
             subprocess.run(
                 [sys.executable, "-m", "app.manage", *cmd], cwd=ROOT, env=env, check=True, capture_output=True
             )
-        for name in ("rasa", "actions", "gateway", "worker"):
-            self.start(name)
-        self.wait_healthy()
-        return self
 
     def down(self) -> None:
         for name in list(self.procs):

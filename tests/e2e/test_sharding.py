@@ -8,7 +8,6 @@ import os
 import signal
 import sqlite3
 import subprocess
-import sys
 import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -18,7 +17,7 @@ import pytest
 import redis
 
 from conversations.sharding import HashRing
-from tests.stack import MODEL, RASA, ROOT, Stack, free_port
+from tests.stack import MODEL, RASA, Stack, free_port
 
 pytestmark = pytest.mark.e2e
 REDIS_DB = 13  # Rasa's locks for this test only (tests/inbox uses 15); flushed before and after
@@ -59,11 +58,7 @@ class ShardedStack(Stack):
         for name in (*INSTANCES, "actions", "gateway"):
             self.ports[name] = free_port()
         self.ports["rasa"] = self.ports[INSTANCES[0]]  # RASA_URL: the first instance
-        env = self.env()
-        for cmd in ("migrate", "seed"):
-            subprocess.run(
-                [sys.executable, "-m", "app.manage", cmd], cwd=ROOT, env=env, check=True, capture_output=True
-            )
+        self.prepare_database()
         for name in (*INSTANCES, "actions", "gateway"):
             self.start(name)
         self.wait_healthy(timeout=150)
