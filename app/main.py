@@ -22,27 +22,20 @@ from app.config import GatewaySettings, get_settings
 from app.database import make_engine, make_sessionmaker
 from app.errors import database_busy
 from app.logging import configure_logging
+from app.wiring import build_pipeline
 from audit.middleware import AuditMiddleware
 from auth import views as auth_views
 from channels import views as channels_views
 from channels import webchat
-from channels.outputs import build_outputs
 from channels.push import Connections
-from conversations.pipeline import Pipeline
-from conversations.rasa_client import RasaClient
-from conversations.tracker_store import RasaTrackerStore
 from experiments import views as experiments_views
 from gdpr import views as gdpr_views
 from handoff import pages as handoff_pages
 from handoff import views as handoff_views
-from language.detector import LanguageDetector
-from locales import Catalog
 from locales import views as locales_views
 from payments import views as payments_views
 from reminders import views as reminders_views
-from signals import SignalScorer
 from tone import views as tone_views
-from tone.overrides import ToneOverrides
 from training import jobs as training_jobs
 from training import views as training_views
 
@@ -65,26 +58,13 @@ def create_app(settings: GatewaySettings | None = None) -> FastAPI:
             app.state.sessionmaker = make_sessionmaker(engine)
             # Trainings interrupted by a restart are marked failed (one gateway process trains).
             await training_jobs.on_startup(app.state.sessionmaker)
-            # Texts from locales/, with admins' live edits layered over them (tone/overrides.py).
-            app.state.catalog = Catalog(overrides=ToneOverrides(app.state.sessionmaker))
-            app.state.rasa = RasaClient(
-                rasa_urls=settings.rasa_endpoints(),
-                action_server_url=settings.action_server_url,
-                http=http,
-                timeout=settings.rasa_timeout_seconds,
-                health_timeout=settings.health_timeout_seconds,
-                auth_token=settings.rasa_auth_token.get_secret_value() if settings.rasa_auth_token else None,
-                tracker_store=RasaTrackerStore.from_url(settings.rasa_tracker_store_url),
-            )
-            app.state.pipeline = Pipeline(
-                sessionmaker=app.state.sessionmaker,
-                rasa=app.state.rasa,
-                catalog=app.state.catalog,
-                detector=LanguageDetector(),
-                settings=settings,
-                scorer=SignalScorer.from_settings(settings.signals_model_dir),
-                outputs={"webchat": app.state.webchat_connections, **build_outputs(settings)},
-            )
+            # Texts from locales/ with admins' live edits (tone/overrides.py), Rasa, outputs: app/wiring.py.
+            app.state.pipeline = build_pipeline(
+                settings, sessionmaker=app.state.sessionmaker, http=http,
+                outputs={"webchat": app.state.webchat_connections},
+            )  # fmt: skip
+            app.state.catalog = app.state.pipeline.catalog
+            app.state.rasa = app.state.pipeline.rasa
             settings.webhook_secret()  # fail fast: Stripe keys without a webhook secret
             scheduler = app_scheduler.start(
                 app.state.sessionmaker, minutes=settings.evaluate_every_minutes, pipeline=app.state.pipeline

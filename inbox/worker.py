@@ -26,14 +26,10 @@ from app import models as _all_models  # noqa: F401 - every table known to the O
 from app.config import GatewaySettings, get_settings
 from app.database import READ_ONLY, make_engine, make_sessionmaker
 from app.logging import configure_logging
-from channels.outputs import build_outputs
+from app.wiring import build_pipeline
 from conversations.pipeline import Pipeline
-from conversations.rasa_client import RasaClient
 from inbox import service as inbox_service
 from language.detector import LanguageDetector
-from locales import Catalog
-from signals import SignalScorer
-from tone.overrides import ToneOverrides
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
@@ -90,24 +86,8 @@ def runtime() -> Runtime:
         loop = asyncio.new_event_loop()
         engine = make_engine(settings.database_url)
         http = httpx.AsyncClient()
-        rasa = RasaClient(
-            rasa_urls=settings.rasa_endpoints(),
-            action_server_url=settings.action_server_url,
-            http=http,
-            timeout=settings.rasa_timeout_seconds,
-            health_timeout=settings.health_timeout_seconds,
-            auth_token=settings.rasa_auth_token.get_secret_value() if settings.rasa_auth_token else None,
-        )
         sessionmaker = make_sessionmaker(engine)
-        pipeline = Pipeline(
-            sessionmaker=sessionmaker,
-            rasa=rasa,
-            catalog=Catalog(overrides=ToneOverrides(sessionmaker)),
-            detector=_shared_detector(),
-            settings=settings,
-            scorer=SignalScorer.from_settings(settings.signals_model_dir),
-            outputs=build_outputs(settings),
-        )
+        pipeline = build_pipeline(settings, sessionmaker=sessionmaker, http=http, detector=_shared_detector())
         current = Runtime(loop=loop, pipeline=pipeline, settings=settings)
         _local.runtime = current
     return current
