@@ -15,7 +15,7 @@ from datetime import datetime, timedelta
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatchError
-from sqlalchemy import delete, func, select
+from sqlalchemy import delete, func, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -208,6 +208,11 @@ async def touch(*, session: AsyncSession, user: StaffUser, now: datetime | None 
     """Presence: the queue counts staff seen recently as online (handoff.service.agents_online)."""
     user.last_seen_at = now or utcnow()
     await session.flush()
+
+
+async def seen(*, session: AsyncSession, user_id: int) -> None:
+    """Presence by id, without loading the user (the staff event stream, once a tick)."""
+    await session.execute(update(StaffUser).where(StaffUser.id == user_id).values(last_seen_at=utcnow()))
 
 
 async def list_users(*, session: AsyncSession) -> list[StaffUser]:

@@ -9,7 +9,6 @@ from typing import Any
 
 from fastapi import APIRouter, BackgroundTasks, HTTPException, Request
 from fastapi.responses import Response
-from sqlalchemy import update
 
 from abuse import guard
 from app.database import retry_when_locked, utcnow
@@ -18,7 +17,7 @@ from app.errors import refusals
 from channels import telegram as telegram_channel
 from channels import twilio as twilio_channel
 from channels.base import InboundMessage
-from conversations.models import Message
+from conversations import service as conversations_service
 from inbox import service as inbox_service
 from inbox import worker
 
@@ -112,7 +111,7 @@ async def twilio_status(request: Request, session: SessionDep, settings: Setting
     except ValueError as exc:
         raise HTTPException(status_code=400, detail=str(exc)) from exc
     detail = f"{status}:{error}" if error else status
-    await session.execute(update(Message).where(Message.provider_message_id == sid).values(delivery_status=detail[:32]))
+    await conversations_service.record_delivery(session=session, provider_message_id=sid, status=detail)
     await session.commit()
     return Response(status_code=204)
 

@@ -7,7 +7,7 @@ from datetime import datetime, timedelta
 from itertools import pairwise
 from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import func, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -101,6 +101,15 @@ async def add_message(
     conversation.last_message_at = now
     await session.flush()
     return message
+
+
+async def record_delivery(*, session: AsyncSession, provider_message_id: str, status: str) -> int:
+    """A provider's delivery report (delivered, undelivered:30007 …) on the message it sent;
+    how many rows matched (0: not ours, or erased since)."""
+    result = await session.execute(
+        update(Message).where(Message.provider_message_id == provider_message_id).values(delivery_status=status[:32])
+    )
+    return int(getattr(result, "rowcount", 0) or 0)
 
 
 async def last_outbound_at(*, session: AsyncSession, conversation_id: str) -> datetime | None:

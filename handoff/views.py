@@ -17,15 +17,13 @@ from typing import Any, Literal
 from fastapi import APIRouter, HTTPException, Path, Request
 from fastapi.responses import StreamingResponse
 from pydantic import BaseModel, Field, field_validator
-from sqlalchemy import update
-from sqlalchemy.ext.asyncio import AsyncSession
 
-from app.database import READ_ONLY, utcnow
+from app.database import READ_ONLY
 from app.deps import PipelineDep, SessionDep, StaffDep, StaffWriteDep
 from app.errors import commit_or_refuse, refusals
 from audit import reads
 from audit.reads import AUDITED_READ
-from auth.models import StaffUser
+from auth import service as auth_service
 from conversations import service as conversations_service
 from disputes import service as disputes_service
 from disputes.models import DisputeStatus
@@ -173,10 +171,6 @@ async def resolve_dispute(
     return {"status": dispute.status.value}
 
 
-async def _touch(session: AsyncSession, staff_id: int) -> None:
-    await session.execute(update(StaffUser).where(StaffUser.id == staff_id).values(last_seen_at=utcnow()))
-
-
 @router.get("/events")
 async def events(request: Request, staff: StaffDep, session: SessionDep, pipeline: PipelineDep) -> StreamingResponse:
     """Server-Sent Events: `update` whenever the queue or a conversation changed. Polling the
@@ -194,7 +188,7 @@ async def events(request: Request, staff: StaffDep, session: SessionDep, pipelin
             current = await queries.version(session=reading)
         if touch:
             async with pipeline.sessionmaker() as writing:
-                await _touch(writing, staff_id)
+                await auth_service.seen(session=writing, user_id=staff_id)
                 await writing.commit()
         return current
 
