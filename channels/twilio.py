@@ -1,13 +1,9 @@
-"""SMS and WhatsApp through Twilio Programmable Messaging.
+"""SMS and WhatsApp through Twilio Programmable Messaging: the outbound side, and the one name
+the rest of the code imports (`channels.twilio`) for the inbound edge too.
 
-Inbound: Twilio POSTs a form to our webhook. `is_valid_request` checks its `X-Twilio-Signature`
-and `parse` turns the form into an `InboundMessage`. Delivery reports arrive on the status
-callback URL and `parse_status` reads them.
-
-Signatures cover the URL Twilio requested, so behind a reverse proxy or TLS terminator the URL the
-app sees (`http://10.0.0.5:8000/...`) is not the signed one. Always rebuild the public URL from
-PUBLIC_BASE_URL plus the request's path and query (see `public_url`), never from the request's
-Host header or scheme.
+Inbound (channels/twilio_inbound.py): `is_valid_request` checks a webhook's `X-Twilio-Signature`
+against the PUBLIC URL (`public_url`), `parse` turns the form into an `InboundMessage`, and
+`parse_status` reads delivery reports. WhatsApp templates and previews: channels/twilio_templates.py.
 
 Outbound: `TwilioOutput` sends through the twilio SDK's async path
 (`client.messages.create_async` on an `AsyncTwilioHttpClient`), so the event loop never blocks.
@@ -35,24 +31,32 @@ import asyncio
 import json
 import logging
 import re
-from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field
+from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
-from pathlib import Path
-from typing import Any, Literal
+from typing import Any
 
 import aiohttp
-import yaml
 from twilio.base import values
 from twilio.base.exceptions import TwilioException, TwilioRestException
 from twilio.http import AsyncHttpClient
 from twilio.http.async_http_client import AsyncTwilioHttpClient
 from twilio.http.response import Response
-from twilio.request_validator import SIGNATURE_HEADER, RequestValidator
+from twilio.request_validator import SIGNATURE_HEADER
 from twilio.rest import Client
 
-from channels.base import Button, Delivery, InboundMessage, OutboundContext, numbered_options
+from channels.base import Button, Delivery, OutboundContext, numbered_options
 from channels.text import split_text, units
+from channels.twilio_inbound import (
+    CHANNELS,
+    WHATSAPP_PREFIX,
+    Channel,
+    is_valid_request,
+    locale_from_number,
+    parse,
+    parse_status,
+    public_url,
+)
+from channels.twilio_templates import CONFIG, WhatsAppTemplates, preview
 
 __all__ = [
     "CONFIG",
@@ -63,9 +67,11 @@ __all__ = [
     "TWILIO_MAX_BODY",
     "WHATSAPP_LIMIT",
     "WHATSAPP_PREFIX",
+    "Channel",
     "TwilioOutput",
     "WhatsAppTemplates",
     "is_valid_request",
+    "locale_from_number",
     "parse",
     "parse_status",
     "preview",
@@ -75,202 +81,16 @@ __all__ = [
 
 log = logging.getLogger(__name__)
 
-ROOT = Path(__file__).resolve().parent.parent
-CONFIG = ROOT / "config" / "channels.yml"
-
-Channel = Literal["sms", "whatsapp"]
-CHANNELS: tuple[Channel, ...] = ("sms", "whatsapp")
-
 TWILIO_MAX_BODY = 1600  # Twilio's cap on Body for every Messaging channel (error 21617)
 SMS_LIMIT = TWILIO_MAX_BODY
 WHATSAPP_LIMIT = 4096  # WhatsApp's own cap; Twilio's 1600 is lower, so TwilioOutput uses that
-WHATSAPP_PREFIX = "whatsapp:"
 
 SESSION_WINDOW = timedelta(hours=24)  # WhatsApp customer-service window
 WINDOW_MARGIN = timedelta(minutes=1)  # a message accepted at 23:59:59 may reach Meta after 24:00
 REOPEN_TEMPLATE = "reopen"  # template sent outside the window; one variable, {{1}}
-PREVIEW_LENGTH = 100
 SEND_TIMEOUT = 15.0  # seconds per API call (the SDK's async client has no timeout of its own)
 
 E164 = re.compile(r"\+[1-9]\d{6,14}")
-CONTENT_SID = re.compile(r"HX[0-9a-fA-F]{32}")
-PLACEHOLDER_SID = re.compile(r"HX0{24}")  # the made-up SIDs shipped in config/channels.yml
-
-
-def public_url(public_base_url: str, path: str, query: str = "") -> str:
-    """The URL Twilio requested, as configured in the Twilio console: PUBLIC_BASE_URL + path (+ query).
-
-    With FastAPI: `public_url(settings.public_base_url, request.url.path, request.url.query)`.
-    """
-    url = public_base_url.rstrip("/") + "/" + path.lstrip("/")
-    return f"{url}?{query}" if query else url
-
-
-def is_valid_request(*, auth_token: str, url: str, params: Mapping[str, str], signature: str | None) -> bool:
-    """Whether a webhook really comes from Twilio: `signature` is the `X-Twilio-Signature` header.
-
-    `url` must be the PUBLIC URL Twilio called (PUBLIC_BASE_URL + path + query string, see
-    `public_url`), not the URL the app sees behind a proxy: the signature covers it. `params` are
-    the POSTed form fields exactly as received (a multi-dict is fine). With or without an explicit
-    port both validate, as the SDK allows. A missing or empty header is never valid.
-    """
-    if not signature or not auth_token:
-        return False
-    return bool(RequestValidator(auth_token).validate(url, params, signature))
-
-
-# Twilio signs the sorted key+value pairs of a form with no separator, so one captured request
-# can be reshaped without breaking its signature: a field may swallow the next one ("MessageSid"
-# taking "NumMedia0" is a new id that passes the dedupe, and the old message would be processed
-# again). Ids and statuses have fixed shapes; anything else was reshaped and is refused.
-MESSAGE_SID = re.compile(r"(?:SM|MM)[0-9a-fA-F]{32}")
-STATUS = re.compile(r"[a-z_]{2,24}")
-
-
-def parse(*, channel: Channel, form: Mapping[str, str], received_at: datetime) -> InboundMessage:
-    """One inbound SMS or WhatsApp message. The sender is the E.164 number (no `whatsapp:` prefix);
-    the text is `Body`, which is "" when only media was sent.
-
-    Raises ValueError for a form without `From` or `MessageSid`, or one that belongs to the other
-    channel (a WhatsApp message on the SMS webhook would otherwise be answered by SMS).
-    """
-    if channel not in CHANNELS:
-        raise ValueError(f"unknown Twilio channel {channel!r}")
-    raw_sender = (form.get("From") or "").strip()
-    sid = (form.get("MessageSid") or "").strip()
-    if not raw_sender:
-        raise ValueError("Twilio webhook without From")
-    if not sid:
-        raise ValueError("Twilio webhook without MessageSid")
-    if not MESSAGE_SID.fullmatch(sid):
-        raise ValueError("MessageSid is not a Twilio message id")
-    is_whatsapp = raw_sender.lower().startswith(WHATSAPP_PREFIX)
-    if is_whatsapp != (channel == "whatsapp"):
-        raise ValueError(f"a {'WhatsApp' if is_whatsapp else 'non-WhatsApp'} message on the {channel} webhook")
-    sender = raw_sender[len(WHATSAPP_PREFIX) :].strip() if is_whatsapp else raw_sender
-    if not sender:
-        raise ValueError("Twilio webhook without From")
-    return InboundMessage(
-        channel=channel,
-        sender=sender,
-        text=form.get("Body") or "",
-        received_at=received_at,
-        provider_message_id=sid,
-        locale_hint=locale_from_number(sender),
-    )
-
-
-# Calling codes of the countries whose language we speak: a first hint, before any text.
-_CALLING_CODES = {"44": "en", "353": "en", "1": "en", "46": "sv", "358": "sv", "49": "de", "43": "de", "41": "de",
-                  "55": "pt-BR", "351": "pt-BR"}  # fmt: skip
-
-
-def locale_from_number(number: str) -> str | None:
-    digits = number.lstrip("+")
-    for length in (3, 2, 1):
-        if digits[:length] in _CALLING_CODES:
-            return _CALLING_CODES[digits[:length]]
-    return None
-
-
-def parse_status(form: Mapping[str, str]) -> tuple[str, str, str | None]:
-    """A status callback: (MessageSid, MessageStatus, ErrorCode or None).
-
-    Statuses: queued, sending, sent, delivered, undelivered, failed, read (WhatsApp), ...
-    Raises ValueError without MessageSid or MessageStatus.
-    """
-    # No fallback to the legacy SmsSid/SmsStatus: Twilio always sends both names, and a callback
-    # where one is missing was reshaped (see MESSAGE_SID).
-    sid = (form.get("MessageSid") or "").strip()
-    status = (form.get("MessageStatus") or "").strip()
-    if not sid:
-        raise ValueError("status callback without MessageSid")
-    if not MESSAGE_SID.fullmatch(sid):
-        raise ValueError("MessageSid is not a Twilio message id")
-    if not status:
-        raise ValueError("status callback without MessageStatus")
-    if not STATUS.fullmatch(status):
-        raise ValueError("MessageStatus is not a Twilio status")
-    error_code = (form.get("ErrorCode") or "").strip() or None
-    return sid, status, error_code
-
-
-# --- Splitting ----------------------------------------------------------------------------------
-
-
-def preview(text: str, length: int = PREVIEW_LENGTH) -> str:
-    """A one-line preview for a template variable: whitespace collapsed (WhatsApp rejects newlines,
-    tabs and runs of spaces in variables), cut at a word with "…" if longer than `length`."""
-    flat = " ".join(text.split())
-    if len(flat) <= length:
-        return flat
-    head = flat[: length - 1]
-    if " " in head and not flat[length - 1].isspace():
-        head = head.rsplit(" ", 1)[0]
-    return head.rstrip(" ,;:.-") + "…"
-
-
-# --- WhatsApp templates -------------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class WhatsAppTemplates:
-    """Approved WhatsApp templates: locale -> template name -> Content SID (HX...)."""
-
-    templates: Mapping[str, Mapping[str, str]] = field(default_factory=dict)
-    default_locale: str | None = None
-
-    @classmethod
-    def load(cls, path: Path = CONFIG) -> WhatsAppTemplates:
-        """Read `whatsapp.templates` and `whatsapp.default_locale` from config/channels.yml."""
-        raw = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
-        section = raw.get("whatsapp") or {}
-        return cls.from_mapping(section.get("templates") or {}, default_locale=section.get("default_locale"))
-
-    @classmethod
-    def from_mapping(cls, templates: Mapping[str, Any], default_locale: str | None = None) -> WhatsAppTemplates:
-        parsed: dict[str, dict[str, str]] = {}
-        placeholders = []
-        for locale, names in templates.items():
-            if not isinstance(names, Mapping):
-                raise ValueError(f"whatsapp.templates.{locale} must map template names to Content SIDs")
-            parsed[str(locale)] = {}
-            for name, sid in names.items():
-                if not isinstance(sid, str) or not CONTENT_SID.fullmatch(sid):
-                    raise ValueError(f"whatsapp.templates.{locale}.{name}: {sid!r} is not a Content SID (HX + 32 hex)")
-                if PLACEHOLDER_SID.match(sid):
-                    placeholders.append(f"{locale}.{name}")
-                parsed[str(locale)][str(name)] = sid
-        if default_locale is not None and default_locale not in parsed:
-            raise ValueError(f"whatsapp.default_locale {default_locale!r} has no templates")
-        if placeholders:
-            log.warning(
-                "WhatsApp templates %s are placeholders: replace them in config/channels.yml with the "
-                "creditor's approved Content SIDs, or Twilio will reject them",
-                ", ".join(placeholders),
-            )
-        return cls(templates=parsed, default_locale=default_locale)
-
-    def content_sid(self, locale: str, name: str) -> str | None:
-        """The template's SID for `locale`: exact match, then case-insensitive, then the same
-        language (pt-PT -> pt-BR), then the default locale. None if there is none."""
-        for candidate in self._candidates(locale):
-            sid = self.templates.get(candidate, {}).get(name)
-            if sid:
-                return sid
-        return None
-
-    def _candidates(self, locale: str) -> list[str]:
-        wanted = locale.replace("_", "-").lower()
-        language = wanted.split("-")[0]
-        keys = list(self.templates)
-        ordered = [k for k in keys if k == locale]
-        ordered += [k for k in keys if k.lower() == wanted]
-        ordered += [k for k in keys if k.lower() == language]
-        ordered += [k for k in keys if k.lower().split("-")[0] == language]
-        if self.default_locale:
-            ordered.append(self.default_locale)
-        return list(dict.fromkeys(ordered))
 
 
 # --- Outbound -----------------------------------------------------------------------------------
