@@ -7,14 +7,21 @@ or numbered options in plain text).
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Protocol
 
+from channels.text import sanitize
+from locales.reply import Button as Button  # the reply's buttons, one type everywhere
+from privacy.cards import MARKER, redact_card_numbers
+
 
 @dataclass(frozen=True)
 class InboundMessage:
-    """One message from a debtor, normalised whatever the channel."""
+    """One message from a debtor, normalised whatever the channel. Its text is sanitised and its
+    card numbers redacted here, on construction: the one place, before anything (the inbox, the
+    transcript, a log line, Rasa) can see the message."""
 
     channel: str  # "webchat", "sms", "whatsapp", "telegram"
     sender: str  # the address on that channel: session id, E.164 phone number, Telegram chat id
@@ -23,11 +30,14 @@ class InboundMessage:
     provider_message_id: str | None = None  # Twilio MessageSid, Telegram update_id: retries repeat it
     locale_hint: str | None = None
 
+    def __post_init__(self) -> None:
+        clean, _ = redact_card_numbers(sanitize(self.text))
+        object.__setattr__(self, "text", clean)
 
-@dataclass(frozen=True)
-class Button:
-    title: str
-    payload: str
+    @property
+    def cards_found(self) -> bool:
+        """Whether the person wrote a card number (now the marker): they are warned not to."""
+        return MARKER in self.text
 
 
 @dataclass(frozen=True)
@@ -53,13 +63,13 @@ class OutputChannel(Protocol):
     name: str
 
     async def send_text(
-        self, *, to: str, text: str, buttons: list[Button] | None = None, context: OutboundContext
+        self, *, to: str, text: str, buttons: Sequence[Button] | None = None, context: OutboundContext
     ) -> list[Delivery]:
         """Send one message (split if the channel needs it); buttons fall back to text."""
         ...
 
 
-def numbered_options(text: str, buttons: list[Button]) -> str:
+def numbered_options(text: str, buttons: Sequence[Button]) -> str:
     """Plain-text fallback for buttons: "1) …" lines the person can answer with a digit."""
     if not buttons:
         return text

@@ -4,9 +4,12 @@ sockets of that one session, never to another's."""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 from fastapi import WebSocket, WebSocketDisconnect
 
 from channels.base import Button, Delivery, OutboundContext
+from locales.reply import Reply
 
 CHANNEL = "webchat"
 
@@ -36,11 +39,11 @@ class Connections:
                 pass
 
     async def send_text(
-        self, *, to: str, text: str, buttons: list[Button] | None = None, context: OutboundContext
+        self, *, to: str, text: str, buttons: Sequence[Button] | None = None, context: OutboundContext
     ) -> list[Delivery]:
         frame = {
             "push": True,
-            "messages": [{"text": text, "buttons": [{"title": b.title, "payload": b.payload} for b in buttons or []]}],
+            "messages": [Reply(text=text, buttons=tuple(buttons or ())).wire()],
         }
         sent = 0
         for websocket in list(self._by_session.get(to, ())):

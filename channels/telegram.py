@@ -33,7 +33,7 @@ import asyncio
 import contextlib
 import hmac
 import logging
-from collections.abc import Awaitable, Callable, Mapping
+from collections.abc import Awaitable, Callable, Mapping, Sequence
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -151,7 +151,7 @@ def _fits_callback_data(payload: str) -> bool:
     return 1 <= len(payload.encode("utf-8")) <= MAX_CALLBACK_DATA
 
 
-def render(text: str, buttons: list[Button] | None) -> tuple[str, InlineKeyboardMarkup | None]:
+def render(text: str, buttons: Sequence[Button] | None) -> tuple[str, InlineKeyboardMarkup | None]:
     """The text to send and the inline keyboard (one button a row) for ``buttons``.
 
     A payload that cannot be ``callback_data`` (empty or over 64 bytes) turns all the buttons
@@ -207,7 +207,7 @@ class TelegramOutput:
         await self.bot.shutdown()  # a no-op when nothing was opened
 
     async def send_text(
-        self, *, to: str, text: str, buttons: list[Button] | None = None, context: OutboundContext
+        self, *, to: str, text: str, buttons: Sequence[Button] | None = None, context: OutboundContext
     ) -> list[Delivery]:
         """Send ``text`` to chat ``to``: one ``Delivery`` per Telegram message, in order.
 

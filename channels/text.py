@@ -1,4 +1,5 @@
-"""Splitting long texts for channels with a length limit (SMS/WhatsApp via Twilio, Telegram).
+"""Texts at the channel edge: `sanitize` what arrives, split what leaves for channels with a length
+limit (SMS/WhatsApp via Twilio, Telegram).
 
 Lengths are counted in UTF-16 code units, the way both Twilio and Telegram count (an emoji
 outside the Basic Multilingual Plane counts 2).
@@ -72,3 +73,14 @@ def split_text(text: str, limit: int) -> list[str]:
         parts.append(rest[:cut].rstrip())
         rest = rest[cut:].lstrip()
     return parts
+
+
+def sanitize(text: str) -> str:
+    """NFC, no control characters (newlines and tabs become spaces), trimmed."""
+    text = unicodedata.normalize("NFC", text)
+    text = "".join(
+        " " if ch in "\n\r\t" else ch
+        for ch in text
+        if ch in "\n\r\t" or unicodedata.category(ch) not in ("Cc", "Cf", "Cs", "Co", "Cn")
+    )
+    return re.sub(r"\s+", " ", text).strip()

@@ -31,7 +31,7 @@ import asyncio
 import json
 import logging
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -193,7 +193,7 @@ class TwilioOutput:
     # -- OutputChannel --
 
     async def send_text(
-        self, *, to: str, text: str, buttons: list[Button] | None = None, context: OutboundContext
+        self, *, to: str, text: str, buttons: Sequence[Button] | None = None, context: OutboundContext
     ) -> list[Delivery]:
         """Send `text` (buttons as numbered options), split into several messages if too long.
 
@@ -213,7 +213,7 @@ class TwilioOutput:
 
     # -- helpers, public for callers and tests --
 
-    def render(self, text: str, buttons: list[Button] | None = None) -> list[str]:
+    def render(self, text: str, buttons: Sequence[Button] | None = None) -> list[str]:
         """The message bodies `send_text` sends inside the window, in order. The numbered options
         stay with the last part when they fit there, so the digits answer the last message."""
         parts = split_text(text, self.max_length)

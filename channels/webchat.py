@@ -20,14 +20,13 @@ from pydantic import BaseModel, Field, StringConstraints, ValidationError, field
 from starlette.requests import HTTPConnection
 
 from abuse import guard
-from app.database import utcnow
 from app.deps import PipelineDep
 from app.errors import Refusal, refusals
 from channels import sessions
-from channels.base import InboundMessage
 from channels.push import Connections
 from conversations import service as conversations_service
 from conversations.pipeline import Pipeline
+from locales.reply import Reply
 
 log = logging.getLogger(__name__)
 router = APIRouter(tags=["webchat"])
@@ -88,9 +87,15 @@ class ButtonOut(BaseModel):
     payload: str
 
 
+# The REST wire shape of a `Reply` (locales/reply.py): text and buttons, nothing internal. (A
+# comment, not a docstring: the OpenAPI schema stays as it was.)
 class MessageOut(BaseModel):
     text: str
     buttons: list[ButtonOut] = Field(default_factory=list)
+
+    @classmethod
+    def of(cls, reply: Reply) -> MessageOut:
+        return cls.model_validate(reply.wire())
 
 
 class WebchatOut(BaseModel):
@@ -132,13 +137,8 @@ async def converse(pipeline: Pipeline, bound: sessions.Bound, text: str, locale:
     if lapsed and conversation is not None:
         log.info("webchat.verification_lapsed", extra={"conversation_id": conversation.id})
         await pipeline.rasa.forget_verification(sender=conversation.id)
-    inbound = InboundMessage(
-        channel=CHANNEL, sender=bound.conversation_key, text=text, received_at=utcnow(), locale_hint=locale
-    )
-    replies = await pipeline.handle(
-        channel=inbound.channel, external_id=inbound.sender, text=inbound.text, locale_hint=inbound.locale_hint
-    )
-    out = WebchatOut(messages=[MessageOut(text=r.text, buttons=[ButtonOut(**b) for b in r.buttons]) for r in replies])
+    replies = await pipeline.handle(channel=CHANNEL, external_id=bound.conversation_key, text=text, locale_hint=locale)
+    out = WebchatOut(messages=[MessageOut.of(r) for r in replies])
     async with pipeline.sessionmaker() as db:
         conversation = await conversations_service.find(session=db, channel=CHANNEL, external_id=bound.conversation_key)
         if conversation is not None and conversation.verified_at and conversation.verified_at != verified_before:

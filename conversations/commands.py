@@ -18,7 +18,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from app.database import READ_ONLY
 from conversations import service as conversations_service
-from conversations.outbound import Reply
+from locales.reply import Reply
 
 COMMAND_PREFIX = "/"  # rasa.shared.constants.INTENT_MESSAGE_PREFIX
 # Channels whose buttons may be shown as numbered options the person answers with a digit
@@ -29,7 +29,7 @@ NUMBERED_OPTION_CHANNELS = frozenset({"sms", "whatsapp", "telegram"})
 def offered(replies: Sequence[Reply]) -> list[list[str]] | None:
     """The payloads a turn offered, one list per message with buttons (for the conversation's
     `offered_options`); None when the turn offered none."""
-    groups = [[b["payload"] for b in reply.buttons if b.get("payload")] for reply in replies]
+    groups = [[b.payload for b in reply.buttons if b.payload] for reply in replies]
     return [group for group in groups if group] or None
 
 

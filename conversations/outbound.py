@@ -6,18 +6,19 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Awaitable, Callable
-from dataclasses import dataclass, field
+from dataclasses import replace
 from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from app.config import GatewaySettings
 from app.database import READ_ONLY
-from channels.base import Button, OutboundContext, OutputChannel
+from channels.base import OutboundContext, OutputChannel
 from consent import service as consent_service
 from conversations import service as conversations_service
 from conversations.models import Conversation, Direction, Message
 from locales import Catalog
+from locales.reply import Reply
 from privacy.cards import redact_card_numbers
 
 log = logging.getLogger(__name__)
@@ -25,14 +26,6 @@ log = logging.getLogger(__name__)
 OnDelivered = Callable[[AsyncSession], Awaitable[None]]
 # Channels where the assistant can write first, so consent decides whether it may.
 CONSENT_CHANNELS = frozenset({"sms", "whatsapp", "telegram"})
-
-
-@dataclass(frozen=True)
-class Reply:
-    text: str
-    buttons: list[dict[str, str]] = field(default_factory=list)
-    message_id: int | None = None  # the transcript row, once stored
-    intent: str | None = None  # stored on the transcript row (conversations/welfare.py: a question asked)
 
 
 class Outbound:
@@ -72,7 +65,7 @@ class Outbound:
                 locale=locale,
             )
             await session.commit()
-            reply = Reply(text=rendered.text, buttons=rendered.buttons, message_id=message.id)
+            reply = replace(rendered, message_id=message.id)
         await self.deliver(conversation_id=conversation_id, replies=[reply])
         return reply
 
@@ -144,8 +137,7 @@ class Outbound:
         output: OutputChannel, address: str, context: OutboundContext, reply: Reply
     ) -> tuple[str | None, str] | None:
         """Send one reply (maybe in parts); the last part's provider id and the status, or None."""
-        buttons = [Button(title=b["title"], payload=b["payload"]) for b in reply.buttons]
-        deliveries = await output.send_text(to=address, text=reply.text, buttons=buttons, context=context)
+        deliveries = await output.send_text(to=address, text=reply.text, buttons=reply.buttons, context=context)
         if not deliveries:
             return None
         failed = any(d.status == "failed" for d in deliveries)
@@ -159,4 +151,4 @@ class Outbound:
             rows = await conversations_service.unsent_outbound(
                 session=session, conversation_id=conversation_id, after=after
             )
-        return [Reply(text=row.text, buttons=[], message_id=row.id) for row in rows]
+        return [Reply(text=row.text, message_id=row.id) for row in rows]

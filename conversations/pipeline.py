@@ -7,9 +7,8 @@ from __future__ import annotations
 import asyncio
 import logging
 import re
-import unicodedata
 from collections.abc import Awaitable, Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import timedelta
 from typing import Any
 
@@ -18,13 +17,13 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from app.config import GatewaySettings
 from app.database import READ_ONLY, utcnow
-from channels.base import OutputChannel
+from channels.base import InboundMessage, OutputChannel
 from consent import service as consent_service
 from consent.keywords import is_start, is_stop
 from conversations import commands, welfare
 from conversations import service as conversations_service
 from conversations.models import Conversation, Direction, Message
-from conversations.outbound import CONSENT_CHANNELS, OnDelivered, Outbound, Reply
+from conversations.outbound import CONSENT_CHANNELS, OnDelivered, Outbound
 from conversations.rasa_client import RasaClient, RasaUnavailable
 from debtors import service as debtors_service
 from handoff import config as handoff_config
@@ -33,7 +32,8 @@ from handoff.models import Reason, State
 from language import service as language_service
 from language.detector import Detection, LanguageDetector
 from locales import Catalog, resolve_locale
-from privacy.cards import MARKER, redact_card_numbers
+from locales.reply import Reply
+from privacy.cards import MARKER
 from signals import Assessment, SignalScorer
 
 log = logging.getLogger(__name__)
@@ -74,17 +74,6 @@ def _signals(assessment: Assessment | None) -> dict[str, Any] | None:
     }
 
 
-def sanitize(text: str) -> str:
-    """NFC, no control characters (newlines and tabs become spaces), trimmed."""
-    text = unicodedata.normalize("NFC", text)
-    text = "".join(
-        " " if ch in "\n\r\t" else ch
-        for ch in text
-        if ch in "\n\r\t" or unicodedata.category(ch) not in ("Cc", "Cf", "Cs", "Co", "Cn")
-    )
-    return re.sub(r"\s+", " ", text).strip()
-
-
 @dataclass
 class Pipeline(Outbound):
     sessionmaker: async_sessionmaker[AsyncSession]
@@ -97,24 +86,15 @@ class Pipeline(Outbound):
     outputs: dict[str, OutputChannel] = field(default_factory=dict)
 
     def _local(self, key: str, locale: str, **arguments: object) -> Reply:
-        rendered = self.catalog.render(key, locale, None, dict(arguments))
-        return Reply(text=rendered.text, buttons=rendered.buttons)
+        return self.catalog.render(key, locale, None, dict(arguments))
 
-    async def record(
-        self,
-        *,
-        channel: str,
-        external_id: str,
-        text: str,
-        locale_hint: str | None = None,
-        then: OnRecorded | None = None,
-    ) -> Recorded:
-        """Store the inbound message in the transcript (redacted) and pick the conversation's
-        language. `then` runs in the same transaction with the new message's id (the inbox links
-        its event to it there)."""
-        # Card numbers never reach the transcript, the logs or Rasa.
-        clean, cards_found = redact_card_numbers(sanitize(text))
-        cards_found = cards_found or MARKER in clean  # the inbox stores its events already redacted
+    async def record(self, *, message: InboundMessage, then: OnRecorded | None = None) -> Recorded:
+        """Store the inbound message in the transcript and pick the conversation's language.
+        `then` runs in the same transaction with the new message's id (the inbox links its event
+        to it there)."""
+        # Card numbers never reach the transcript, the logs or Rasa: InboundMessage redacted them.
+        channel, external_id, locale_hint = message.channel, message.sender, message.locale_hint
+        clean, cards_found = message.text, message.cards_found
         readable = bool(_HAS_WORD.search(clean))
         # Keywords (STOP, START) and button payloads say nothing about the language.
         neutral = clean.startswith("/") or is_stop(clean) or is_start(clean)
@@ -157,7 +137,7 @@ class Pipeline(Outbound):
                 session=session,
                 conversation=conversation,
                 direction=Direction.INBOUND,
-                text=clean or text,
+                text=clean,
                 locale=choice.locale,
                 detected_language=detection.locale,
                 language_confidence=round(detection.confidence, 4) if detection.locale else None,
@@ -270,7 +250,7 @@ class Pipeline(Outbound):
                     locale=current.locale,
                     intent=reply.intent,
                 )
-                stored.append(Reply(text=reply.text, buttons=reply.buttons, message_id=row.id))
+                stored.append(replace(reply, message_id=row.id))
             if then is not None:
                 await then(session)
             await session.commit()
@@ -324,12 +304,14 @@ class Pipeline(Outbound):
         if not escalation.created or recorded.immediate_human or silenced:
             return []  # the crisis reply already says a person follows
         key, arguments = await handoff_service.notice(session=session, locale=recorded.locale)
-        rendered = self.catalog.render(key, recorded.locale, None, arguments)
-        return [Reply(text=rendered.text, buttons=rendered.buttons)]
+        return [self.catalog.render(key, recorded.locale, None, arguments)]
 
     async def handle(self, *, channel: str, external_id: str, text: str, locale_hint: str | None = None) -> list[Reply]:
         """Record and answer at once (web chat: the reply is the HTTP/WebSocket response)."""
-        recorded = await self.record(channel=channel, external_id=external_id, text=text, locale_hint=locale_hint)
+        message = InboundMessage(
+            channel=channel, sender=external_id, text=text, received_at=utcnow(), locale_hint=locale_hint
+        )
+        recorded = await self.record(message=message)
         return await self.answer(recorded)
 
     async def _ask_rasa(
@@ -353,7 +335,7 @@ class Pipeline(Outbound):
             if raise_when_down:
                 raise BotUnavailable(str(exc)) from exc
             return [self._local("utter_unavailable", locale)], None, None
-        replies = [Reply(text=m.text, buttons=m.buttons) for m in answer.messages]
+        replies = list(answer.messages)
         if not replies or answer.failed_actions:
             # A custom action failed (Rasa carries on, often with "I didn't understand", or says
             # nothing): if the action server is down, that answer is not one; say so, or retry.

@@ -17,13 +17,14 @@ from __future__ import annotations
 import asyncio
 import time
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
 import httpx
 
 from conversations.sharding import HashRing
 from conversations.tracker_store import RasaTrackerStore
+from locales.reply import Reply, buttons_from
 
 ACTION_SERVER_PROBE_TTL = 2.0  # seconds a known action-server state is trusted
 DOWN_RETRY_SECONDS = 5.0  # an instance that refused a connection is tried last for this long
@@ -36,14 +37,8 @@ class RasaUnavailable(Exception):
 
 
 @dataclass(frozen=True)
-class BotMessage:
-    text: str
-    buttons: list[dict[str, str]] = field(default_factory=list)
-
-
-@dataclass(frozen=True)
 class RasaReply:
-    messages: list[BotMessage]
+    messages: list[Reply]
     intent: str | None
     confidence: float | None
     failed_actions: tuple[str, ...] = ()  # custom actions that failed during the turn
@@ -157,13 +152,7 @@ class RasaClient:
         except (httpx.HTTPError, ValueError) as exc:
             raise RasaUnavailable(self._without_token(str(exc))) from exc
         messages = [
-            BotMessage(
-                text=str(m.get("text") or ""),
-                buttons=[
-                    {"title": str(b.get("title", "")), "payload": str(b.get("payload", ""))}
-                    for b in m.get("buttons") or []
-                ],
-            )
+            Reply(text=str(m.get("text") or ""), buttons=buttons_from(m.get("buttons")))
             for m in body.get("messages", [])
             if m.get("text") or m.get("buttons")
         ]

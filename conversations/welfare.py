@@ -19,15 +19,15 @@ said.
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from conversations.models import Direction, Message
-from conversations.outbound import Reply
 from locales import Catalog
 from locales.catalog import SUPPORTED_LOCALES, TONES
+from locales.reply import Reply
 from signals.lexicon import normalize
 
 ASK_STOP = "ask_stop_messages"  # Message.intent of the assistant's question
@@ -95,7 +95,7 @@ def answer_to_question(text: str) -> bool | None:
 def question(render: Render, locale: str, *, crisis: bool = False) -> Reply:
     """The one question whether messages should stop (gentler after the crisis line)."""
     shown = render("utter_crisis_ask_stop_messages" if crisis else "utter_ask_stop_messages", locale)
-    return Reply(text=shown.text, buttons=shown.buttons, intent=ASK_STOP)
+    return replace(shown, intent=ASK_STOP)
 
 
 def settle(render: Render, locale: str, stop: bool) -> tuple[tuple[bool, str] | None, list[Reply]]:

@@ -20,26 +20,27 @@ from app.database import READ_ONLY, utcnow
 from channels.base import InboundMessage
 from conversations import service as conversations_service
 from conversations.models import Message
-from conversations.pipeline import BotUnavailable, Pipeline, Recorded, Reply
+from conversations.pipeline import BotUnavailable, Pipeline, Recorded
 from inbox.models import InboundEvent, InboxStatus
-from privacy.cards import MARKER, redact_card_numbers
+from locales.reply import Reply
+from privacy.cards import MARKER
 
 log = logging.getLogger(__name__)
 FIRST_BACKOFF_SECONDS = 2.0
 
 
 async def accept(*, session: AsyncSession, message: InboundMessage) -> InboundEvent | None:
-    """Store the event (card numbers already redacted); None when it is a provider retry."""
+    """Store the event (its card numbers were redacted when the InboundMessage was made); None
+    when it is a provider retry."""
     conversation = await conversations_service.get_or_create(
         session=session, channel=message.channel, external_id=message.sender
     )
-    text, _ = redact_card_numbers(message.text)
     event = InboundEvent(
         channel=message.channel,
         provider_message_id=message.provider_message_id,
         sender=message.sender,
         conversation_id=conversation.id,
-        text=text,
+        text=message.text,
         locale_hint=message.locale_hint,
         received_at=message.received_at,
         next_attempt_at=utcnow(),
@@ -78,9 +79,11 @@ async def _recorded(pipeline: Pipeline, event: InboundEvent) -> Recorded:
             assert stored is not None
             stored.message_id = message_id
 
-        return await pipeline.record(
-            channel=event.channel, external_id=event.sender, text=event.text, locale_hint=event.locale_hint, then=link
-        )
+        inbound = InboundMessage(
+            channel=event.channel, sender=event.sender, text=event.text, received_at=event.received_at,
+            provider_message_id=event.provider_message_id, locale_hint=event.locale_hint,
+        )  # fmt: skip
+        return await pipeline.record(message=inbound, then=link)
     async with pipeline.sessionmaker() as session:
         await session.connection(execution_options=READ_ONLY)
         message = await session.get(Message, event.message_id)

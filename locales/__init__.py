@@ -10,10 +10,10 @@ from locales.catalog import (
     LocaleConfig,
     Overrides,
     OverrideSource,
-    Rendered,
     TextOverride,
     resolve_locale,
 )
+from locales.reply import Button, Reply
 
 __all__ = [
     "PLAIN",
@@ -23,7 +23,8 @@ __all__ = [
     "LocaleConfig",
     "OverrideSource",
     "Overrides",
-    "Rendered",
+    "Button",
+    "Reply",
     "TextOverride",
     "resolve_locale",
 ]

@@ -23,6 +23,7 @@ from typing import Any, Protocol
 import yaml
 
 from locales.formatting import Formatter
+from locales.reply import Button, Reply, buttons_from
 
 LOCALES_DIR = Path(__file__).resolve().parent
 SUPPORTED_LOCALES: tuple[str, ...] = ("en", "sv", "de", "pt-BR")
@@ -57,12 +58,6 @@ class LocaleConfig:
     default_tone: str
     date_order: str
     date_example: str
-
-
-@dataclass(frozen=True)
-class Rendered:
-    text: str
-    buttons: list[dict[str, str]] = field(default_factory=list)
 
 
 @dataclass(frozen=True)
@@ -244,7 +239,7 @@ class Catalog:
         arguments: dict[str, Any] | None = None,
         *,
         draft: TextOverride | None = None,
-    ) -> Rendered:
+    ) -> Reply:
         """The text for `key`, placeholders filled and formatted for the locale. `draft` replaces
         this key's wording (a preview of an unsaved edit)."""
         config = self.config(locale)
@@ -261,9 +256,9 @@ class Catalog:
             chosen = None
             text = formatter.fill(self.default_text(key, config.code, tone), arguments or {})
         if chosen is not None and chosen.buttons is not None:
-            buttons = [{"title": title, "payload": payload} for title, payload in chosen.buttons]
+            buttons = [Button(title=title, payload=payload) for title, payload in chosen.buttons]
         else:
-            buttons = self.default_buttons(key, config.code)
+            buttons = list(buttons_from(self.default_buttons(key, config.code)))
         # Dynamic buttons: `choices` = [{"payload", "label", ...label arguments}], e.g. one per debt.
         for choice in (arguments or {}).get("choices") or []:
             label = self.render(
@@ -272,5 +267,5 @@ class Catalog:
                 tone,
                 {k: v for k, v in choice.items() if k not in ("label", "payload")},
             )
-            buttons.append({"title": label.text, "payload": str(choice["payload"])})
-        return Rendered(text=text, buttons=buttons)
+            buttons.append(Button(title=label.text, payload=str(choice["payload"])))
+        return Reply(text=text, buttons=tuple(buttons))

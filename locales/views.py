@@ -37,6 +37,7 @@ class NLGRequest(BaseModel):
     id: str | None = None
 
 
+# Rasa's NLG answer (its wire format), made from the catalog's `Reply` (`Reply.wire()`).
 class NLGResponse(BaseModel):
     text: str
     buttons: list[dict[str, str]] = Field(default_factory=list)
@@ -87,4 +88,4 @@ async def generate(
         log.error("nlg.unknown_response", extra={"response": key})
         key = "utter_default"
     rendered = catalog.render(key, locale, tone, body.arguments)
-    return NLGResponse(text=rendered.text, buttons=rendered.buttons)
+    return NLGResponse(**rendered.wire())

@@ -8,7 +8,7 @@ import asyncio
 import itertools
 import json
 import re
-from collections.abc import Coroutine, Iterator
+from collections.abc import Coroutine, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, TypeVar
@@ -86,7 +86,7 @@ class RecordingOutput:
     crash: bool = False  # the worker dies while sending (the process is gone, nothing is recorded)
 
     async def send_text(
-        self, *, to: str, text: str, buttons: list[Button] | None = None, context: OutboundContext
+        self, *, to: str, text: str, buttons: Sequence[Button] | None = None, context: OutboundContext
     ) -> list[Delivery]:
         if self.crash:
             raise SystemExit("worker killed while sending")

@@ -190,7 +190,7 @@ async def preview(body: PreviewIn, admin: AdminWriteDep, catalog: CatalogDep) ->
         rendered = catalog.render(body.key, body.locale, tone, arguments, draft=draft)
     except (ValueError, TypeError, KeyError, IndexError, AttributeError, ArithmeticError) as exc:
         raise HTTPException(status_code=422, detail={"code": "arguments", "error": str(exc)}) from exc
-    return {"text": rendered.text, "buttons": rendered.buttons, "arguments": arguments}
+    return {**rendered.wire(), "arguments": arguments}
 
 
 router.include_router(settings_views.router)

@@ -17,11 +17,11 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from app.config import GatewaySettings
 from conversations import commands
 from conversations.models import Conversation
-from conversations.outbound import Reply
 from conversations.pipeline import Pipeline
 from conversations.rasa_client import RasaClient
 from language.detector import LanguageDetector
 from locales import Catalog
+from locales.reply import Reply, buttons_from
 
 RASA, ACTIONS = "http://rasa.test", "http://actions.test"
 GREET = [{"title": "What do I owe?", "payload": "/check_balance"}, {"title": "A person", "payload": "/request_human"}]
@@ -49,7 +49,13 @@ def test_typed_commands_become_words(typed: str, sent: str) -> None:
 
 
 def test_only_offered_payloads_and_numbered_options_pass() -> None:
-    stored = commands.offered([Reply(text="hi", buttons=GREET), Reply(text="or pay", buttons=PAY), Reply(text="x")])
+    stored = commands.offered(
+        [
+            Reply(text="hi", buttons=buttons_from(GREET)),
+            Reply(text="or pay", buttons=buttons_from(PAY)),
+            Reply(text="x"),
+        ]
+    )
     assert stored == [["/check_balance", "/request_human"], ['/pay_now{"debt_ref": "all"}']]
     assert commands.for_rasa(" /request_human ", channel="webchat", stored_options=stored) == "/request_human"
     assert commands.for_rasa('/pay_now{"debt_ref": "all"}', channel="telegram", stored_options=stored) == (

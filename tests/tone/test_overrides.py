@@ -7,7 +7,7 @@ import asyncio
 
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from locales import Catalog, Overrides, TextOverride
+from locales import Button, Catalog, Overrides, TextOverride
 from tone import service
 from tone.overrides import ToneOverrides
 
@@ -115,7 +115,7 @@ def test_tone_order_explicit_then_segment_then_locale_default() -> None:
     )
     assert catalog.default_tone("sv") == "formal" and catalog.default_tone("de") == "empathetic"
     assert catalog.text("utter_greet", "sv") == "God dag."  # the admin's locale default, and their wording
-    assert catalog.render("utter_greet", "sv").buttons[0] == {"title": "Saldo", "payload": "/check_balance"}
+    assert catalog.render("utter_greet", "sv").buttons[0] == Button(title="Saldo", payload="/check_balance")
     assert catalog.text("utter_greet", "sv", "empathetic") == files.text("utter_greet", "sv", "empathetic")
     # Segments, most important first: the first with a tone wins.
     assert catalog.segment_tone("sv", ["vulnerable", "business", "new"]) == "empathetic"

@@ -89,7 +89,7 @@ async def test_several_debts_ask_which_one_with_buttons_and_keep_the_reason_alre
     payloads = [c["payload"] for c in ask["choices"]]
     assert payloads == ['/dispute_debt{"debt_ref": "NT-7781203"}', '/dispute_debt{"debt_ref": "EK-552310"}']
     rendered = catalog.render(ask["response"], "sv", None, {k: v for k, v in ask.items() if k != "response"})
-    assert [b["title"] for b in rendered.buttons][0].startswith("Nordic Telecom AB (ref. NT-7781203): 2")
+    assert [b.title for b in rendered.buttons][0].startswith("Nordic Telecom AB (ref. NT-7781203): 2")
 
 
 async def test_one_debt_and_a_reason_in_the_request_fill_the_whole_form(session: AsyncSession) -> None:
@@ -277,6 +277,6 @@ async def test_nothing_open_to_dispute_still_reaches_a_person(session: AsyncSess
 def test_button_payloads_are_what_rasa_parses() -> None:
     for locale in ("en", "sv", "de", "pt-BR"):
         for button in catalog.render("utter_ask_dispute_reason", locale).buttons:
-            intent, _, entities = button["payload"][1:].partition("{")
+            intent, _, entities = button.payload[1:].partition("{")
             assert intent == "dispute_debt"
             assert json.loads("{" + entities)["dispute_reason"] in {r.value for r in DisputeReason}

@@ -51,7 +51,7 @@ def arguments(message: dict[str, Any]) -> dict[str, Any]:
 def rendered(message: dict[str, Any], locale: str) -> tuple[str, list[dict[str, str]]]:
     """What the gateway's NLG endpoint makes of the message."""
     out = common.catalog.render(message["response"], locale, None, arguments(message))
-    return out.text, out.buttons
+    return out.text, [b.wire() for b in out.buttons]
 
 
 def user(text: str, intent: str) -> dict[str, Any]:

@@ -49,8 +49,8 @@ async def test_no_keys_no_flag_offers_a_plan_a_promise_or_a_person(
     assert await payments_of(session, emily.id) == 0  # no link, nothing to "pay" in a sandbox
 
     rendered = Catalog().render("utter_card_payment_unavailable", locale, None, {})
-    assert [b["payload"] for b in rendered.buttons] == OPTIONS
-    assert all(b["title"].strip() for b in rendered.buttons) and "{" not in rendered.text
+    assert [b.payload for b in rendered.buttons] == OPTIONS
+    assert all(b.title.strip() for b in rendered.buttons) and "{" not in rendered.text
     for tone in ("empathetic", "formal"):
         assert Catalog().render("utter_card_payment_unavailable", locale, tone, {}).text != ""
 
