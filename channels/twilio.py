@@ -63,7 +63,6 @@ __all__ = [
     "REOPEN_TEMPLATE",
     "SESSION_WINDOW",
     "SIGNATURE_HEADER",
-    "SMS_LIMIT",
     "TWILIO_MAX_BODY",
     "WHATSAPP_LIMIT",
     "WHATSAPP_PREFIX",
@@ -82,7 +81,6 @@ __all__ = [
 log = logging.getLogger(__name__)
 
 TWILIO_MAX_BODY = 1600  # Twilio's cap on Body for every Messaging channel (error 21617)
-SMS_LIMIT = TWILIO_MAX_BODY
 WHATSAPP_LIMIT = 4096  # WhatsApp's own cap; Twilio's 1600 is lower, so TwilioOutput uses that
 
 SESSION_WINDOW = timedelta(hours=24)  # WhatsApp customer-service window

@@ -22,7 +22,6 @@ from conversations import service as conversations_service
 from conversations.models import Message
 from conversations.pipeline import BotUnavailable, Pipeline, Recorded
 from inbox.models import InboundEvent, InboxStatus
-from locales.reply import Reply
 from privacy.cards import MARKER
 
 log = logging.getLogger(__name__)
@@ -178,4 +177,4 @@ async def due_conversations(*, session: AsyncSession, now: datetime | None = Non
     return list(rows.all())
 
 
-__all__ = ["Reply", "accept", "backoff", "drain", "due_conversations"]
+__all__ = ["accept", "backoff", "drain", "due_conversations"]

@@ -64,6 +64,7 @@ If it replaces the client, the choice matters:
 closes every connection, so no pooled connection outlives the event loop that opened it.
 If ``HTTP_PROXY``/``HTTPS_PROXY`` are set in the environment, add ``127.0.0.1`` to ``NO_PROXY``
 or requests and httpx will try to reach the fake through the proxy.
+Over 400 lines on purpose: one fake of one provider API (sessions, refunds, events, webhooks) reads best whole.
 """
 
 from __future__ import annotations

@@ -28,6 +28,7 @@ long), remembers ``allowed_updates`` and skips the other kinds, and is a 409 ``C
 webhook is set. Differences: message ids count per chat from 1; any ``callback_query_id`` is
 answered; ``parse_mode`` and entities are recorded but not parsed. Connections are HTTP/1.0 and
 closed after each request, so nothing pooled outlives the test's event loop.
+Over 400 lines on purpose: one fake of one provider API (sending, updates, polling, errors) reads best whole.
 """
 
 from __future__ import annotations
