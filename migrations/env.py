@@ -15,7 +15,8 @@ from app.models import Base
 
 config = context.config
 if config.config_file_name and not config.attributes.get("skip_logging"):
-    fileConfig(config.config_file_name)
+    # Loggers made before (huey's, the app's) keep working: fileConfig disables them by default.
+    fileConfig(config.config_file_name, disable_existing_loggers=False)
 target_metadata = Base.metadata
 
 

@@ -20,6 +20,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 from app.database import make_engine, make_sessionmaker  # noqa: E402
 from app.manage import migrate  # noqa: E402
 from debtors.seed import seed_demo  # noqa: E402
+from gdpr import config as gdpr_config  # noqa: E402
 from tests.databases import fresh_postgres  # noqa: E402
 from tests.fakes.telegram_server import FakeTelegram  # noqa: E402
 from tests.fakes.twilio_server import FakeTwilio  # noqa: E402
@@ -42,6 +43,16 @@ def _logging_restored() -> Iterator[None]:
     yield
     root.setLevel(level)
     root.handlers[:] = handlers
+
+
+@pytest.fixture(autouse=True)
+def _privacy_key(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
+    """The privacy hash key for in-process tests: every test that builds the app or erases someone
+    would otherwise write (and then share) the developer's var/privacy-hash-key (gdpr/config.py)."""
+    monkeypatch.setenv("PRIVACY_HASH_KEY", "test-privacy-key-not-for-production")
+    gdpr_config.hash_key.cache_clear()
+    yield
+    gdpr_config.hash_key.cache_clear()
 
 
 @pytest.fixture(scope="session")

@@ -108,6 +108,7 @@ class Stack:
 
     def env(self) -> dict[str, str]:
         env = dict(os.environ)
+        env.pop("PRIVACY_HASH_KEY", None)  # in-process tests set one (tests/conftest.py); processes share the file
         env.update(
             PYTHONPATH=str(ROOT),
             DATABASE_URL=self.database_url,
@@ -122,6 +123,7 @@ class Stack:
             HUEY_IMMEDIATE="false",
             CONSOLE_CREDENTIALS_FILE=str(self.workdir / "console-credentials.txt"),
             TRAINING_MODELS_DIR=str(self.workdir / "models"),
+            PRIVACY_HASH_KEY_FILE=str(self.workdir / "privacy-hash-key"),  # not the repo's var/
             **self.tokens,
             **{**STACK_RATE_LIMITS, **SANDBOX_ON, **self.extra_env},  # extra_env may lower a limit to test it
             RASA_TELEMETRY_ENABLED="false",

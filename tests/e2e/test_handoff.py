@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import asyncio
 import sqlite3
-import time
 import uuid
 from typing import Any
 
@@ -18,9 +17,10 @@ from auth import service as auth_service
 from auth.models import Role
 from handoff.models import PRIORITY, Reason
 from locales import Catalog
-from tests.e2e.test_channels import new_number, sent_to, sms, wait_until
+from tests.e2e.test_channels import new_number, sent_to, sms, wait_processed, wait_until
 from tests.fakes.telegram_server import FakeTelegram
 from tests.fakes.twilio_server import FakeTwilio
+from tests.own_debtor import own_debtor
 from tests.stack import Stack
 
 pytestmark = pytest.mark.e2e
@@ -200,17 +200,19 @@ def test_self_harm_gets_crisis_support_and_holds_the_assistant(stack: Stack) -> 
 
 def test_dispute_pauses_collection_on_the_debt_until_an_agent_decides(stack: Stack) -> None:
     session = new_session()
+    emily = own_debtor(stack.database_url)  # her own: the hold must not touch other tests' debtors
+    [debt_reference] = emily.debt_references
     stack.say(session, "I don't owe this, it's not my debt")
-    stack.say(session, "UK-300552")
+    stack.say(session, emily.reference)
     opened = stack.say(session, "21/07/1992")
-    assert any("NW-88214" in m["text"] for m in opened), opened
+    assert any(debt_reference in m["text"] for m in opened), opened
     chat = conversation_id(stack, session)
     agent = Console(stack, "Dana")
     item = agent.queued(chat)
     assert (item["reason"], item["priority"]) == ("dispute", PRIORITY[Reason.DISPUTE])
     view = agent.get(f"/conversations/{chat}")
     [dispute] = view["disputes"]
-    assert (dispute["debt_reference"], dispute["reason"], dispute["status"]) == ("NW-88214", "not_mine", "open")
+    assert (dispute["debt_reference"], dispute["reason"], dispute["status"]) == (debt_reference, "not_mine", "open")
     [debt] = view["debtor"]["debts"]
     assert debt["paused"] and debt["hold_reasons"] == ["dispute"]
 
@@ -250,6 +252,6 @@ def test_agent_replies_through_the_debtors_sms(stack: Stack, fakes: tuple[FakeTw
             m["text"] == "thanks Kim, can we talk tomorrow?" for m in agent.get(f"/conversations/{chat}")["messages"]
         )
     )
-    time.sleep(2)
+    wait_processed(stack, number, 2)  # the worker handled it: had the assistant answered, it would be sent
     assert sent_to(twilio, number)[before - 1] == text("utter_handoff_agent_joined", "en", agent="Kim")
     assert len(sent_to(twilio, number)) == before + 1  # Kim's reply, nothing from the assistant

@@ -16,6 +16,7 @@ import yaml
 
 from bot.action_server import parser as action_server_parser
 from locales import Catalog
+from tests.own_debtor import own_debtor
 from tests.stack import ROOT, Stack
 
 pytestmark = pytest.mark.e2e
@@ -158,7 +159,7 @@ def test_a_verified_conversation_works_and_no_token_is_ever_logged(stack: Stack)
     session = f"tokens-{uuid.uuid4().hex}"
     stack.say(session, "hi there")
     stack.say(session, "how much do i owe")
-    stack.say(session, "UK-300552")
+    stack.say(session, own_debtor(stack.database_url).reference)
     answer = "\n".join(m["text"] for m in stack.say(session, "21/07/1992"))
     total = Catalog().render("balance_total_line", "en", None, {"amount": "£612.45"}).text
     assert total in answer, answer

@@ -8,7 +8,9 @@ by a person is words, not a command; and even when Rasa's state is reset by othe
 as `/restart` did) or the attacker moves to fresh chats or other channels, the third wrong guess on
 a reference locks it — and nobody is told about failures someone else made.
 
-Each test guesses on its own demo reference: locks live in this module's own stack database.
+Each test guesses on references of its own (twins of the demo debtors, tests/own_debtor.py), so
+its locks reach no other test; on SQLite the tests share the suite's stack, on PostgreSQL they
+start one of their own.
 """
 
 from __future__ import annotations
@@ -32,15 +34,16 @@ from tests.conftest import SMS_NUMBER, TELEGRAM_SECRET
 from tests.databases import fresh_postgres
 from tests.fakes.telegram_server import FakeTelegram, text_update
 from tests.fakes.twilio_server import FakeTwilio, inbound_form, signed
+from tests.own_debtor import own_debtor
 from tests.stack import MODEL, RASA, Stack, fake_provider_env
 
 pytestmark = pytest.mark.e2e
 catalog = Catalog()
 
-EMILY = ("UK-300552", "21/07/1992", "£612.45")  # the attacker's own (public demo) details
-ANNA, ANNA_DOB = "SE-100234", "12/04/1985"
-JONAS, JONAS_DOB = "DE-200871", "03/11/1979"
-LUCAS, LUCAS_DOB = "BR-400918", "14/02/1990"
+# Twins of the demo debtors made per test (tests/own_debtor.py): the attacker's own details
+# (Emily's birth date and total) and a victim's birth date; the references are fresh each time.
+EMILY_DOB, EMILY_TOTAL = "21/07/1992", "£612.45"
+ANNA_DOB, JONAS_DOB, LUCAS_DOB = "12/04/1985", "03/11/1979", "14/02/1990"
 SECRETS = ["4 250", "408,40", "1.250", "Anna", "Jonas", "Lucas", "Nordic", "ElKraft"]
 
 
@@ -61,14 +64,14 @@ _updates = itertools.count(uuid.uuid4().int % 10**8)
 def lockout_stack(
     request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory, fakes: tuple[FakeTwilio, FakeTelegram]
 ) -> Iterator[Stack]:
-    """A stack of its own (locks must not reach other tests' demo debtors) on each database."""
+    """The suite's stack on SQLite, a stack of its own on PostgreSQL (the debtors are the tests' own)."""
+    if request.param == "sqlite":
+        yield request.getfixturevalue("stack")
+        return
     if not MODEL.exists() or not RASA.exists():
         pytest.fail("end-to-end tests need the Rasa venv and a trained model: run `make test`")
     workdir: Path = tmp_path_factory.mktemp(f"lockout-{request.param}")
-    if request.param == "sqlite":
-        url = f"sqlite+aiosqlite:///{workdir / 'lockout.db'}"
-    else:
-        url = asyncio.run(fresh_postgres("debtor_security_lockout"))
+    url = asyncio.run(fresh_postgres("debtor_security_lockout"))
     twilio, telegram = fakes
     stack = Stack(
         workdir=workdir,
@@ -194,7 +197,8 @@ def assert_locked_silently(stack: Stack, reference: str, dob: str) -> None:
 
 def test_restart_in_one_chat_neither_unverifies_nor_resets_the_count(lockout_stack: Stack) -> None:
     stack, chat = lockout_stack, new_chat()
-    own_reference, own_dob, own_total = EMILY
+    own_reference, own_dob, own_total = own_debtor(stack.database_url).reference, EMILY_DOB, EMILY_TOTAL
+    ANNA = own_debtor(stack.database_url, like="SE-100234").reference  # noqa: N806
     webchat(stack, chat, "how much do I owe?")
     webchat(stack, chat, own_reference)
     assert own_total in webchat(stack, chat, own_dob)
@@ -227,7 +231,8 @@ def test_restart_in_one_chat_neither_unverifies_nor_resets_the_count(lockout_sta
 
 def test_fresh_chats_and_own_verifications_do_not_reset_the_reference(lockout_stack: Stack) -> None:
     stack = lockout_stack
-    own_reference, own_dob, own_total = EMILY
+    own_reference, own_dob, own_total = own_debtor(stack.database_url).reference, EMILY_DOB, EMILY_TOTAL
+    JONAS = own_debtor(stack.database_url, like="DE-200871").reference  # noqa: N806
     for guess in ("01/01/1971", "02/02/1971", "03/03/1971"):
         # A fresh chat for every guess, a successful verification of one's own in between.
         assert own_total in verify_in_fresh_chat(stack, own_reference, own_dob)
@@ -243,6 +248,7 @@ def test_guesses_spread_over_channels_lock_the_reference(
     lockout_stack: Stack, fakes: tuple[FakeTwilio, FakeTelegram]
 ) -> None:
     stack, (twilio, fake_telegram) = lockout_stack, fakes
+    LUCAS = own_debtor(stack.database_url, like="BR-400918").reference  # noqa: N806
     # Web chat.
     assert failed(2) in verify_in_fresh_chat(stack, LUCAS, "01/01/1972")
     # SMS (through the signed webhook, the inbox and its worker).

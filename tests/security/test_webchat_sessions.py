@@ -19,6 +19,7 @@ from websockets.exceptions import ConnectionClosed
 from websockets.sync.client import ClientConnection, connect
 
 from tests.e2e.test_handoff import PASSWORD, create_staff
+from tests.own_debtor import own_debtor
 from tests.stack import MODEL, RASA, Stack
 
 pytestmark = pytest.mark.e2e
@@ -126,7 +127,7 @@ def test_a_socket_writes_and_reads_only_its_own_session(stack: Stack) -> None:
 def test_no_issued_session_id_reaches_a_log_line(stack: Stack) -> None:
     issued = [stack.chat.session("logged")]
     stack.say("logged", "how much do I owe")
-    stack.say("logged", "UK-300552")
+    stack.say("logged", own_debtor(stack.database_url).reference)
     answer = stack.say("logged", "21/07/1992")
     assert BALANCE in plain(answer)
     issued.append(stack.chat.session("logged"))  # rotated after verification
@@ -145,8 +146,9 @@ def test_no_issued_session_id_reaches_a_log_line(stack: Stack) -> None:
 
 
 def test_verification_lapses_after_the_idle_time(stack: Stack) -> None:
+    emily = own_debtor(stack.database_url)
     stack.say("lapse", "how much do I owe")
-    stack.say("lapse", "UK-300552")
+    stack.say("lapse", emily.reference)
     assert BALANCE in plain(stack.say("lapse", "21/07/1992"))
     assert BALANCE in plain(stack.say("lapse", "how much do I owe"))  # within the idle time: still verified
     with sqlite3.connect(stack.database_url.split("///", 1)[1]) as db:
@@ -161,5 +163,5 @@ def test_verification_lapses_after_the_idle_time(stack: Stack) -> None:
         assert db.execute(
             "SELECT verified_at, debtor_id FROM conversations WHERE external_id = ?", (stack.address("lapse"),)
         ).fetchall() == [(None, None)]
-    stack.say("lapse", "UK-300552")
+    stack.say("lapse", emily.reference)
     assert BALANCE in plain(stack.say("lapse", "21/07/1992"))  # and verifying again works
