@@ -29,17 +29,22 @@ ENV = Environment(
 )
 
 
-def csp(*, frame_ancestors: str = "'none'") -> str:
-    """The policy every page gets; only who may frame the page differs (the web chat is embedded)."""
+def csp(*, frame_ancestors: str = "'none'", cdn: str = "") -> str:
+    """The policy every page gets. Only who may frame the page differs (the web chat is embedded),
+    and the API docs may load Swagger UI / ReDoc from their CDN (`cdn`); ReDoc injects its styles
+    at run time, so those pages alone allow inline *styles* — scripts never run inline anywhere."""
+    style = f"'self' 'unsafe-inline' {cdn}" if cdn else "'self'"
     return (
-        "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
-        f"connect-src 'self' ws: wss:; form-action 'self'; base-uri 'none'; frame-ancestors {frame_ancestors}"
+        f"default-src 'self'; script-src 'self'{' ' + cdn if cdn else ''}; style-src {style}; "
+        f"img-src 'self' data:{' ' + cdn if cdn else ''}; font-src 'self'{' ' + cdn if cdn else ''}; "
+        f"worker-src 'self' blob:; connect-src 'self' ws: wss:; form-action 'self'; base-uri 'none'; "
+        f"frame-ancestors {frame_ancestors}"
     )
 
 
-def page_headers(*, frame_ancestors: str = "'none'", cache: str = "no-store") -> dict[str, str]:
+def page_headers(*, frame_ancestors: str = "'none'", cache: str = "no-store", cdn: str = "") -> dict[str, str]:
     headers = {
-        "Content-Security-Policy": csp(frame_ancestors=frame_ancestors),
+        "Content-Security-Policy": csp(frame_ancestors=frame_ancestors, cdn=cdn),
         "X-Content-Type-Options": "nosniff",
         "Referrer-Policy": "no-referrer",
         "Cache-Control": cache,
@@ -60,10 +65,11 @@ def page(
     status_code: int = 200,
     frame_ancestors: str = "'none'",
     cache: str = "no-store",
+    cdn: str = "",
 ) -> HTMLResponse:
     """Render `name` and send it with the strict page headers."""
     return HTMLResponse(
         render(name, context),
         status_code=status_code,
-        headers=page_headers(frame_ancestors=frame_ancestors, cache=cache),
+        headers=page_headers(frame_ancestors=frame_ancestors, cache=cache, cdn=cdn),
     )
