@@ -15,15 +15,15 @@ from __future__ import annotations
 import re
 from collections.abc import Callable, Iterator
 from datetime import date
+from pathlib import Path
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, FastAPI, HTTPException, Request
-from fastapi.openapi.docs import get_redoc_html, get_swagger_ui_html
-from fastapi.responses import HTMLResponse, JSONResponse
+from fastapi.responses import FileResponse, HTMLResponse, JSONResponse
 from fastapi.routing import APIRoute
 from pydantic import BeforeValidator
 
-from app import deps
+from app import deps, templates
 from app.errors import refusals
 from auth import service as auth_service
 
@@ -80,6 +80,32 @@ IsoDay = Annotated[date, BeforeValidator(_iso_day)]
 # them too when the cookie is sent there (API clients), anyone else gets 404.
 docs_router = APIRouter(include_in_schema=False)
 DOCS_TITLE = "Debtor assistant gateway"
+# Swagger UI and ReDoc come from their CDN (as FastAPI's defaults); the page itself runs no inline
+# script (app/templates/swagger.html + app/static/swagger-init.js).
+CDN = "https://cdn.jsdelivr.net"
+SWAGGER_INIT = Path(__file__).resolve().parent / "static" / "swagger-init.js"
+
+
+def _swagger(openapi_url: str) -> HTMLResponse:
+    context = {
+        "locale": "en",
+        "title": DOCS_TITLE,
+        "openapi_url": openapi_url,
+        "styles": [f"{CDN}/npm/swagger-ui-dist@5/swagger-ui.css"],
+        "scripts": [f"{CDN}/npm/swagger-ui-dist@5/swagger-ui-bundle.js", "/docs-static/swagger-init.js"],
+    }
+    return templates.page("app/swagger.html", context, cdn=CDN)
+
+
+def _redoc(openapi_url: str) -> HTMLResponse:
+    context = {
+        "locale": "en",
+        "title": DOCS_TITLE,
+        "openapi_url": openapi_url,
+        "styles": [],
+        "scripts": [f"{CDN}/npm/redoc@2/bundles/redoc.standalone.js"],
+    }
+    return templates.page("app/redoc.html", context, cdn=CDN)
 
 
 async def _public_or_staff(request: Request) -> None:
@@ -101,14 +127,22 @@ async def openapi_json(request: Request) -> JSONResponse:
 
 @docs_router.get("/docs", dependencies=[Depends(_public_or_staff)])
 async def swagger(request: Request) -> HTMLResponse:
-    return get_swagger_ui_html(openapi_url="/openapi.json", title=DOCS_TITLE)
+    return _swagger("/openapi.json")
 
 
 @docs_router.get("/agent/docs", dependencies=[Depends(deps._staff)])
 async def staff_swagger(request: Request) -> HTMLResponse:
-    return get_swagger_ui_html(openapi_url="/agent/openapi.json", title=DOCS_TITLE)
+    return _swagger("/agent/openapi.json")
 
 
 @docs_router.get("/redoc", dependencies=[Depends(_public_or_staff)])
 async def redoc(request: Request) -> HTMLResponse:
-    return get_redoc_html(openapi_url="/openapi.json", title=DOCS_TITLE)
+    return _redoc("/openapi.json")
+
+
+@docs_router.get("/docs-static/swagger-init.js")
+async def swagger_init() -> FileResponse:
+    """The docs page's own script (no data in it)."""
+    return FileResponse(
+        SWAGGER_INIT, media_type="text/javascript; charset=utf-8", headers={"Cache-Control": "no-cache"}
+    )

@@ -29,6 +29,8 @@ class StaffUser(Base):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     # Updated while the console is open (live-updates stream): "is anyone online" for the queue.
     last_seen_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # The language of the console and admin pages the staff member chose (None: the browser's).
+    locale: Mapped[str | None] = mapped_column(String(16), default=None)
 
 
 class StaffSession(Base):

@@ -25,6 +25,7 @@ from auth import lockout as lockout_keys
 from auth import passwords
 from auth.lockout import Lockout as Lockout  # re-exported: service.Lockout
 from auth.models import Role, StaffSession, StaffUser
+from locales.catalog import resolve_locale
 
 MIN_PASSWORD_CHARS = passwords.MIN_CHARS
 MAX_PASSWORD_CHARS = passwords.MAX_CHARS
@@ -237,3 +238,12 @@ async def deactivate(*, session: AsyncSession, user_id: int) -> StaffUser:
     await session.execute(delete(StaffSession).where(StaffSession.user_id == user.id))
     await session.flush()
     return user
+
+
+async def set_locale(*, session: AsyncSession, user: StaffUser, locale: str) -> str | None:
+    """Save the staff member's page language; the supported code, or None (nothing saved) if unsupported."""
+    chosen = resolve_locale(locale)
+    if chosen is not None:
+        user.locale = chosen
+        await session.flush()
+    return chosen

@@ -64,10 +64,17 @@ class UserOut(BaseModel):
     username: str
     display_name: str
     role: Role
+    locale: str | None = None
 
     @classmethod
     def of(cls, user: StaffUser) -> UserOut:
-        return cls(id=user.id, username=user.username, display_name=user.display_name, role=user.role)
+        return cls(
+            id=user.id, username=user.username, display_name=user.display_name, role=user.role, locale=user.locale
+        )
+
+
+class LocaleIn(BaseModel):
+    locale: str = Field(min_length=2, max_length=16)
 
 
 class StaffOut(UserOut):
@@ -167,6 +174,15 @@ async def logout(request: Request, _user: StaffWriteDep, session: SessionDep, se
 @router.get("/me", response_model=Me)
 async def me(user: StaffDep, staff_session: StaffSessionDep) -> Me:
     return Me(csrf_token=staff_session.csrf_token, user=UserOut.of(user))
+
+
+@router.post("/me/locale", response_model=UserOut, responses=refusals(422))
+async def set_locale(body: LocaleIn, user: StaffWriteDep, session: SessionDep) -> UserOut:
+    """The staff member's language for the console and admin pages (one of the supported locales)."""
+    if await service.set_locale(session=session, user=user, locale=body.locale) is None:
+        raise HTTPException(status_code=422, detail="unsupported_locale")
+    await session.commit()
+    return UserOut.of(user)
 
 
 @router.get("/staff", response_model=StaffList)

@@ -14,23 +14,27 @@ from datetime import timedelta
 from pathlib import Path
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Request, Response, WebSocket, WebSocketDisconnect
-from fastapi.responses import FileResponse, JSONResponse
+from fastapi import APIRouter, HTTPException, Request, Response, WebSocket, WebSocketDisconnect
+from fastapi.responses import FileResponse, HTMLResponse, JSONResponse
 from pydantic import BaseModel, Field, StringConstraints, ValidationError, field_validator
 from starlette.requests import HTTPConnection
 
 from abuse import guard
+from app import templates
 from app.deps import PipelineDep
 from app.errors import Refusal, refusals
 from channels import sessions
 from channels.push import Connections
 from conversations import service as conversations_service
 from conversations.pipeline import Pipeline
+from locales.catalog import FALLBACK_LOCALE, resolve_locale
+from locales.pages import from_accept_language, labels
 from locales.reply import Reply
 
 log = logging.getLogger(__name__)
 router = APIRouter(tags=["webchat"])
 STATIC = Path(__file__).resolve().parent / "static"
+PAGE_ASSETS = {"webchat.js": "text/javascript; charset=utf-8", "webchat.css": "text/css; charset=utf-8"}
 CHANNEL = "webchat"
 MAX_TEXT = 10_000
 HELLO_TIMEOUT_SECONDS = 30.0
@@ -148,8 +152,34 @@ async def converse(pipeline: Pipeline, bound: sessions.Bound, text: str, locale:
 
 
 @router.get("/", include_in_schema=False)
-async def page() -> FileResponse:
-    return FileResponse(STATIC / "index.html", media_type="text/html")
+async def page(request: Request, lang: str | None = None) -> HTMLResponse:
+    """The chat page in the visitor's language (`?lang=` first, then Accept-Language). Any site
+    may frame it: the widget embeds it in an iframe on the creditor's own site."""
+    locale = resolve_locale(lang) or from_accept_language(request.headers.get("accept-language")) or FALLBACK_LOCALE
+    t = labels(locale, "webchat")
+    return templates.page(
+        "channels/webchat.html",
+        {
+            "locale": locale,
+            "title": t["title"],
+            "t": t,
+            "labels": {key: t[key] for key in ("options", "retry", "offline", "reconnecting", "connecting")},
+            "styles": ["webchat/static/webchat.css"],
+            "scripts": ["webchat/static/webchat.js"],
+        },
+        frame_ancestors="*",
+    )
+
+
+@router.get("/webchat/static/{name}", include_in_schema=False)
+async def asset(name: str) -> FileResponse:
+    """The page's own script and style (only these two files; nothing from user input)."""
+    media_type = PAGE_ASSETS.get(name)
+    if media_type is None:
+        raise HTTPException(status_code=404, detail="not_found")
+    return FileResponse(
+        STATIC / name, media_type=media_type, headers={"Cache-Control": "no-cache", "X-Content-Type-Options": "nosniff"}
+    )
 
 
 @router.get("/widget.js", include_in_schema=False)

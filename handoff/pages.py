@@ -1,17 +1,23 @@
-"""The agent console page at `/agent` and its static files (vanilla JS, no build step, nothing
-loaded from the internet). The page itself holds no data: everything comes from the JSON API
+"""The agent console page at `/agent` (handoff/templates/console.html, in the staff member's
+language) and its static files (vanilla JS, no build step, nothing loaded from the internet). The page itself holds no data: everything comes from the JSON API
 (handoff/views.py, auth/views.py) after login, so it is served to anyone, but with 401 when
 the request has no valid staff session (the page then shows its login form)."""
 
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 from fastapi import APIRouter, HTTPException, Request
-from fastapi.responses import FileResponse
+from fastapi.responses import FileResponse, HTMLResponse
 
+from app import templates
 from app.deps import STAFF_COOKIE, SessionDep
+from app.templates import page_headers
 from auth import service as auth_service
+from auth.models import StaffUser
+from locales.catalog import FALLBACK_LOCALE, resolve_locale
+from locales.pages import from_accept_language, labels, locale_names
 
 router = APIRouter(tags=["agent-console"], include_in_schema=False)
 STATIC = Path(__file__).resolve().parent / "static"
@@ -19,33 +25,38 @@ STATIC = Path(__file__).resolve().parent / "static"
 ASSETS = {
     "console.js": "text/javascript; charset=utf-8",
     "console.css": "text/css; charset=utf-8",
+    "locale.js": "text/javascript; charset=utf-8",
 }
-# No inline script or style anywhere in the console, so a strict policy costs nothing and turns
-# any markup that slipped into the page into inert text.
-CONTENT_SECURITY_POLICY = (
-    "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data:; connect-src 'self'; "
-    "form-action 'self'; frame-ancestors 'none'; base-uri 'none'"
-)
-PAGE_HEADERS = {
-    "Content-Security-Policy": CONTENT_SECURITY_POLICY,
-    "X-Content-Type-Options": "nosniff",
-    "X-Frame-Options": "DENY",
-    "Referrer-Policy": "no-referrer",
-    "Cache-Control": "no-store",
-}
+PAGE_HEADERS = page_headers()
+STAFF_SCRIPTS = ["/agent/static/locale.js"]
+
+
+def staff_locale(request: Request, user: StaffUser | None) -> str:
+    """The staff member's chosen language; before login (or without a choice) the browser's."""
+    chosen = resolve_locale(user.locale) if user is not None else None
+    return chosen or from_accept_language(request.headers.get("accept-language")) or FALLBACK_LOCALE
+
+
+def staff_context(locale: str) -> dict[str, Any]:
+    """What every staff page's layout needs: the language selector and the shared labels."""
+    return {"locale": locale, "locales": locale_names(), "staff": labels(locale, "staff")}
 
 
 @router.get("/agent")
-async def console(request: Request, session: SessionDep) -> FileResponse:
+async def console(request: Request, session: SessionDep) -> HTMLResponse:
     """The console: 200 for a logged-in staff member, else 401 with the same page (login form)."""
     token = request.cookies.get(STAFF_COOKIE)
     found = await auth_service.session_user(session=session, token=token) if token else None
-    return FileResponse(
-        STATIC / "console.html",
-        status_code=200 if found else 401,
-        media_type="text/html; charset=utf-8",
-        headers=PAGE_HEADERS,
-    )
+    locale = staff_locale(request, found[0] if found else None)
+    t = labels(locale, "console")
+    context = {
+        **staff_context(locale),
+        "title": t["title"],
+        "t": t,
+        "styles": ["/agent/static/console.css"],
+        "scripts": ["/agent/static/console.js", *STAFF_SCRIPTS],
+    }
+    return templates.page("handoff/console.html", context, status_code=200 if found else 401)
 
 
 @router.get("/agent/static/{name}")

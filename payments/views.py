@@ -2,19 +2,21 @@
 
 from __future__ import annotations
 
-import html
 import logging
+from pathlib import Path
 from typing import Any
 
 import stripe
 from fastapi import APIRouter, BackgroundTasks, HTTPException, Request
-from fastapi.responses import HTMLResponse, RedirectResponse
+from fastapi.responses import FileResponse, HTMLResponse, RedirectResponse
 
+from app import templates
 from app.deps import CatalogDep, PipelineDep, SessionDep, SettingsDep
 from app.errors import Refusal, refusals
 from debtors import service as debtors_service
 from ledger.money import from_minor
 from locales import Catalog
+from locales.catalog import FALLBACK_LOCALE, resolve_locale
 from payments import notices, sandbox
 from payments import service as payments_service
 from payments.models import Payment, PaymentStatus
@@ -64,14 +66,8 @@ async def stripe_webhook(
 
 # -- sandbox (PAYMENTS_SANDBOX=true and no STRIPE_SECRET_KEY; otherwise every route is a 404) ---
 
-PAGE = """<!doctype html><html lang="{lang}"><head><meta charset="utf-8">
-<meta name="viewport" content="width=device-width, initial-scale=1"><title>{title}</title>
-<style>body{{font:16px/1.5 system-ui,sans-serif;margin:0;padding:1rem;max-width:28rem;margin:auto;color:#1b1b1b}}
-.banner{{background:#ffe08a;border:2px dashed #8a6d00;padding:.75rem;font-weight:700;border-radius:.5rem}}
-.amount{{font-size:2rem;font-weight:700;margin:1rem 0}}button{{font:inherit;padding:.75rem 1rem;border-radius:.5rem;
-border:0;margin:.25rem 0;width:100%;cursor:pointer}}.pay{{background:#1f6feb;color:#fff}}.decline{{background:#e5e5e5}}</style>
-</head><body><main><p class="banner" role="note">{banner}</p><h1>{title}</h1><p>{description}</p>
-<p class="amount">{amount}</p>{body}</main></body></html>"""
+STATIC = Path(__file__).resolve().parent / "static"
+STYLES = ["/payments/static/sandbox.css"]
 
 
 async def _sandbox_payment(session: SessionDep, settings: SettingsDep, session_id: str) -> Payment:
@@ -88,8 +84,8 @@ async def _locale(session: SessionDep, payment: Payment) -> str:
     return debtor.locale if debtor else "en"
 
 
-def _page(catalog: Catalog, locale: str, payment: Payment, body: str) -> HTMLResponse:
-    t = lambda key: html.escape(catalog.text(key, locale))  # noqa: E731 - tiny local helper
+def _page(catalog: Catalog, locale: str, payment: Payment, **context: str) -> HTMLResponse:
+    """The TEST MODE checkout page (app/templates.py; payments/templates/sandbox.html)."""
     amount = catalog.render(
         "sandbox_amount",
         locale,
@@ -101,15 +97,18 @@ def _page(catalog: Catalog, locale: str, payment: Payment, body: str) -> HTMLRes
             }
         },
     ).text
-    return HTMLResponse(
-        PAGE.format(
-            lang=html.escape(locale),
-            title=t("sandbox_title"),
-            banner=t("sandbox_banner"),
-            description=t("sandbox_description"),
-            amount=html.escape(amount),
-            body=body,
-        )  # fmt: skip
+    return templates.page(
+        "payments/sandbox.html",
+        {
+            "locale": locale,
+            "title": catalog.text("sandbox_title", locale),
+            "banner": catalog.text("sandbox_banner", locale),
+            "description": catalog.text("sandbox_description", locale),
+            "amount": amount,
+            "styles": STYLES,
+            "scripts": [],
+            **context,
+        },
     )
 
 
@@ -120,13 +119,15 @@ async def sandbox_checkout(
     payment = await _sandbox_payment(session, settings, session_id)
     locale = await _locale(session, payment)
     if payment.status is not PaymentStatus.PENDING:
-        return _page(catalog, locale, payment, f"<p>{html.escape(catalog.text('sandbox_already_done', locale))}</p>")
-    action = f"/payments/sandbox/checkout/{html.escape(session_id)}"
-    body = (
-        f'<form method="post" action="{action}/pay"><button class="pay" type="submit">{html.escape(catalog.text("sandbox_pay", locale))}</button></form>'
-        f'<form method="post" action="{action}/decline"><button class="decline" type="submit">{html.escape(catalog.text("sandbox_decline", locale))}</button></form>'
+        return _page(catalog, locale, payment, already_done=catalog.text("sandbox_already_done", locale))
+    return _page(
+        catalog,
+        locale,
+        payment,
+        action=f"/payments/sandbox/checkout/{session_id}",
+        pay=catalog.text("sandbox_pay", locale),
+        decline=catalog.text("sandbox_decline", locale),
     )
-    return _page(catalog, locale, payment, body)
 
 
 @router.post("/payments/sandbox/checkout/{session_id}/{choice}", include_in_schema=False)
@@ -154,7 +155,15 @@ async def sandbox_decide(
 async def payment_return(catalog: CatalogDep, status: str = "success", locale: str = "en") -> HTMLResponse:
     """Where Checkout sends the debtor back to: the chat will confirm once the money has arrived."""
     key = "payment_return_success" if status == "success" else "payment_return_cancel"
-    text = html.escape(catalog.text(key, locale))
-    return HTMLResponse(
-        f'<!doctype html><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1"><main style="font:16px system-ui;padding:1rem"><p>{text}</p></main>'
+    code = resolve_locale(locale) or FALLBACK_LOCALE
+    text = catalog.text(key, code)
+    return templates.page(
+        "payments/return.html", {"locale": code, "title": text, "text": text, "styles": STYLES, "scripts": []}
     )
+
+
+@router.get("/payments/static/{name}", include_in_schema=False)
+async def asset(name: str) -> FileResponse:
+    if name != "sandbox.css":  # the only file; nothing from user input reaches the file system
+        raise HTTPException(status_code=404, detail="not_found")
+    return FileResponse(STATIC / name, media_type="text/css; charset=utf-8", headers={"Cache-Control": "no-cache"})

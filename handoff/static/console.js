@@ -4,6 +4,7 @@
   "use strict";
 
   var API = "/agent/api";
+  var PAGE_TITLE = document.title; // rendered by the server in the staff member's language
   var TICK_MS = 5000;
   var POLL_MS = 20000;
 
@@ -292,7 +293,7 @@
     $("login-error").textContent = message || "";
     $("login-password").value = "";
     $("login-username").focus();
-    document.title = "Agent console";
+    document.title = PAGE_TITLE;
   }
 
   // ---- Login / logout ----
@@ -460,7 +461,7 @@
     $("queue-count").textContent = "(" + items.length + ")";
     var online = state.agentsOnline;
     $("agents-online").textContent = online + (online === 1 ? " agent online" : " agents online");
-    document.title = (items.length ? "(" + items.length + ") " : "") + "Agent console";
+    document.title = (items.length ? "(" + items.length + ") " : "") + PAGE_TITLE;
 
     var ids = {};
     items.forEach(function (item) { ids[item.conversation_id] = true; });

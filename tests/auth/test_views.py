@@ -98,6 +98,7 @@ async def test_login_sets_an_httponly_strict_cookie(clients: ClientFactory, user
         "username": "agent@example.org",
         "display_name": "Agent",
         "role": "agent",
+        "locale": None,  # no page language chosen yet: the browser's
     }
     cookie = reply.headers["set-cookie"]
     flags = {part.strip().lower() for part in cookie.split(";")}
