@@ -92,8 +92,10 @@ endif
 browser:
 	@test -x $(CHROMIUM) || (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null)
 
+# File order by default; `make test PYTEST_ORDER=` shuffles (pytest-randomly) to hunt order dependences.
+PYTEST_ORDER ?= -p no:randomly
 test: install $(MODEL) browser lint
-	$(VENV)/bin/python -m pytest -q -p no:cacheprovider
+	$(VENV)/bin/python -m pytest -q -p no:cacheprovider $(PYTEST_ORDER)
 
 FILE ?= bot/nlu/eval/heldout.tsv
 eval-nlu: install $(MODEL)
