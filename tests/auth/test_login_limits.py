@@ -21,6 +21,7 @@ BASE = "http://gateway.test"
 def build_app(sessionmaker: async_sessionmaker[AsyncSession], **limits: Any) -> FastAPI:
     app = FastAPI()
     app.state.sessionmaker = sessionmaker
+    limits.setdefault("rate_limit_strategy", "moving-window")  # exact counts at a minute boundary too
     app.state.settings = GatewaySettings(database_url="sqlite+aiosqlite://", public_base_url=BASE, **limits)
     app.include_router(auth_views.router)
     return app
