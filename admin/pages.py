@@ -2,7 +2,7 @@
 (`admin/templates/<page>.html` on the shared layout app/templates/base.html, with the admin nav
 and the staff language selector) + `admin/static/<page>.js`, all data from JSON APIs under
 `/agent/api/admin/...`. Pages are served to admins only (401 anonymous, 403 agents), in the
-admin's chosen language (locales/<locale>/pages.yml)."""
+admin's chosen language (locales/<locale>/pages/<section>.yml)."""
 
 from __future__ import annotations
 
@@ -21,7 +21,7 @@ router = APIRouter(tags=["admin-pages"], include_in_schema=False)
 STATIC = Path(__file__).resolve().parent / "static"
 NAME = re.compile(r"^[a-z][a-z0-9_-]{0,40}$")
 MEDIA = {".js": "text/javascript; charset=utf-8", ".css": "text/css; charset=utf-8"}
-# The admin sections in nav order (their labels are keys of the `staff` section of pages.yml).
+# The admin sections in nav order (their labels are keys of the `staff` section of locales/<locale>/pages/staff.yml).
 PAGES: tuple[str, ...] = ("intents", "tone", "experiments", "reminders", "dashboard", "privacy")
 EXTRA_STYLES = {"dashboard": ["/agent/static/admin/dashboard.css"]}
 

@@ -2,7 +2,7 @@
 
 One Jinja2 environment with autoescape; each feature keeps its templates in `<package>/templates/`
 and names them `<package>/<file>.html` (e.g. `channels/webchat.html`); the shared layout is
-`app/base.html`. Labels come from `locales/<locale>/pages.yml` (locales/pages.py). Every page is
+`app/base.html`. Labels come from `locales/<locale>/pages/<section>.yml` (locales/pages.py). Every page is
 sent with a strict Content-Security-Policy: no inline script, so the pages keep their code in
 static files and their labels in a JSON data island (`<script type="application/json">`, never run).
 """

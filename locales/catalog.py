@@ -147,10 +147,10 @@ class Catalog:
                 date_example=str(raw.get("date_example", "")),
             )
             # messages.yml plus one file per feature (payments.yml, arrangements.yml, …); not the
-            # page labels (pages.yml: nested UI labels without tones, read by locales/pages.py).
+            # page labels (pages/*.yml, a folder: nested UI labels without tones, locales/pages.py).
             merged: dict[str, Any] = {}
             for path in sorted(folder.glob("*.yml")):
-                if path.name in ("locale.yml", "pages.yml"):
+                if path.name == "locale.yml":
                     continue
                 part = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
                 clash = set(part) & set(merged)

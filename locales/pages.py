@@ -1,8 +1,10 @@
-"""UI labels of the HTML pages (web chat, console, admin): `locales/<locale>/pages.yml`.
+"""UI labels of the HTML pages (web chat, console, admin): `locales/<locale>/pages/<section>.yml`.
 
 Kept apart from the message catalog on purpose: these are fixed page labels, not bot replies, so
 they have no tones, no placeholders and no admin overrides; a plain nested mapping per locale,
-read once (the pages are rendered on every request, the files change only with a deploy).
+read once (the pages are rendered on every request, the files change only with a deploy). One
+file per section (`webchat.yml`, `console.yml`, `admin.yml`, `staff.yml`), whose top-level key is
+the section, so the pages of one feature are translated without touching the others'.
 """
 
 from __future__ import annotations
@@ -14,17 +16,20 @@ import yaml
 
 from locales.catalog import FALLBACK_LOCALE, LOCALES_DIR, SUPPORTED_LOCALES, resolve_locale
 
-FILE = "pages.yml"
+FOLDER = "pages"
 
 
 @cache
 def all_labels(locale: str) -> dict[str, Any]:
-    """Every section of one locale's `pages.yml` (the supported locale code, e.g. `pt-BR`)."""
-    with (LOCALES_DIR / locale / FILE).open(encoding="utf-8") as handle:
-        data = yaml.safe_load(handle) or {}
-    if not isinstance(data, dict):
-        raise ValueError(f"{locale}/{FILE} must be a mapping")
-    return data
+    """Every section of one locale's `pages/` folder (the supported locale code, e.g. `pt-BR`)."""
+    sections: dict[str, Any] = {}
+    for path in sorted((LOCALES_DIR / locale / FOLDER).glob("*.yml")):
+        with path.open(encoding="utf-8") as handle:
+            data = yaml.safe_load(handle) or {}
+        if not isinstance(data, dict) or list(data) != [path.stem]:
+            raise ValueError(f"{path}: one top-level key, the section `{path.stem}`")
+        sections.update(data)
+    return sections
 
 
 def labels(locale: str, section: str) -> dict[str, Any]:

@@ -1,4 +1,4 @@
-"""The template step (app/templates.py): page labels from locales/<locale>/pages.yml in the four
+"""The template step (app/templates.py): page labels from locales/<locale>/pages/<section>.yml in the four
 locales, the web chat page's language, the staff member's chosen language, and a strict CSP on
 every HTML page (no inline script, no inline event handlers) — in-process, no Rasa."""
 
@@ -10,7 +10,6 @@ from collections.abc import Iterator
 from typing import Any
 
 import pytest
-import yaml
 from fastapi.responses import HTMLResponse
 from fastapi.testclient import TestClient
 from markupsafe import escape
@@ -44,13 +43,18 @@ def keys(tree: dict[str, Any], prefix: str = "") -> set[str]:
     return found
 
 
+def leaves(tree: dict[str, Any]) -> list[Any]:
+    return [leaf for value in tree.values() for leaf in (leaves(value) if isinstance(value, dict) else [value])]
+
+
 def test_every_locale_has_the_same_page_labels_and_none_is_empty() -> None:
     english = keys(all_labels("en"))
+    assert {path.name for path in (LOCALES_DIR / "en" / "pages").glob("*.yml")} >= {"webchat.yml", "console.yml"}
     for locale in SUPPORTED_LOCALES:
-        raw = yaml.safe_load((LOCALES_DIR / locale / "pages.yml").read_text(encoding="utf-8"))
-        assert keys(raw) == english, locale
-        flat = [v for section in raw.values() for v in section.values()]
-        assert all(isinstance(v, str) and v.strip() for v in flat), locale
+        files = {path.name for path in (LOCALES_DIR / locale / "pages").glob("*.yml")}
+        assert files == {path.name for path in (LOCALES_DIR / "en" / "pages").glob("*.yml")}, locale
+        assert keys(all_labels(locale)) == english, locale
+        assert all(isinstance(v, str) and v.strip() for v in leaves(all_labels(locale))), locale
 
 
 @pytest.mark.parametrize(
