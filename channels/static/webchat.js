@@ -1,7 +1,7 @@
 (function () {
   "use strict";
 
-  // ---- Page chrome labels: rendered by the server (locales/<locale>/pages.yml); the few the
+  // ---- Page chrome labels: rendered by the server (locales/<locale>/pages/<section>.yml); the few the
   // script sets itself come from the page's JSON data island (never executed, so CSP allows it).
   var L = JSON.parse(document.getElementById("labels").textContent);
   var pageLocale = document.documentElement.lang || "en";

@@ -1,5 +1,5 @@
 // The staff language selector (console and admin pages): saves the choice, then reloads the page,
-// which the server renders in the chosen language (locales/<locale>/pages.yml).
+// which the server renders in the chosen language (locales/<locale>/pages/<section>.yml).
 "use strict";
 
 (() => {
