@@ -1,42 +1,26 @@
 # Gateway + action server image (Python 3.11). Rasa runs from the official rasa/rasa image.
 FROM python:3.11-slim
-ENV PYTHONDONTWRITEBYTECODE=1 PYTHONUNBUFFERED=1 PYTHONPATH=/app
+ENV PYTHONDONTWRITEBYTECODE=1 PYTHONUNBUFFERED=1
 WORKDIR /app
 COPY requirements.txt .
 RUN pip install --no-cache-dir -r requirements.txt
+COPY pyproject.toml README.md ./
+COPY core core
 COPY app app
-COPY abuse abuse
+COPY engine engine
+COPY people people
+COPY money money
+COPY backoffice backoffice
+COPY bot bot
 COPY channels channels
-COPY conversations conversations
-COPY debtors debtors
-COPY identity identity
-COPY inbox inbox
-COPY consent consent
-COPY ledger ledger
-COPY payments payments
-COPY arrangements arrangements
-COPY policies policies
-COPY privacy privacy
-COPY signals signals
-COPY auth auth
 COPY handoff handoff
-COPY disputes disputes
-COPY hardship hardship
-COPY holds holds
-COPY admin admin
-COPY training training
-COPY tone tone
-COPY experiments experiments
-COPY reminders reminders
-COPY analytics analytics
-COPY gdpr gdpr
-COPY audit audit
-COPY config config
-COPY language language
+COPY payments payments
 COPY locales locales
+COPY config config
 COPY migrations migrations
 COPY alembic.ini .
-COPY bot bot
+# The project itself, editable: the code stays in /app next to config/ and migrations/.
+RUN pip install --no-cache-dir --no-deps -e .
 RUN useradd --create-home assistant
 USER assistant
 EXPOSE 8000 5055

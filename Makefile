@@ -10,7 +10,6 @@ MODEL := models/debtor.tar.gz
 TRAINING_INPUTS := bot/config.yml $(wildcard bot/domain/*.yml bot/data/*.yml bot/nlu/data/*.yml bot/nlu/*.py)
 CHROMIUM ?= /usr/bin/chromium
 
-export PYTHONPATH := $(CURDIR)
 export HOST ?= 127.0.0.1
 export GATEWAY_PORT ?= 8000
 export RASA_PORT ?= 5005
@@ -45,10 +44,13 @@ help:
 	@echo "make fuzz [FUZZ_EXAMPLES=50] - schemathesis over every API operation: cases tried, failures -> reports/fuzz.json"
 	@echo "make reliability [RELIABILITY_SCALE=1] - forgery sweep, replay storm, crash under load, disclosure fuzz -> reports/reliability.json"
 
-$(VENV)/.installed: requirements.txt requirements-dev.txt
+# The pinned versions (requirements*.txt), then this project itself, editable (pyproject.toml): its
+# packages import from anywhere, with no PYTHONPATH.
+$(VENV)/.installed: requirements.txt requirements-dev.txt pyproject.toml
 	test -x $(VENV)/bin/python || $(PY311) -m venv $(VENV)
 	$(VENV)/bin/pip install -q --upgrade pip
 	$(VENV)/bin/pip install -q -r requirements-dev.txt
+	$(VENV)/bin/pip install -q --no-deps --no-build-isolation -e .
 	touch $@
 
 $(RASA_VENV)/.installed: requirements-rasa.txt
@@ -77,7 +79,7 @@ db: $(VENV)/.installed
 run: export PAYMENTS_SANDBOX ?= true
 run: export ASSISTANT_ENV ?= demo
 run: install $(MODEL) db
-	@$(VENV)/bin/python -m app.internal_tokens $(SECRETS_ENV)
+	@$(VENV)/bin/python -m core.internal_tokens $(SECRETS_ENV)
 	@echo "Starting Rasa ($(RASA_INSTANCES)x), the action server and the gateway (Ctrl-C stops all)..."
 ifeq ($(RASA_INSTANCES),1)
 	$(VENV)/bin/honcho -e .env,$(SECRETS_ENV) -f Procfile start
@@ -100,22 +102,23 @@ test: install $(MODEL) browser lint
 FILE ?= bot/nlu/eval/heldout.tsv
 eval-nlu: install $(MODEL)
 	@mkdir -p reports
-	$(VENV)/bin/python -m tools.eval_nlu --file $(FILE) --out reports/nlu-eval.json
+	$(VENV)/bin/python -m app.tools.eval_nlu --file $(FILE) --out reports/nlu-eval.json
 
 eval-cv: $(RASA_VENV)/.installed
 	@mkdir -p reports
 	$(RASA_VENV)/bin/rasa test nlu --cross-validation --folds 5 --config bot/config.yml \
 	  --nlu bot/nlu/data --domain bot/domain --out reports/cv --no-plot
-	$(VENV)/bin/python -m tools.cv_summary reports/cv
+	$(VENV)/bin/python -m app.tools.cv_summary reports/cv
 
-# Trains bot/config.yml and every tools/pipelines/*.yml on the same data (DIET takes ~10 min).
+# Trains bot/config.yml and every app/tools/pipelines/*.yml on the same data (DIET takes ~10 min).
 compare-pipelines: install
-	$(VENV)/bin/python -m tools.compare_pipelines $(CONFIGS)
+	$(VENV)/bin/python -m app.tools.compare_pipelines $(CONFIGS)
 
 lint: $(VENV)/.installed
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
-	$(VENV)/bin/mypy app abuse channels conversations debtors identity language locales bot/actions bot/action_server.py tools payments ledger policies privacy arrangements inbox consent signals auth handoff disputes holds hardship admin training tone experiments reminders analytics gdpr audit
+	$(VENV)/bin/mypy
+	$(VENV)/bin/lint-imports --no-cache
 
 clean:
 	rm -rf models var reports/*.json reports/cv
@@ -125,17 +128,17 @@ CONVERSATIONS ?= 200
 # Full stack vs bare Rasa (same model and conversations), webhook acks, training time -> reports/bench.json
 bench: install $(MODEL)
 	@mkdir -p reports
-	$(VENV)/bin/python -m tools.bench --concurrency $(CONCURRENCY) --conversations $(CONVERSATIONS) --out reports/bench.json
+	$(VENV)/bin/python -m app.tools.bench --concurrency $(CONCURRENCY) --conversations $(CONVERSATIONS) --out reports/bench.json
 
 FUZZ_EXAMPLES ?= 50
 # Schemathesis against the gateway's OpenAPI schema, in process on a fresh SQLite database, as a
-# logged-in admin (tools/fuzz): prints cases tried and failures per operation; non-zero on failure.
+# logged-in admin (app/tools/fuzz): prints cases tried and failures per operation; non-zero on failure.
 fuzz: $(VENV)/.installed
 	@mkdir -p reports
-	$(VENV)/bin/python -m tools.fuzz --max-examples $(FUZZ_EXAMPLES) --out reports/fuzz.json
+	$(VENV)/bin/python -m app.tools.fuzz --max-examples $(FUZZ_EXAMPLES) --out reports/fuzz.json
 
 RELIABILITY_SCALE ?= 1
-# Issue 8 points 2-5 (tools/reliability): one table tried / rejected / lost / leaked; non-zero on any loss or leak.
+# Issue 8 points 2-5 (app/tools/reliability): one table tried / rejected / lost / leaked; non-zero on any loss or leak.
 reliability: install $(MODEL)
 	@mkdir -p reports
-	$(VENV)/bin/python -m tools.reliability --scale $(RELIABILITY_SCALE) --out reports/reliability.json
+	$(VENV)/bin/python -m app.tools.reliability --scale $(RELIABILITY_SCALE) --out reports/reliability.json

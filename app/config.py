@@ -1,92 +1,19 @@
-"""Gateway settings (one class per process, read from the environment / .env)."""
+"""Gateway settings (one class per process, read from the environment / .env): the shared ones
+(core/config.py) plus each feature's own."""
 
 from __future__ import annotations
 
 from functools import lru_cache
-from pathlib import Path
-from typing import Literal
-from urllib.parse import urlsplit, urlunsplit
 
-from pydantic import AliasChoices, Field, model_validator
-from pydantic_settings import SettingsConfigDict
-
-from abuse.config import AbuseSettings
-from app.internal_tokens import InternalTokenSettings
-from app.settings_sources import SecretSources
 from channels.config import ChannelSettings
+from core.config import CoreSettings
+from engine.abuse.config import AbuseSettings
 from payments.config import PaymentSettings
 
-ROOT = Path(__file__).resolve().parent.parent
-DEFAULT_DATABASE_URL = f"sqlite+aiosqlite:///{ROOT / 'var' / 'debtor.db'}"
 
-
-class GatewaySettings(SecretSources, InternalTokenSettings, AbuseSettings, PaymentSettings, ChannelSettings):
-    """Everything the gateway needs; defaults are the embedded (single machine) setup. Secrets come
-    from the environment or files only (app/settings_sources.py); abuse limits: abuse/config.py."""
-
-    model_config = SettingsConfigDict(env_file=".env", extra="ignore")
-
-    database_url: str = DEFAULT_DATABASE_URL
-    rasa_url: str = "http://127.0.0.1:5005"
-    # Sharded Rasa (conversations/sharding.py): RASA_URLS lists every instance (comma-separated);
-    # without it RASA_INSTANCES=N means RASA_URL's host on N consecutive ports. See rasa_endpoints().
-    rasa_urls: str = ""
-    rasa_instances: int = Field(default=1, ge=1, le=64)
-    # Rasa's SQL tracker store (the URL Rasa gets in bot/endpoints-sharded.yml); GDPR erasure and
-    # retention delete conversations' rows there (conversations/tracker_store.py). Unset: in memory.
-    rasa_tracker_store_url: str | None = None
-    action_server_url: str = "http://127.0.0.1:5055"
-    host: str = "127.0.0.1"
-    port: int = Field(default=8000, validation_alias=AliasChoices("GATEWAY_PORT", "port"))
-    default_locale: str = "en"
-    # Longest message the assistant will read; longer ones get a polite reply.
-    max_message_chars: int = 1000
-    # Longest message the API accepts at all (larger bodies are a 422).
-    max_request_chars: int = 10_000
-    rasa_timeout_seconds: float = Field(default=30.0, gt=0)
-    health_timeout_seconds: float = Field(default=2.0, gt=0)
-    # A local text-classification model for distress (transformers); unset = cue lexicon only.
-    signals_model_dir: Path | None = None
-    # How often plans (missed installments) and promises (kept/broken) are evaluated.
-    evaluate_every_minutes: float = Field(default=15.0, gt=0)
-    # How long an agent console login lasts.
-    staff_session_hours: float = Field(default=12.0, gt=0)
-    # ASSISTANT_ENV: "demo" (what `make run` sets) opens /docs, /redoc and /openapi.json to anyone;
-    # anything else keeps them for logged-in staff (app/openapi.py).
-    assistant_env: Literal["production", "demo"] = "production"
-    # Admin retraining (training/): where trained models go (var/models/active.tar.gz points at
-    # the active one), the Rasa executable that trains and evaluates them, the model `make train`
-    # builds from the repository (registered as the first version), and a bound on one training.
-    training_models_dir: Path = ROOT / "var" / "models"
-    rasa_bin: Path = ROOT / ".venv-rasa" / "bin" / "rasa"
-    training_initial_model: Path = ROOT / "models" / "debtor.tar.gz"
-    training_timeout_seconds: float = Field(default=1800.0, gt=0)
-
-    @model_validator(mode="after")
-    def _rasa_endpoints_valid(self) -> GatewaySettings:
-        self.rasa_endpoints()  # a duplicated instance fails at start, not on the first message
-        return self
-
-    def rasa_endpoints(self) -> list[str]:
-        """Every Rasa instance the gateway routes to, in a stable order (the hash ring's nodes)."""
-        if self.rasa_urls.strip():
-            urls = [u.strip().rstrip("/") for u in self.rasa_urls.split(",") if u.strip()]
-        elif self.rasa_instances == 1:
-            urls = [self.rasa_url.rstrip("/")]
-        else:
-            base = urlsplit(self.rasa_url.rstrip("/"))
-            port = base.port or (443 if base.scheme == "https" else 80)
-            host = base.netloc.rpartition("@")[2]
-            host = host.rsplit(":", 1)[0] if base.port else host  # keeps [ipv6] brackets
-            user = base.netloc.rpartition("@")[0]
-            prefix = f"{user}@" if user else ""
-            urls = [
-                urlunsplit((base.scheme, f"{prefix}{host}:{port + i}", base.path, "", ""))
-                for i in range(self.rasa_instances)
-            ]
-        if len(set(urls)) != len(urls):
-            raise ValueError(f"RASA_URLS lists an instance twice: {urls}")
-        return urls
+class GatewaySettings(CoreSettings, AbuseSettings, PaymentSettings, ChannelSettings):
+    """Everything the gateway needs; abuse limits: engine/abuse/config.py, payments:
+    payments/config.py, channels: channels/config.py."""
 
 
 @lru_cache

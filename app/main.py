@@ -10,34 +10,35 @@ import httpx
 from fastapi import FastAPI
 from sqlalchemy.exc import OperationalError
 
-from abuse.bodysize import BodySizeLimit
-from abuse.guard import WebhookGuard
-from admin import pages as admin_pages
-from analytics import views as analytics_views
 from app import models as _all_models  # noqa: F401 - every table known to the ORM
 from app import openapi as app_openapi
 from app import scheduler as app_scheduler
 from app import views as app_views
+from app import worker
 from app.config import GatewaySettings, get_settings
-from app.database import make_engine, make_sessionmaker
-from app.errors import database_busy
-from app.logging import configure_logging
 from app.wiring import build_pipeline
-from audit.middleware import AuditMiddleware
-from auth import views as auth_views
+from backoffice.admin import pages as admin_pages
+from backoffice.analytics import views as analytics_views
+from backoffice.training import jobs as training_jobs
+from backoffice.training import views as training_views
 from channels import views as channels_views
 from channels import webchat
 from channels.push import Connections
-from experiments import views as experiments_views
-from gdpr import views as gdpr_views
+from core.database import make_engine, make_sessionmaker
+from core.errors import database_busy
+from core.logging import configure_logging
+from engine.abuse.bodysize import BodySizeLimit
+from engine.abuse.guard import WebhookGuard
+from engine.experiments import views as experiments_views
 from handoff import pages as handoff_pages
 from handoff import views as handoff_views
 from locales import views as locales_views
+from locales.tone import views as tone_views
+from money.reminders import views as reminders_views
 from payments import views as payments_views
-from reminders import views as reminders_views
-from tone import views as tone_views
-from training import jobs as training_jobs
-from training import views as training_views
+from people.audit.middleware import AuditMiddleware
+from people.auth import views as auth_views
+from people.gdpr import views as gdpr_views
 
 log = logging.getLogger(__name__)
 
@@ -53,6 +54,7 @@ def create_app(settings: GatewaySettings | None = None) -> FastAPI:
         async with httpx.AsyncClient(limits=limits) as http:
             app.state.settings = settings
             app.state.http = http
+            app.state.enqueue = worker.enqueue  # channels accept, the inbox worker answers
             app.state.webchat_connections = Connections()
             app.state.engine = engine
             app.state.sessionmaker = make_sessionmaker(engine)
@@ -67,7 +69,10 @@ def create_app(settings: GatewaySettings | None = None) -> FastAPI:
             app.state.rasa = app.state.pipeline.rasa
             settings.webhook_secret()  # fail fast: Stripe keys without a webhook secret
             scheduler = app_scheduler.start(
-                app.state.sessionmaker, minutes=settings.evaluate_every_minutes, pipeline=app.state.pipeline
+                app.state.sessionmaker,
+                minutes=settings.evaluate_every_minutes,
+                pipeline=app.state.pipeline,
+                settings=settings,
             )
             print(f"Debtor assistant web chat: http://{settings.host}:{settings.port}/", flush=True)
             if settings.provider_name == "sandbox":  # opt-in only (PAYMENTS_SANDBOX=true): say it loudly

@@ -19,13 +19,14 @@ from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app import models as _all_models  # noqa: F401 - every table known to the ORM
-from app.config import ROOT, get_settings
-from app.database import make_engine, make_sessionmaker
-from app.logging import configure_logging, configured
-from auth import passwords
-from auth import service as auth_service
-from auth.models import Role, StaffUser
-from debtors.seed import seed_demo
+from app.config import get_settings
+from core.config import ROOT
+from core.database import make_engine, make_sessionmaker
+from core.logging import configure_logging, configured
+from people.auth import passwords
+from people.auth import service as auth_service
+from people.auth.models import Role, StaffUser
+from people.debtors.seed import seed_demo
 
 DEMO_ADMIN = "admin@example.org"
 # Where `seed` writes the demo admin's password (override with CONSOLE_CREDENTIALS_FILE, e.g. in tests).
@@ -119,10 +120,10 @@ async def create_staff(database_url: str, *, username: str, display_name: str, r
 async def telegram_poll() -> None:
     """Local development without a public URL: Telegram updates by long polling go into the same
     inbox as webhook updates (and the worker answers them). Ctrl-C stops."""
+    from app import worker
     from channels.base import InboundMessage
     from channels.telegram import run_polling
-    from inbox import service as inbox_service
-    from inbox import worker
+    from engine.inbox import service as inbox_service
 
     settings = get_settings()
     if settings.telegram_bot_token is None:

@@ -12,20 +12,18 @@ What a feature itself refuses (404, 409, a 422 with a code, 503) each route docu
 
 from __future__ import annotations
 
-import re
 from collections.abc import Callable, Iterator
-from datetime import date
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Any
 
 from fastapi import APIRouter, Depends, FastAPI, HTTPException, Request
 from fastapi.responses import FileResponse, HTMLResponse, JSONResponse
 from fastapi.routing import APIRoute
-from pydantic import BeforeValidator
 
-from app import deps, templates
-from app.errors import refusals
-from auth import service as auth_service
+from core import templates
+from core.errors import refusals
+from people.auth import deps
+from people.auth import service as auth_service
 
 GUARDS: dict[int, tuple[Callable[..., Any], ...]] = {
     401: (deps._staff_login,),
@@ -58,20 +56,6 @@ def document_refusals(app: FastAPI) -> None:
     for route in api_routes(app.routes):
         for status, response in refusals(*inherited(route)).items():
             route.responses.setdefault(status, response)
-
-
-ISO_DAY = re.compile(r"\d{4}-\d{2}-\d{2}")
-
-
-def _iso_day(value: Any) -> Any:
-    if isinstance(value, str) and not ISO_DAY.fullmatch(value):
-        raise ValueError("expected a date as YYYY-MM-DD")
-    return value
-
-
-# A day as the schema says it (`format: date`): pydantic alone would also read "0" or "1700000000"
-# as a Unix timestamp, so `?to=0` silently meant 1970-01-01 instead of a 422.
-IsoDay = Annotated[date, BeforeValidator(_iso_day)]
 
 
 # The API documentation: anyone may read it in a demo (ASSISTANT_ENV=demo, `make run`), only

@@ -13,14 +13,17 @@ from datetime import datetime, timedelta
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from app.database import utcnow
-from arrangements import service as arrangements_service
-from conversations.pipeline import Pipeline
-from gdpr import config as privacy_config
-from gdpr import retention as gdpr_retention
+from app.config import GatewaySettings, get_settings
+from channels.base import OutputChannel
+from channels.outputs import build_outputs
+from core.database import utcnow
+from engine.conversations.pipeline import Pipeline
+from money.arrangements import service as arrangements_service
+from money.reminders import config as reminders_config
+from money.reminders import service as reminders_service
 from payments import notices as payment_notices
-from reminders import config as reminders_config
-from reminders import service as reminders_service
+from people.gdpr import config as privacy_config
+from people.gdpr import retention as gdpr_retention
 
 log = logging.getLogger(__name__)
 NOTICE_SWEEP_MINUTES = 5
@@ -55,15 +58,25 @@ def _every(
 
 
 def start(
-    sessionmaker: async_sessionmaker[AsyncSession], *, minutes: float, pipeline: Pipeline | None = None
+    sessionmaker: async_sessionmaker[AsyncSession],
+    *,
+    minutes: float,
+    pipeline: Pipeline | None = None,
+    settings: GatewaySettings | None = None,
 ) -> AsyncIOScheduler:
-    """`pipeline`: where payment notices are sent from (the gateway's); without it, no notice sweep."""
+    """`pipeline`: where payment notices are sent from (the gateway's); without it, no notice sweep.
+    `settings`: the provider channels reminders go out on (the environment's without it)."""
     scheduler, now = AsyncIOScheduler(timezone="UTC"), utcnow()
+    chosen = settings or get_settings()
+
+    def outputs() -> dict[str, OutputChannel]:
+        return build_outputs(chosen, public_base_url=chosen.public_base_url)
+
     _every(scheduler, evaluate_arrangements, sessionmaker, every=timedelta(minutes=minutes), first=now)
     # Proactive reminders: plan, then send within contact hours and caps; state is in the
     # `reminders` table, so a restart carries on without sending anything twice.
     reminders_every = timedelta(minutes=reminders_config.load().every_minutes)
-    _every(scheduler, reminders_service.run_scheduled, sessionmaker, every=reminders_every, first=now)
+    _every(scheduler, reminders_service.run_scheduled, sessionmaker, every=reminders_every, first=now, more=(outputs,))
     # GDPR storage limitation: expired transcript texts redacted daily (config/privacy.yml).
     privacy = privacy_config.load()
     _every(

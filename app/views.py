@@ -8,9 +8,10 @@ from fastapi import APIRouter
 from pydantic import BaseModel
 from sqlalchemy import text
 
-from app.database import READ_ONLY
-from app.deps import PipelineDep, RasaDep, SessionDep
-from conversations.rasa_client import summarize
+from core.database import READ_ONLY
+from core.deps import SessionDep
+from engine.conversations.deps import PipelineDep, RasaDep
+from engine.conversations.rasa_client import summarize
 
 router = APIRouter(tags=["ops"])
 
@@ -43,7 +44,7 @@ async def health(session: SessionDep, rasa: RasaDep, pipeline: PipelineDep) -> H
             await session.connection(execution_options=READ_ONLY)
             await session.execute(text("SELECT 1"))
             await session.commit()
-        except Exception as exc:  # noqa: BLE001 - any failure means "down", reported, not raised
+        except Exception as exc:
             return False, type(exc).__name__
         return True, session.bind.dialect.name
 

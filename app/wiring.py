@@ -10,13 +10,13 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from app.config import GatewaySettings
 from channels.base import OutputChannel
 from channels.outputs import build_outputs
-from conversations.pipeline import Pipeline
-from conversations.rasa_client import RasaClient
-from conversations.tracker_store import RasaTrackerStore
-from language.detector import LanguageDetector
+from engine.conversations.pipeline import Pipeline
+from engine.conversations.rasa_client import RasaClient
+from engine.conversations.tracker_store import RasaTrackerStore
+from engine.language.detector import LanguageDetector
+from engine.signals import SignalScorer
 from locales import Catalog
-from signals import SignalScorer
-from tone.overrides import ToneOverrides
+from locales.tone.overrides import ToneOverrides
 
 
 def build_pipeline(
@@ -46,5 +46,5 @@ def build_pipeline(
         detector=detector or LanguageDetector(),
         settings=settings,
         scorer=SignalScorer.from_settings(settings.signals_model_dir),
-        outputs={**(outputs or {}), **build_outputs(settings)},
+        outputs={**(outputs or {}), **build_outputs(settings, public_base_url=settings.public_base_url)},
     )

@@ -27,8 +27,9 @@ from sanic.request import Request
 from sanic.response import HTTPResponse
 from sanic.worker.loader import AppLoader
 
-from app.internal_tokens import bearer, token_matches
+from app import models as _all_models  # noqa: F401 - every table known to the ORM before the first query
 from bot.actions.settings import get_settings
+from core.internal_tokens import bearer, token_matches
 
 logger = logging.getLogger(__name__)
 DEFAULT_HOST = "127.0.0.1"

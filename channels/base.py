@@ -13,8 +13,8 @@ from datetime import datetime
 from typing import Protocol
 
 from channels.text import sanitize
+from core.pii.cards import MARKER, redact_card_numbers
 from locales.reply import Button as Button  # the reply's buttons, one type everywhere
-from privacy.cards import MARKER, redact_card_numbers
 
 
 @dataclass(frozen=True)

@@ -3,14 +3,18 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Annotated
 
+from fastapi import Depends
 from pydantic import Field, SecretStr
-from pydantic_settings import BaseSettings
+
+from core.config import PublicAddress
+from core.deps import settings_of
 
 ROOT = Path(__file__).resolve().parent.parent
 
 
-class ChannelSettings(BaseSettings):
+class ChannelSettings(PublicAddress):
     twilio_account_sid: str | None = None
     twilio_auth_token: SecretStr | None = None
     twilio_sms_from: str | None = None  # E.164 number or Messaging Service sender
@@ -23,10 +27,19 @@ class ChannelSettings(BaseSettings):
     huey_redis_url: str | None = None
     huey_file: Path = ROOT / "var" / "huey.db"
     huey_immediate: bool = False  # run tasks in-process (tests)
-    inbox_max_backoff_seconds: float = 300.0
     # Web chat sessions (channels/sessions.py): an issued id expires after this many idle minutes
     # and at the latest this many hours after it was issued; verification in a web chat lapses
     # after WEBCHAT_VERIFIED_IDLE_MINUTES without a message from the person.
     webchat_session_idle_minutes: float = Field(default=60.0, gt=0)
     webchat_session_max_hours: float = Field(default=24.0, gt=0)
     webchat_verified_idle_minutes: float = Field(default=15.0, gt=0)
+
+
+def channel_settings(settings: object) -> ChannelSettings:
+    """The channels' part of a process's settings (the gateway's compose every feature's)."""
+    if not isinstance(settings, ChannelSettings):
+        raise TypeError("these settings have no channel part")
+    return settings
+
+
+ChannelSettingsDep = Annotated[ChannelSettings, Depends(settings_of(ChannelSettings))]

@@ -7,7 +7,7 @@ from datetime import datetime
 from sqlalchemy import String
 from sqlalchemy.orm import Mapped, mapped_column
 
-from app.database import Base, UTCDateTime, utcnow
+from core.database import Base, UTCDateTime, utcnow
 
 
 class WebchatSession(Base):

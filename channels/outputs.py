@@ -3,17 +3,17 @@ and receipts, every worker thread for inbox replies)."""
 
 from __future__ import annotations
 
-from app.config import GatewaySettings
 from channels.base import OutputChannel
+from channels.config import ChannelSettings
 from channels.telegram import TelegramOutput
 
 
-def build_outputs(settings: GatewaySettings) -> dict[str, OutputChannel]:
+def build_outputs(settings: ChannelSettings, *, public_base_url: str) -> dict[str, OutputChannel]:
     outputs: dict[str, OutputChannel] = {}
     if settings.twilio_account_sid and settings.twilio_auth_token:
         from channels.twilio import CONFIG, TwilioOutput, WhatsAppTemplates
 
-        status_url = settings.public_base_url.rstrip("/") + "/channels/twilio/status"
+        status_url = public_base_url.rstrip("/") + "/channels/twilio/status"
         for channel, sender in (("sms", settings.twilio_sms_from), ("whatsapp", settings.twilio_whatsapp_from)):
             if sender:
                 outputs[channel] = TwilioOutput(

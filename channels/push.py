@@ -4,6 +4,7 @@ sockets of that one session, never to another's."""
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import Sequence
 
 from fastapi import WebSocket, WebSocketDisconnect
@@ -33,10 +34,8 @@ class Connections:
     async def close_all(self, conversation_key: str, *, code: int) -> None:
         """The session ended: its open sockets close (the page then forgets the id)."""
         for websocket in list(self._by_session.pop(conversation_key, ())):
-            try:
+            with contextlib.suppress(RuntimeError, WebSocketDisconnect):
                 await websocket.close(code=code)
-            except (RuntimeError, WebSocketDisconnect):
-                pass
 
     async def send_text(
         self, *, to: str, text: str, buttons: Sequence[Button] | None = None, context: OutboundContext

@@ -20,9 +20,9 @@ from datetime import datetime, timedelta
 from sqlalchemy import delete, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from app.database import utcnow
-from app.errors import RequestRefused
 from channels.models import WebchatSession
+from core.database import utcnow
+from core.errors import RequestRefused
 
 UNKNOWN = "session_unknown"
 EXPIRED = "session_expired"

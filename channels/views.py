@@ -10,16 +10,16 @@ from typing import Any
 from fastapi import APIRouter, BackgroundTasks, HTTPException, Request
 from fastapi.responses import Response
 
-from abuse import guard
-from app.database import retry_when_locked, utcnow
-from app.deps import SessionDep, SettingsDep
-from app.errors import refusals
 from channels import telegram as telegram_channel
 from channels import twilio as twilio_channel
 from channels.base import InboundMessage
-from conversations import service as conversations_service
-from inbox import service as inbox_service
-from inbox import worker
+from channels.config import ChannelSettingsDep
+from core.database import retry_when_locked, utcnow
+from core.deps import SessionDep
+from core.errors import refusals
+from engine.abuse import guard
+from engine.conversations import service as conversations_service
+from engine.inbox import service as inbox_service
 
 log = logging.getLogger(__name__)
 router = APIRouter(tags=["channels"])
@@ -34,7 +34,7 @@ TWIML_RESPONSES: dict[int | str, dict[str, Any]] = {
 }
 
 
-async def _twilio_form(request: Request, settings: SettingsDep) -> dict[str, str]:
+async def _twilio_form(request: Request, settings: ChannelSettingsDep) -> dict[str, str]:
     """The form, if X-Twilio-Signature matches it for our public URL (works behind a proxy)."""
     if settings.twilio_auth_token is None:
         raise HTTPException(status_code=404, detail="Twilio is not configured")
@@ -56,7 +56,7 @@ async def _twilio_form(request: Request, settings: SettingsDep) -> dict[str, str
 
 
 async def _receive_twilio(
-    channel: str, request: Request, settings: SettingsDep, background: BackgroundTasks
+    channel: str, request: Request, settings: ChannelSettingsDep, background: BackgroundTasks
 ) -> Response:
     form = await _twilio_form(request, settings)
     try:
@@ -83,17 +83,18 @@ async def _store(request: Request, message: InboundMessage, background: Backgrou
     began = time.perf_counter()
     conversation_id = await retry_when_locked(once)
     if conversation_id is not None:
-        background.add_task(worker.enqueue, conversation_id)
+        enqueue: inbox_service.Enqueue = request.app.state.enqueue  # the gateway's queue (app/worker.py)
+        background.add_task(enqueue, conversation_id)
     return f"inbox;dur={(time.perf_counter() - began) * 1000:.1f}"
 
 
 @router.post("/channels/twilio/sms", response_class=Response, responses=TWIML_RESPONSES)
-async def twilio_sms(request: Request, settings: SettingsDep, background: BackgroundTasks) -> Response:
+async def twilio_sms(request: Request, settings: ChannelSettingsDep, background: BackgroundTasks) -> Response:
     return await _receive_twilio("sms", request, settings, background)
 
 
 @router.post("/channels/twilio/whatsapp", response_class=Response, responses=TWIML_RESPONSES)
-async def twilio_whatsapp(request: Request, settings: SettingsDep, background: BackgroundTasks) -> Response:
+async def twilio_whatsapp(request: Request, settings: ChannelSettingsDep, background: BackgroundTasks) -> Response:
     return await _receive_twilio("whatsapp", request, settings, background)
 
 
@@ -103,7 +104,7 @@ async def twilio_whatsapp(request: Request, settings: SettingsDep, background: B
     response_class=Response,
     responses={**refusals(400, 404, 413, 429), 403: {"description": "Invalid or missing X-Twilio-Signature"}},
 )
-async def twilio_status(request: Request, session: SessionDep, settings: SettingsDep) -> Response:
+async def twilio_status(request: Request, session: SessionDep, settings: ChannelSettingsDep) -> Response:
     """Delivery receipts: delivered / undelivered / failed recorded on the transcript message."""
     form = await _twilio_form(request, settings)
     try:
@@ -121,7 +122,7 @@ async def twilio_status(request: Request, session: SessionDep, settings: Setting
     responses={**refusals(400, 404, 413, 429), 403: {"description": "Missing or wrong secret token"}},
 )
 async def telegram_webhook(
-    request: Request, response: Response, settings: SettingsDep, background: BackgroundTasks
+    request: Request, response: Response, settings: ChannelSettingsDep, background: BackgroundTasks
 ) -> dict[str, bool]:
     if settings.telegram_bot_token is None or settings.telegram_webhook_secret is None:
         raise HTTPException(status_code=404, detail="Telegram is not configured")

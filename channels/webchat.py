@@ -19,14 +19,15 @@ from fastapi.responses import FileResponse, HTMLResponse, JSONResponse
 from pydantic import BaseModel, Field, StringConstraints, ValidationError, field_validator
 from starlette.requests import HTTPConnection
 
-from abuse import guard
-from app import templates
-from app.deps import PipelineDep
-from app.errors import Refusal, refusals
 from channels import sessions
+from channels.config import channel_settings
 from channels.push import Connections
-from conversations import service as conversations_service
-from conversations.pipeline import Pipeline
+from core import templates
+from core.errors import Refusal, refusals
+from engine.abuse import guard
+from engine.conversations import service as conversations_service
+from engine.conversations.deps import PipelineDep
+from engine.conversations.pipeline import Pipeline
 from locales.catalog import FALLBACK_LOCALE, resolve_locale
 from locales.pages import from_accept_language, labels
 from locales.reply import Reply
@@ -110,7 +111,7 @@ class WebchatOut(BaseModel):
 
 
 def lifetime_of(pipeline: Pipeline) -> sessions.Lifetime:
-    s = pipeline.settings
+    s = channel_settings(pipeline.settings)
     return sessions.Lifetime.of(idle_minutes=s.webchat_session_idle_minutes, max_hours=s.webchat_session_max_hours)
 
 
@@ -130,7 +131,7 @@ async def _still_live(pipeline: Pipeline, bound: sessions.Bound) -> None:
 async def converse(pipeline: Pipeline, bound: sessions.Bound, text: str, locale: str | None) -> WebchatOut:
     """One message of a live session: verification lapses after the idle time (here and in Rasa),
     the pipeline answers, and the id is rotated when this turn verified the person."""
-    idle = timedelta(minutes=pipeline.settings.webchat_verified_idle_minutes)
+    idle = timedelta(minutes=channel_settings(pipeline.settings).webchat_verified_idle_minutes)
     async with pipeline.sessionmaker() as db:
         conversation = await conversations_service.find(session=db, channel=CHANNEL, external_id=bound.conversation_key)
         lapsed = conversation is not None and await conversations_service.lapse_idle_verification(

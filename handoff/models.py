@@ -13,7 +13,7 @@ from typing import Any
 from sqlalchemy import JSON, ForeignKey, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
-from app.database import Base, UTCDateTime, enum_column, utcnow
+from core.database import Base, UTCDateTime, enum_column, utcnow
 
 
 class State(StrEnum):

@@ -11,13 +11,14 @@ from typing import Any
 from fastapi import APIRouter, HTTPException, Request
 from fastapi.responses import FileResponse, HTMLResponse
 
-from app import templates
-from app.deps import STAFF_COOKIE, SessionDep
-from app.templates import page_headers
-from auth import service as auth_service
-from auth.models import StaffUser
+from core import templates
+from core.deps import SessionDep
+from core.templates import page_headers
 from locales.catalog import FALLBACK_LOCALE, resolve_locale
 from locales.pages import from_accept_language, labels, locale_names
+from people.auth import service as auth_service
+from people.auth.deps import STAFF_COOKIE
+from people.auth.models import StaffUser
 
 router = APIRouter(tags=["agent-console"], include_in_schema=False)
 STATIC = Path(__file__).resolve().parent / "static"

@@ -11,18 +11,18 @@ from typing import Any
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from app.database import utcnow
-from auth.models import StaffUser
-from conversations import service as conversations_service
-from conversations.models import Conversation, Direction, Message
-from debtors import service as debtors_service
-from debtors.models import Debt, Debtor
-from disputes.models import Dispute
+from core.database import utcnow
+from engine.conversations import service as conversations_service
+from engine.conversations.models import Conversation, Direction, Message
 from handoff import config as handoff_config
 from handoff import service as handoff_service
 from handoff.models import CallbackRequest, Handoff, Note, Status, Transition
-from hardship.models import HardshipCase
-from holds import service as holds_service
+from money.disputes.models import Dispute
+from money.hardship.models import HardshipCase
+from money.holds import service as holds_service
+from people.auth.models import StaffUser
+from people.debtors import service as debtors_service
+from people.debtors.models import Debt, Debtor
 
 
 def _iso(value: datetime | None) -> str | None:

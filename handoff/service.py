@@ -15,13 +15,13 @@ from typing import Any
 from sqlalchemy import func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from app.database import utcnow
-from app.errors import RequestRefused
-from auth.models import Role, StaffUser
-from conversations import service as conversations_service
-from conversations.models import Conversation
+from core.database import utcnow
+from core.errors import RequestRefused
+from engine.conversations import service as conversations_service
+from engine.conversations.models import Conversation
 from handoff import config as handoff_config
 from handoff.models import PRIORITY, CallbackRequest, Handoff, Note, Reason, State, Status, Transition
+from people.auth.models import Role, StaffUser
 
 
 class HandoffError(RequestRefused):

@@ -18,18 +18,20 @@ from fastapi import APIRouter, HTTPException, Path, Request
 from fastapi.responses import StreamingResponse
 from pydantic import BaseModel, Field, field_validator
 
-from app.database import READ_ONLY
-from app.deps import PipelineDep, SessionDep, StaffDep, StaffWriteDep
-from app.errors import commit_or_refuse, refusals
-from audit import reads
-from audit.reads import AUDITED_READ
-from auth import service as auth_service
-from conversations import service as conversations_service
-from disputes import service as disputes_service
-from disputes.models import DisputeStatus
+from core.database import READ_ONLY
+from core.deps import SessionDep
+from core.errors import commit_or_refuse, refusals
+from engine.conversations import service as conversations_service
+from engine.conversations.deps import PipelineDep
 from handoff import queries
 from handoff import service as handoff_service
 from handoff.models import State
+from money.disputes import service as disputes_service
+from money.disputes.models import DisputeStatus
+from people.audit import reads
+from people.audit.reads import AUDITED_READ
+from people.auth import service as auth_service
+from people.auth.deps import StaffDep, StaffWriteDep
 
 log = logging.getLogger(__name__)
 router = APIRouter(prefix="/agent/api", tags=["agent"])

@@ -18,12 +18,13 @@ from fastapi import APIRouter, Depends, HTTPException, Request
 from pydantic import BaseModel, Field
 from sqlalchemy.exc import SQLAlchemyError
 
-from app.deps import CatalogDep, SessionDep, SettingsDep
-from app.errors import refusals
-from app.internal_tokens import bearer, token_matches
+from core.deps import SessionDep, SettingsDep
+from core.errors import refusals
+from core.internal_tokens import bearer, token_matches
 from locales.catalog import TONES, Catalog
-from tone import segments
-from tone.overrides import ensure_attached
+from locales.deps import CatalogDep
+from locales.tone import segments
+from locales.tone.overrides import ensure_attached
 
 log = logging.getLogger(__name__)
 router = APIRouter(tags=["nlg"])

@@ -10,8 +10,8 @@ from alembic import context
 from sqlalchemy.engine import Connection
 
 from app.config import get_settings
-from app.database import make_engine
 from app.models import Base
+from core.database import make_engine
 
 config = context.config
 if config.config_file_name and not config.attributes.get("skip_logging"):

@@ -4,14 +4,18 @@ from __future__ import annotations
 
 import secrets
 from pathlib import Path
+from typing import Annotated
 
+from fastapi import Depends
 from pydantic import SecretStr
-from pydantic_settings import BaseSettings
+
+from core.config import PublicAddress
+from core.deps import settings_of
 
 ROOT = Path(__file__).resolve().parent.parent
 
 
-class PaymentSettings(BaseSettings):
+class PaymentSettings(PublicAddress):
     """Stripe with STRIPE_SECRET_KEY; the local sandbox (offline, clearly labelled) only when
     PAYMENTS_SANDBOX=true (`make run` sets it); otherwise no card payment at all. The sandbox books
     payments without moving money, so a deployment that forgot a key must not fall into it."""
@@ -20,7 +24,6 @@ class PaymentSettings(BaseSettings):
     payments_sandbox: bool = False
     stripe_webhook_secret: SecretStr | None = None
     stripe_api_base: str | None = None  # tests point this at a fake Stripe on loopback
-    public_base_url: str = "http://127.0.0.1:8000"
     sandbox_secret_file: Path = ROOT / "var" / "sandbox-webhook-secret"
 
     @property
@@ -45,3 +48,6 @@ class PaymentSettings(BaseSettings):
             path.write_text("whsec_sandbox_" + secrets.token_hex(24))
             path.chmod(0o600)
         return path.read_text().strip()
+
+
+PaymentSettingsDep = Annotated[PaymentSettings, Depends(settings_of(PaymentSettings))]

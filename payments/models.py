@@ -8,7 +8,7 @@ from enum import StrEnum
 from sqlalchemy import JSON, BigInteger, Enum, ForeignKey, String
 from sqlalchemy.orm import Mapped, mapped_column
 
-from app.database import Base, UTCDateTime, utcnow
+from core.database import Base, UTCDateTime, utcnow
 
 
 class PaymentStatus(StrEnum):

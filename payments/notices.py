@@ -16,12 +16,12 @@ from datetime import datetime, timedelta
 from sqlalchemy import ColumnElement, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from app.database import retry_when_locked, utcnow
-from conversations.pipeline import Pipeline
-from debtors import service as debtors_service
-from ledger.money import from_minor
+from core.database import retry_when_locked, utcnow
+from engine.conversations.pipeline import Pipeline
+from money.ledger.money import from_minor
 from payments.models import Payment, ProcessedEvent
 from payments.service import EventResult, Outcome
+from people.debtors import service as debtors_service
 
 log = logging.getLogger(__name__)
 CLAIM_LEASE = timedelta(minutes=2)
@@ -98,7 +98,7 @@ async def send(result: EventResult, *, event_id: str, session: AsyncSession, pip
     except BaseException:
         try:
             await settle(sessionmaker=sessionmaker, event_id=event_id, sent=False)
-        except Exception:  # noqa: BLE001 - the lease expires instead; the original error matters
+        except Exception:
             log.warning("payments.notice_release_failed", extra={"event_id": event_id})
         raise
     await settle(sessionmaker=sessionmaker, event_id=event_id, sent=True)
@@ -119,7 +119,7 @@ async def send_owed(*, pipeline: Pipeline) -> int:
                 continue
             try:
                 await send(result, event_id=event_id, session=session, pipeline=pipeline)
-            except Exception:  # noqa: BLE001 - one failed notice must not stop the others
+            except Exception:
                 log.exception("payments.notice_failed", extra={"event_id": event_id})
                 continue
             sent += 1

@@ -76,7 +76,7 @@ class StripeProvider:
         }
         if request.customer_email:
             params["customer_email"] = request.customer_email
-        session = await stripe.checkout.Session.create_async(  # type: ignore[misc]
+        session = await stripe.checkout.Session.create_async(
             api_key=self.api_key, idempotency_key=f"checkout-{request.payment_id}", **params
         )
         return CheckoutSession(id=session.id, url=str(session.url))

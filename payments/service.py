@@ -18,14 +18,14 @@ from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from app.database import utcnow
-from debtors import service as debtors_service
-from debtors.models import Debt, Debtor
-from holds import service as holds_service
-from ledger import service as ledger_service
+from core.database import utcnow
+from money.holds import service as holds_service
+from money.ledger import service as ledger_service
+from money.policies.service import policy_for
 from payments.models import Payment, PaymentStatus, ProcessedEvent
 from payments.providers import CheckoutProvider, CheckoutRequest
-from policies.service import policy_for
+from people.debtors import service as debtors_service
+from people.debtors.models import Debt, Debtor
 
 log = logging.getLogger(__name__)
 
@@ -124,11 +124,11 @@ async def _find(
     session: AsyncSession, *, session_id: str | None, intent_id: str | None, metadata: dict[str, Any] | None
 ) -> Payment | None:
     if session_id:
-        found = await session.scalar(select(Payment).where(Payment.checkout_session_id == session_id))
+        found = (await session.scalars(select(Payment).where(Payment.checkout_session_id == session_id))).first()
         if found:
             return found
     if intent_id:
-        found = await session.scalar(select(Payment).where(Payment.payment_intent_id == intent_id))
+        found = (await session.scalars(select(Payment).where(Payment.payment_intent_id == intent_id))).first()
         if found:
             return found
     raw = (metadata or {}).get("payment_id")
@@ -241,4 +241,4 @@ async def _apply(session: AsyncSession, kind: str, obj: dict[str, Any]) -> Event
 
 
 async def by_checkout_session(*, session: AsyncSession, checkout_session_id: str) -> Payment | None:
-    return await session.scalar(select(Payment).where(Payment.checkout_session_id == checkout_session_id))
+    return (await session.scalars(select(Payment).where(Payment.checkout_session_id == checkout_session_id))).first()

@@ -10,17 +10,20 @@ import stripe
 from fastapi import APIRouter, BackgroundTasks, HTTPException, Request
 from fastapi.responses import FileResponse, HTMLResponse, RedirectResponse
 
-from app import templates
-from app.deps import CatalogDep, PipelineDep, SessionDep, SettingsDep
-from app.errors import Refusal, refusals
-from debtors import service as debtors_service
-from ledger.money import from_minor
+from core import templates
+from core.deps import SessionDep
+from core.errors import Refusal, refusals
+from engine.conversations.deps import PipelineDep
 from locales import Catalog
 from locales.catalog import FALLBACK_LOCALE, resolve_locale
+from locales.deps import CatalogDep
+from money.ledger.money import from_minor
 from payments import notices, sandbox
 from payments import service as payments_service
+from payments.config import PaymentSettingsDep
 from payments.models import Payment, PaymentStatus
 from payments.service import Outcome
+from people.debtors import service as debtors_service
 
 log = logging.getLogger(__name__)
 router = APIRouter(tags=["payments"])
@@ -32,7 +35,7 @@ MAX_EVENT_BYTES = 256 * 1024
     responses={400: {"model": Refusal, "description": "Missing or invalid signature"}, **refusals(413, 429)},
 )
 async def stripe_webhook(
-    request: Request, session: SessionDep, settings: SettingsDep, pipeline: PipelineDep
+    request: Request, session: SessionDep, settings: PaymentSettingsDep, pipeline: PipelineDep
 ) -> dict[str, Any]:
     """Verified with `stripe.Webhook.construct_event`; anything forged is a 400 and changes nothing."""
     payload = await request.body()
@@ -70,7 +73,7 @@ STATIC = Path(__file__).resolve().parent / "static"
 STYLES = ["/payments/static/sandbox.css"]
 
 
-async def _sandbox_payment(session: SessionDep, settings: SettingsDep, session_id: str) -> Payment:
+async def _sandbox_payment(session: SessionDep, settings: PaymentSettingsDep, session_id: str) -> Payment:
     if settings.provider_name != "sandbox" or not session_id.startswith("cs_sandbox_"):
         raise HTTPException(status_code=404, detail="no such sandbox checkout")
     payment = await payments_service.by_checkout_session(session=session, checkout_session_id=session_id)
@@ -114,7 +117,7 @@ def _page(catalog: Catalog, locale: str, payment: Payment, **context: str) -> HT
 
 @router.get("/payments/sandbox/checkout/{session_id}", response_class=HTMLResponse, include_in_schema=False)
 async def sandbox_checkout(
-    session_id: str, session: SessionDep, settings: SettingsDep, catalog: CatalogDep
+    session_id: str, session: SessionDep, settings: PaymentSettingsDep, catalog: CatalogDep
 ) -> HTMLResponse:
     payment = await _sandbox_payment(session, settings, session_id)
     locale = await _locale(session, payment)
@@ -132,7 +135,12 @@ async def sandbox_checkout(
 
 @router.post("/payments/sandbox/checkout/{session_id}/{choice}", include_in_schema=False)
 async def sandbox_decide(
-    session_id: str, choice: str, session: SessionDep, settings: SettingsDep, request: Request, tasks: BackgroundTasks
+    session_id: str,
+    choice: str,
+    session: SessionDep,
+    settings: PaymentSettingsDep,
+    request: Request,
+    tasks: BackgroundTasks,
 ) -> RedirectResponse:
     """Send the signed events to our own webhook URL — the same code path Stripe's events take."""
     if choice not in ("pay", "decline"):

@@ -8,24 +8,24 @@ import os
 # by tests (the e2e stack) get a real queue — tests/stack.py sets HUEY_IMMEDIATE=false for them.
 os.environ.setdefault("HUEY_IMMEDIATE", "true")
 
-import asyncio  # noqa: E402
-import logging  # noqa: E402
-from collections.abc import AsyncIterator, Iterator  # noqa: E402
-from pathlib import Path  # noqa: E402
+import asyncio
+import logging
+from collections.abc import AsyncIterator, Iterator
+from pathlib import Path
 
-import pytest  # noqa: E402
-from playwright.sync_api import Browser, Playwright, sync_playwright  # noqa: E402
-from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker  # noqa: E402
+import pytest
+from playwright.sync_api import Browser, Playwright, sync_playwright
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
-from app.database import make_engine, make_sessionmaker  # noqa: E402
-from app.manage import migrate  # noqa: E402
-from debtors.seed import seed_demo  # noqa: E402
-from gdpr import config as gdpr_config  # noqa: E402
-from tests.databases import fresh_postgres  # noqa: E402
-from tests.fakes.telegram_server import FakeTelegram  # noqa: E402
-from tests.fakes.twilio_server import FakeTwilio  # noqa: E402
-from tests.pipeline_harness import harness  # noqa: E402, F401 - the pipeline with Rasa faked at the HTTP edge
-from tests.stack import MODEL, RASA, SMS_NUMBER, WHATSAPP_NUMBER, Stack, fake_provider_env  # noqa: E402, F401
+from app.manage import migrate
+from core.database import make_engine, make_sessionmaker
+from people.debtors.seed import seed_demo
+from people.gdpr import config as gdpr_config
+from tests.databases import fresh_postgres
+from tests.fakes.telegram_server import FakeTelegram
+from tests.fakes.twilio_server import FakeTwilio
+from tests.pipeline_harness import harness  # noqa: F401 - the pipeline with Rasa faked at the HTTP edge
+from tests.stack import MODEL, RASA, SMS_NUMBER, WHATSAPP_NUMBER, Stack, fake_provider_env  # noqa: F401
 
 PG_DATABASE = "debtor_assistant_test"
 PG_CONCURRENCY_DATABASE = "debtor_assistant_concurrency"

@@ -14,10 +14,10 @@ from decimal import Decimal
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app import models as _all_models  # noqa: F401 - every table known to the ORM
-from app.database import make_engine
-from debtors.models import Debt, DebtComponent, Debtor
-from debtors.seed import DEMO
-from ledger import service as ledger_service
+from core.database import make_engine
+from money.ledger import service as ledger_service
+from people.debtors.models import Debt, DebtComponent, Debtor
+from people.debtors.seed import DEMO
 
 
 @dataclass(frozen=True)

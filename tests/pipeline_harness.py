@@ -20,16 +20,16 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from app.config import GatewaySettings
-from app.database import make_engine, make_sessionmaker, utcnow
 from app.manage import alembic_config
 from channels.base import Button, Delivery, InboundMessage, OutboundContext
-from conversations import service as conversations_service
-from conversations.models import Conversation
-from conversations.pipeline import Pipeline
-from conversations.rasa_client import RasaClient
-from inbox import service as inbox_service
-from inbox.models import InboundEvent
-from language.detector import LanguageDetector
+from core.database import make_engine, make_sessionmaker, utcnow
+from engine.conversations import service as conversations_service
+from engine.conversations.models import Conversation
+from engine.conversations.pipeline import Pipeline
+from engine.conversations.rasa_client import RasaClient
+from engine.inbox import service as inbox_service
+from engine.inbox.models import InboundEvent
+from engine.language.detector import LanguageDetector
 from locales import Catalog
 
 T = TypeVar("T")

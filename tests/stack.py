@@ -19,7 +19,7 @@ from pathlib import Path
 import asyncpg
 import httpx
 
-from app import internal_tokens
+from core import internal_tokens
 from tests.fakes.telegram_server import FakeTelegram
 from tests.fakes.twilio_server import FakeTwilio
 from tests.webchat import WebchatClient, conversation_key, digest
@@ -138,7 +138,7 @@ class Stack:
                 f"--auth-token={self.tokens['RASA_AUTH_TOKEN']}",  # "=": a token may start with "-"
             ]  # fmt: skip
         if name == "worker":
-            return [str(ROOT / ".venv" / "bin" / "huey_consumer"), "inbox.worker.huey", "-k", "thread", "-w", "4", "-q"]
+            return [str(ROOT / ".venv" / "bin" / "huey_consumer"), "app.worker.huey", "-k", "thread", "-w", "4", "-q"]
         if name == "actions":
             return [
                 sys.executable,
@@ -172,7 +172,7 @@ class Stack:
                 proc.wait()
 
     def health(self) -> dict:
-        return httpx.get(f"{self.gateway_url}/health", timeout=10).json()  # type: ignore[no-any-return]
+        return httpx.get(f"{self.gateway_url}/health", timeout=10).json()
 
     def wait_healthy(self, timeout: float = 240) -> None:
         deadline = time.monotonic() + timeout
@@ -183,7 +183,7 @@ class Stack:
                     raise RuntimeError(f"{name} exited: {self.tail(name)}")
             try:
                 last = self.health()
-                if last["status"] == "ok":  # type: ignore[index]
+                if last["status"] == "ok":
                     return
             except httpx.HTTPError as exc:
                 last = exc

@@ -55,7 +55,7 @@ def test_compose_services_and_what_they_run(compose: dict[str, Any]) -> None:
     for name, service in services.items():
         if name not in ONE_SHOT:
             assert "healthcheck" in service, name
-    modules = {"app.manage", "bot.action_server", "inbox.worker", "app.main", "bot.actions"}
+    modules = {"app.manage", "bot.action_server", "app.worker", "app.main", "bot.actions"}
     text = (ROOT / "docker-compose.yml").read_text() + (ROOT / "Dockerfile").read_text()
     for module in modules:
         assert module in text

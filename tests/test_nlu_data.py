@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-from language.evaluation import read_rows
+from engine.language.evaluation import read_rows
 
 ROOT = Path(__file__).resolve().parent.parent
 INTENTS = {

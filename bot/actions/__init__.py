@@ -6,7 +6,7 @@ import os
 import sys
 from pathlib import Path
 
-from app.logging import configure_logging
+from core.logging import configure_logging
 
 
 def _action_server_level() -> int | None:

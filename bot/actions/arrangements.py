@@ -20,19 +20,19 @@ from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from arrangements import parsing, replies
-from arrangements import service as arrangements_service
-from arrangements.replies import Context, Read, Reply
-from arrangements.schedule import Decision, decide
 from bot.actions.common import catalog, db, locale_config, locale_of
 from bot.actions.gate import start_verification
 from bot.actions.settings import get_settings
-from conversations import service as conversations_service
-from debtors import service as debtors_service
-from debtors.models import Debtor
-from holds import service as holds_service
-from ledger.money import to_minor
+from engine.conversations import service as conversations_service
+from money.arrangements import parsing, replies
+from money.arrangements import service as arrangements_service
+from money.arrangements.replies import Context, Read, Reply
+from money.arrangements.schedule import Decision, decide
+from money.holds import service as holds_service
+from money.ledger.money import to_minor
 from payments.providers import provider_for
+from people.debtors import service as debtors_service
+from people.debtors.models import Debtor
 
 log = logging.getLogger(__name__)
 

@@ -11,10 +11,10 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.actions.common import db
 from bot.actions.gate import start_verification
-from conversations import service as conversations_service
-from debtors import service as debtors_service
-from holds import service as holds_service
-from holds.models import CollectionHold, HoldReason
+from engine.conversations import service as conversations_service
+from money.holds import service as holds_service
+from money.holds.models import CollectionHold, HoldReason
+from people.debtors import service as debtors_service
 
 # When several holds cover a debt, the one the person is told about (a dispute first: it is theirs).
 HOLD_ORDER = (HoldReason.DISPUTE, HoldReason.BREATHING_SPACE, HoldReason.HARDSHIP)

@@ -9,9 +9,8 @@ from typing import Any
 from rasa_sdk import Tracker
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from app import models as _all_models  # noqa: F401 - every table known to the ORM
-from app.database import make_engine, make_sessionmaker
 from bot.actions.settings import get_settings
+from core.database import make_engine, make_sessionmaker
 from locales import Catalog, LocaleConfig, resolve_locale
 
 _sessionmaker: async_sessionmaker[AsyncSession] | None = None

@@ -18,20 +18,20 @@ from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from arrangements.replies import answering
 from bot.actions.arrangements import verified_debtor
 from bot.actions.common import db
 from bot.actions.escalation import escalate
 from bot.actions.gate import start_verification
-from debtors import service as debtors_service
-from debtors.models import Debtor
-from debtors.service import DebtLine
-from disputes import config as disputes_config
-from disputes import reading
-from disputes import service as disputes_service
-from disputes.models import Dispute, DisputeReason
 from handoff.models import Reason
 from handoff.service import HandoffError
+from money.arrangements.replies import answering
+from money.disputes import config as disputes_config
+from money.disputes import reading
+from money.disputes import service as disputes_service
+from money.disputes.models import Dispute, DisputeReason
+from people.debtors import service as debtors_service
+from people.debtors.models import Debtor
+from people.debtors.service import DebtLine
 
 log = logging.getLogger(__name__)
 

@@ -10,10 +10,10 @@ from rasa_sdk.executor import CollectingDispatcher
 
 from bot.actions.common import db, locale_config
 from bot.actions.escalation import escalate
-from conversations import service as conversations_service
+from engine.conversations import service as conversations_service
 from handoff.models import Reason
-from identity import service as identity_service
-from identity.dates import parse_date
+from people.identity import service as identity_service
+from people.identity.dates import parse_date
 
 FORM = "verify_identity_form"
 EARLIEST_BIRTH = date(1900, 1, 1)

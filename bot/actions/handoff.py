@@ -13,10 +13,10 @@ from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from app.database import utcnow
 from bot.actions.common import db, locale_of
 from bot.actions.escalation import escalate
-from conversations import service as conversations_service
+from core.database import utcnow
+from engine.conversations import service as conversations_service
 from handoff import config as handoff_config
 from handoff import service as handoff_service
 from handoff.models import Reason, State

@@ -18,23 +18,23 @@ from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from app.database import utcnow
 from bot.actions.arrangements import ActionRequestPlan
 from bot.actions.common import catalog, db, locale_of
 from bot.actions.escalation import escalate
 from bot.actions.gate import start_verification
-from conversations import service as conversations_service
-from debtors import service as debtors_service
-from debtors.models import Debtor
+from core.database import utcnow
+from engine.conversations import service as conversations_service
 from handoff import config as handoff_config
 from handoff import service as handoff_service
 from handoff.config import Advice, HardshipConfig
 from handoff.models import Reason
-from hardship import service as hardship_service
-from hardship.models import HardshipCase, HardshipOption
-from holds import service as holds_service
-from holds.models import HoldReason
-from policies.service import policy_for
+from money.hardship import service as hardship_service
+from money.hardship.models import HardshipCase, HardshipOption
+from money.holds import service as holds_service
+from money.holds.models import HoldReason
+from money.policies.service import policy_for
+from people.debtors import service as debtors_service
+from people.debtors.models import Debtor
 
 OPTION_SLOT = "hardship_option"
 PAUSE_TOPIC = "hardship_pause"  # requested_topic while verifying for a pause (bot/actions/verification.py)

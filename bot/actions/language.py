@@ -8,10 +8,10 @@ from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
 
 from bot.actions.common import db
-from conversations import service as conversations_service
-from identity.dates import fold
-from language.detector import tokens
+from engine.conversations import service as conversations_service
+from engine.language.detector import tokens
 from locales import resolve_locale
+from people.identity.dates import fold
 
 # Recognition vocabulary (what people type), not user-facing text.
 LANGUAGE_WORDS: dict[str, str] = {

@@ -15,15 +15,15 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from bot.actions.common import catalog, db, locale_of
 from bot.actions.gate import start_verification
 from bot.actions.settings import get_settings
-from conversations import service as conversations_service
-from debtors import service as debtors_service
-from debtors.service import DebtLine
-from holds import service as holds_service
-from identity.dates import fold
-from language.detector import tokens
-from ledger.money import from_minor
+from engine.conversations import service as conversations_service
+from engine.language.detector import tokens
+from money.holds import service as holds_service
+from money.ledger.money import from_minor
 from payments import service as payments_service
 from payments.providers import provider_for
+from people.debtors import service as debtors_service
+from people.debtors.service import DebtLine
+from people.identity.dates import fold
 
 ALL = "all"
 # Recognition vocabulary for "everything" (what people type), not user-facing text.

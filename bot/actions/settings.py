@@ -6,9 +6,9 @@ from functools import lru_cache
 
 from pydantic_settings import SettingsConfigDict
 
-from app.config import DEFAULT_DATABASE_URL
-from app.internal_tokens import InternalTokenSettings
-from app.settings_sources import SecretSources
+from core.config import DEFAULT_DATABASE_URL
+from core.internal_tokens import InternalTokenSettings
+from core.settings_sources import SecretSources
 from payments.config import PaymentSettings
 
 

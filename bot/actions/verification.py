@@ -16,10 +16,10 @@ from bot.actions.escalation import escalate
 from bot.actions.gate import AFTER_VERIFICATION, FORM, read_birth_date, start_verification
 from bot.actions.hardship import PAUSE_TOPIC, apply_pause
 from bot.actions.payments import offer_payment
-from conversations import service as conversations_service
+from engine.conversations import service as conversations_service
 from handoff.models import Reason
-from identity import service as identity_service
-from identity.dates import parse_reference
+from people.identity import service as identity_service
+from people.identity.dates import parse_reference
 
 
 class ValidateVerifyIdentityForm(FormValidationAction):

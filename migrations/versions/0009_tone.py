@@ -34,13 +34,13 @@ def upgrade() -> None:
             ["staff_users.id"],
             name=op.f("fk_tone_text_versions_author_id_staff_users"),
             ondelete="SET NULL",
-        ),  # fmt: skip
+        ),
         sa.ForeignKeyConstraint(
             ["restored_from_id"],
             ["tone_text_versions.id"],
             name=op.f("fk_tone_text_versions_restored_from_id_tone_text_versions"),
             ondelete="SET NULL",
-        ),  # fmt: skip
+        ),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_tone_text_versions")),
     )
     with op.batch_alter_table("tone_text_versions", schema=None) as batch_op:
@@ -61,13 +61,13 @@ def upgrade() -> None:
             ["staff_users.id"],
             name=op.f("fk_tone_default_versions_author_id_staff_users"),
             ondelete="SET NULL",
-        ),  # fmt: skip
+        ),
         sa.ForeignKeyConstraint(
             ["restored_from_id"],
             ["tone_default_versions.id"],
             name=op.f("fk_tone_default_versions_restored_from_id_tone_default_versions"),
             ondelete="SET NULL",
-        ),  # fmt: skip
+        ),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_tone_default_versions")),
     )
     with op.batch_alter_table("tone_default_versions", schema=None) as batch_op:
@@ -85,7 +85,7 @@ def upgrade() -> None:
             ["staff_users.id"],
             name=op.f("fk_debtor_segments_assigned_by_id_staff_users"),
             ondelete="SET NULL",
-        ),  # fmt: skip
+        ),
         sa.ForeignKeyConstraint(
             ["debtor_id"], ["debtors.id"], name=op.f("fk_debtor_segments_debtor_id_debtors"), ondelete="CASCADE"
         ),

@@ -12,11 +12,11 @@ import pytest
 from fastapi.testclient import TestClient
 
 from app.config import GatewaySettings
-from app.database import make_engine, make_sessionmaker
 from app.main import create_app
 from app.manage import migrate
-from auth import service as auth_service
-from auth.models import Role
+from core.database import make_engine, make_sessionmaker
+from people.auth import service as auth_service
+from people.auth.models import Role
 from tests.stack import free_port
 
 PASSWORD = "a long enough password"

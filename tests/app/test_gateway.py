@@ -57,7 +57,7 @@ def test_nlg_formats_a_balance_with_babel(client: TestClient) -> None:
                 "amount": "1250.00",
                 "components": [{"kind": "principal", "amount": "1100.00"}, {"kind": "interest", "amount": "150.00"}],
             }
-        ],  # fmt: skip
+        ],
         "totals": [{"currency": "BRL", "amount": "1250.00"}],
     }
     text = nlg(client, "utter_balance", arguments=arguments)["text"].replace("\xa0", " ")

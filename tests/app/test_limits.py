@@ -19,12 +19,12 @@ from fastapi.testclient import TestClient
 from pydantic import SecretStr
 from starlette.testclient import WebSocketDenialResponse
 
+from app import worker
 from app.config import GatewaySettings
 from app.main import create_app
 from app.manage import migrate
-from inbox import worker
 from locales import Catalog
-from tests.abuse.test_limiter import REDIS_URL, redis_up
+from tests.engine.abuse.test_limiter import REDIS_URL, redis_up
 from tests.fakes.twilio_server import inbound_form, signed
 from tests.stack import free_port
 from tests.webchat import WebchatClient
@@ -187,9 +187,8 @@ def test_websocket_connections_per_ip(database: Path) -> None:
         for _ in range(2):
             with client.websocket_connect("/webchat/ws"):
                 pass
-        with pytest.raises(WebSocketDenialResponse) as denied:
-            with client.websocket_connect("/webchat/ws"):
-                pass
+        with pytest.raises(WebSocketDenialResponse) as denied, client.websocket_connect("/webchat/ws"):
+            pass
         assert_retry_after(denied.value)
 
 

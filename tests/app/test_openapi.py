@@ -11,7 +11,7 @@ from fastapi.testclient import TestClient
 
 from app.config import GatewaySettings
 from app.main import create_app
-from app.openapi import IsoDay
+from core.types import IsoDay
 
 
 @pytest.fixture(scope="module")

@@ -9,9 +9,9 @@ from pathlib import Path
 import httpx
 
 from app.config import GatewaySettings
-from app.database import make_engine, make_sessionmaker
 from app.wiring import build_pipeline
 from channels.push import Connections
+from core.database import make_engine, make_sessionmaker
 
 
 def test_build_pipeline_wires_rasa_with_its_token_and_tracker_store(tmp_path: Path) -> None:

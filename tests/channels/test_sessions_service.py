@@ -8,11 +8,11 @@ import pytest
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from app.database import utcnow
 from channels import sessions
 from channels.models import WebchatSession
-from conversations import service as conversations_service
-from debtors import service as debtors_service
+from core.database import utcnow
+from engine.conversations import service as conversations_service
+from people.debtors import service as debtors_service
 
 LIFETIME = sessions.Lifetime.of(idle_minutes=60, max_hours=24)
 

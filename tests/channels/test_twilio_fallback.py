@@ -6,9 +6,9 @@ from __future__ import annotations
 
 from sqlalchemy import func, select
 
-from inbox.models import InboundEvent
-from tools.reliability.harness import Target, in_process
-from tools.reliability.webhooks import twilio_form, twilio_request, twilio_signature
+from app.tools.reliability.harness import Target, in_process
+from app.tools.reliability.webhooks import twilio_form, twilio_request, twilio_signature
+from engine.inbox.models import InboundEvent
 
 
 async def post(target: Target, form: dict[str, str]) -> int:

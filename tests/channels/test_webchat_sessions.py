@@ -21,7 +21,7 @@ from app.config import GatewaySettings
 from app.main import create_app
 from app.manage import migrate
 from channels.base import OutboundContext
-from conversations.rasa_client import RasaClient
+from engine.conversations.rasa_client import RasaClient
 from tests.webchat import WebchatClient, conversation_key, digest
 
 RASA, ACTIONS = "http://rasa.test", "http://actions.test"

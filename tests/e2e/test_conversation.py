@@ -75,7 +75,7 @@ def test_wrong_details_never_disclose_and_lock_after_three(stack: Stack) -> None
     for reference, wrong_dob in ((own, "01/01/1990"), (own, "02/02/1990"), ("ZZ-999999", "03/03/1990")):
         stack.say(session, reference)
         replies.append(plain(stack.say(session, wrong_dob)))
-    assert not any(secret in r for r in replies for secret in SECRETS + ["Emily"])
+    assert not any(secret in r for r in replies for secret in [*SECRETS, "Emily"])
     assert text("utter_verification_failed", "en", remaining=2) in replies[0]
     assert "locked" in replies[-1] or "paused" in replies[-1]
     # Even the right details are refused while locked.

@@ -12,11 +12,11 @@ import httpx
 import pytest
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from app.database import make_engine
-from auth import service as auth_service
-from auth.models import Role
+from core.database import make_engine
 from handoff.models import PRIORITY, Reason
 from locales import Catalog
+from people.auth import service as auth_service
+from people.auth.models import Role
 from tests.e2e.test_channels import new_number, sent_to, sms, wait_processed, wait_until
 from tests.fakes.telegram_server import FakeTelegram
 from tests.fakes.twilio_server import FakeTwilio

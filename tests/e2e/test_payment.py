@@ -17,10 +17,10 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from websockets.sync.client import connect
 
 from app import models as _all_models  # noqa: F401 - every table known to the ORM
-from app.database import make_engine
-from debtors.models import ComponentKind, Debt, DebtComponent, Debtor
-from ledger import service as ledger_service
+from core.database import make_engine
 from locales import Catalog
+from money.ledger import service as ledger_service
+from people.debtors.models import ComponentKind, Debt, DebtComponent, Debtor
 from tests.stack import Stack
 from tests.webchat import conversation_key
 

@@ -16,7 +16,7 @@ import httpx
 import pytest
 import redis
 
-from conversations.sharding import HashRing
+from engine.conversations.sharding import HashRing
 from tests.own_debtor import own_debtor
 from tests.stack import MODEL, RASA, Stack, free_port
 

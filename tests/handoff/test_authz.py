@@ -15,13 +15,13 @@ from fastapi.routing import APIRoute
 from fastapi.testclient import TestClient
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from app import deps
 from app.config import GatewaySettings
-from app.database import make_engine
 from app.main import create_app
 from app.manage import migrate
-from auth import service as auth_service
-from auth.models import Role
+from core.database import make_engine
+from people.auth import deps
+from people.auth import service as auth_service
+from people.auth.models import Role
 from tests.stack import free_port
 
 PASSWORD = "a long enough password"
@@ -122,7 +122,7 @@ def test_agents_are_refused_admin_routes(app_and_users: tuple[TestClient, dict[s
     assert admin_routes, "there are admin-only routes"
     for method, path in admin_routes:
         assert call(client, method, path, cookies, {deps.CSRF_HEADER: csrf}) == 403, (method, path)
-    admin_cookies, admin_csrf = login(client, users["admin"])
+    admin_cookies, _admin_csrf = login(client, users["admin"])
     assert call(client, "GET", "/agent/api/staff", admin_cookies, {}) == 200
 
 

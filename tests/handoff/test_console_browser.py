@@ -70,7 +70,7 @@ def conversation_id(stack: Stack, session_id: str) -> str:
 class Console:
     """One agent's browser context on /agent, recording page errors."""
 
-    def __init__(self, browser: Browser, stack: Stack) -> None:  # noqa: F811 - the fixture, passed in
+    def __init__(self, browser: Browser, stack: Stack) -> None:
         self.url = f"{stack.gateway_url}/agent"
         self.context: BrowserContext = browser.new_context(viewport={"width": 1366, "height": 900}, locale="en-GB")
         self.context.set_default_timeout(REPLY_TIMEOUT_MS)
@@ -106,7 +106,7 @@ class Console:
 
 
 @pytest.fixture
-def consoles(browser: Browser, stack: Stack) -> Iterator[list[Console]]:  # noqa: F811
+def consoles(browser: Browser, stack: Stack) -> Iterator[list[Console]]:
     opened: list[Console] = []
     try:
         yield opened
@@ -118,7 +118,7 @@ def consoles(browser: Browser, stack: Stack) -> Iterator[list[Console]]:  # noqa
 
 
 def test_debtor_asks_for_a_person_agent_takes_over_and_hands_back(
-    browser: Browser,  # noqa: F811
+    browser: Browser,
     stack: Stack,
     consoles: list[Console],
 ) -> None:
@@ -250,7 +250,7 @@ def test_debtor_asks_for_a_person_agent_takes_over_and_hands_back(
         debtor.close()
 
 
-def test_console_page_is_self_contained(stack: Stack, browser: Browser) -> None:  # noqa: F811
+def test_console_page_is_self_contained(stack: Stack, browser: Browser) -> None:
     """No request leaves the gateway, the page has a strict CSP, and the assets have real types."""
     console = Console(browser, stack)
     outside: list[str] = []

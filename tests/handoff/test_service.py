@@ -10,16 +10,16 @@ import pytest
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from app.database import utcnow
-from auth.models import Role, StaffUser
-from conversations import service as conversations_service
-from conversations.models import Conversation
-from debtors import service as debtors_service
+from core.database import utcnow
+from engine.conversations import service as conversations_service
+from engine.conversations.models import Conversation
 from handoff import config as handoff_config
 from handoff import queries
 from handoff import service as handoff_service
 from handoff.models import PRIORITY, Handoff, Reason, State, Status, Transition
-from identity import service as identity_service
+from people.auth.models import Role, StaffUser
+from people.debtors import service as debtors_service
+from people.identity import service as identity_service
 
 
 async def staff(session: AsyncSession, name: str = "Alex", role: Role = Role.AGENT, online: bool = False) -> StaffUser:

@@ -8,11 +8,11 @@ from typing import Any
 import pytest
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from debtors import service as debtors_service
 from payments import service as payments_service
 from payments.config import PaymentSettings
 from payments.models import Payment
 from payments.providers import SandboxProvider
+from people.debtors import service as debtors_service
 
 
 def event(kind: str, obj: dict[str, Any], event_id: str | None = None) -> dict[str, Any]:

@@ -8,13 +8,13 @@ import asyncio
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from debtors import service as debtors_service
-from ledger.models import LedgerEntry
-from ledger.service import RECEIVABLE
+from money.ledger.models import LedgerEntry
+from money.ledger.service import RECEIVABLE
 from payments import service as payments_service
 from payments.config import PaymentSettings
 from payments.models import Payment
 from payments.providers import SandboxProvider
+from people.debtors import service as debtors_service
 from tests.payments.conftest import completed
 
 AMOUNTS = [1500, 1700, 1900, 2100, 2300, 2500]  # 120.00 EUR over Jonas's 58.50 EUR of fees

@@ -7,13 +7,13 @@ import asyncio
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from debtors import service as debtors_service
-from ledger.models import LedgerTransaction, TransactionKind
+from money.ledger.models import LedgerTransaction, TransactionKind
 from payments import service as payments_service
 from payments.config import PaymentSettings
 from payments.models import Payment
 from payments.providers import SandboxProvider
 from payments.service import Outcome
+from people.debtors import service as debtors_service
 from tests.payments.conftest import completed, succeeded
 
 

@@ -9,11 +9,11 @@ import pytest
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from debtors import service as debtors_service
-from ledger.models import LedgerTransaction, TransactionKind
+from money.ledger.models import LedgerTransaction, TransactionKind
 from payments import service as payments_service
 from payments.models import PaymentStatus
 from payments.service import Outcome
+from people.debtors import service as debtors_service
 from tests.payments.conftest import completed, event, refunded, succeeded
 
 

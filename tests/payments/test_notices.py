@@ -10,12 +10,12 @@ from datetime import timedelta
 import pytest
 from sqlalchemy import update
 
-from app.database import utcnow
-from conversations.pipeline import Pipeline
+from app.tools.reliability.harness import Target, in_process
+from app.tools.reliability.webhooks import PendingPayment, pending_payments, stripe_header, stripe_request
+from core.database import utcnow
+from engine.conversations.pipeline import Pipeline
 from payments import notices
 from payments.models import ProcessedEvent
-from tools.reliability.harness import Target, in_process
-from tools.reliability.webhooks import PendingPayment, pending_payments, stripe_header, stripe_request
 
 
 @pytest.fixture

@@ -17,11 +17,11 @@ from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.config import GatewaySettings
-from app.database import make_engine
 from app.main import create_app
 from app.manage import migrate
 from bot.actions.settings import ActionSettings
-from ledger.models import LedgerTransaction
+from core.database import make_engine
+from money.ledger.models import LedgerTransaction
 from payments.config import PaymentSettings
 from payments.models import Payment, PaymentStatus
 from payments.providers import SandboxProvider, StripeProvider, provider_for

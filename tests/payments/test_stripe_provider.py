@@ -10,13 +10,13 @@ import pytest
 from pydantic import SecretStr
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from debtors import service as debtors_service
-from debtors.models import ComponentKind, Debt, DebtComponent, Debtor
-from ledger import service as ledger_service
+from money.ledger import service as ledger_service
 from payments import service as payments_service
 from payments.config import PaymentSettings
 from payments.providers import StripeProvider
 from payments.service import Outcome
+from people.debtors import service as debtors_service
+from people.debtors.models import ComponentKind, Debt, DebtComponent, Debtor
 from tests.fakes.stripe_server import FakeStripe
 
 

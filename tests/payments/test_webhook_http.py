@@ -16,18 +16,18 @@ from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.config import GatewaySettings
-from app.database import make_engine
 from app.main import create_app
 from app.manage import migrate
 from channels import sessions
-from conversations import service as conversations_service
-from debtors import service as debtors_service
-from debtors.seed import seed_demo
-from ledger.models import LedgerTransaction
+from core.database import make_engine
+from engine.conversations import service as conversations_service
 from locales import Catalog
+from money.ledger.models import LedgerTransaction
 from payments import service as payments_service
 from payments.models import ProcessedEvent
 from payments.providers import SandboxProvider
+from people.debtors import service as debtors_service
+from people.debtors.seed import seed_demo
 from tests.payments.conftest import completed
 from tests.stack import free_port
 

@@ -20,15 +20,15 @@ import yaml
 from playwright.sync_api import Browser
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from app.database import make_engine, utcnow
-from audit import service as audit_service
-from auth import service as auth_service
-from auth.models import Role
-from conversations import service as conversations_service
-from conversations.models import Direction
+from core.database import make_engine, utcnow
+from engine.conversations import service as conversations_service
+from engine.conversations.models import Direction
 from handoff import service as handoff_service
 from handoff.models import Reason
-from identity import service as identity_service
+from people.audit import service as audit_service
+from people.auth import service as auth_service
+from people.auth.models import Role
+from people.identity import service as identity_service
 from tests.handoff.test_console_browser import Console, create_agent, expect
 from tests.own_debtor import add_own_debtor
 from tests.stack import Stack

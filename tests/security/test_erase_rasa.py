@@ -30,9 +30,9 @@ import redis
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app import models as _all_models  # noqa: F401 - every table known to the ORM
-from app.database import make_engine
-from debtors.models import ComponentKind, Debt, DebtComponent, Debtor
-from ledger import service as ledger_service
+from core.database import make_engine
+from money.ledger import service as ledger_service
+from people.debtors.models import ComponentKind, Debt, DebtComponent, Debtor
 from tests.databases import fresh_postgres
 from tests.stack import MODEL, RASA, ROOT, Stack
 
@@ -133,7 +133,7 @@ def rasa_dump(stack: SqlTrackerStack) -> str:
             )
             lines = []
             for table in tables:
-                rows = await connection.fetch(f"SELECT t::text AS row FROM {table['name']} t")  # noqa: S608
+                rows = await connection.fetch(f"SELECT t::text AS row FROM {table['name']} t")
                 lines += [f"{table['name']}: {r['row']}" for r in rows]
             return "\n".join(lines)
         finally:

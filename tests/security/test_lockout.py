@@ -26,10 +26,10 @@ import httpx
 import pytest
 from sqlalchemy import select
 
-from app.database import make_engine
-from conversations.models import Conversation
-from identity.models import VerificationAttempt
+from core.database import make_engine
+from engine.conversations.models import Conversation
 from locales import Catalog
+from people.identity.models import VerificationAttempt
 from tests.conftest import SMS_NUMBER, TELEGRAM_SECRET
 from tests.databases import fresh_postgres
 from tests.fakes.telegram_server import FakeTelegram, text_update
@@ -198,7 +198,7 @@ def assert_locked_silently(stack: Stack, reference: str, dob: str) -> None:
 def test_restart_in_one_chat_neither_unverifies_nor_resets_the_count(lockout_stack: Stack) -> None:
     stack, chat = lockout_stack, new_chat()
     own_reference, own_dob, own_total = own_debtor(stack.database_url).reference, EMILY_DOB, EMILY_TOTAL
-    ANNA = own_debtor(stack.database_url, like="SE-100234").reference  # noqa: N806
+    ANNA = own_debtor(stack.database_url, like="SE-100234").reference
     webchat(stack, chat, "how much do I owe?")
     webchat(stack, chat, own_reference)
     assert own_total in webchat(stack, chat, own_dob)
@@ -232,7 +232,7 @@ def test_restart_in_one_chat_neither_unverifies_nor_resets_the_count(lockout_sta
 def test_fresh_chats_and_own_verifications_do_not_reset_the_reference(lockout_stack: Stack) -> None:
     stack = lockout_stack
     own_reference, own_dob, own_total = own_debtor(stack.database_url).reference, EMILY_DOB, EMILY_TOTAL
-    JONAS = own_debtor(stack.database_url, like="DE-200871").reference  # noqa: N806
+    JONAS = own_debtor(stack.database_url, like="DE-200871").reference
     for guess in ("01/01/1971", "02/02/1971", "03/03/1971"):
         # A fresh chat for every guess, a successful verification of one's own in between.
         assert own_total in verify_in_fresh_chat(stack, own_reference, own_dob)
@@ -248,7 +248,7 @@ def test_guesses_spread_over_channels_lock_the_reference(
     lockout_stack: Stack, fakes: tuple[FakeTwilio, FakeTelegram]
 ) -> None:
     stack, (twilio, fake_telegram) = lockout_stack, fakes
-    LUCAS = own_debtor(stack.database_url, like="BR-400918").reference  # noqa: N806
+    LUCAS = own_debtor(stack.database_url, like="BR-400918").reference
     # Web chat.
     assert failed(2) in verify_in_fresh_chat(stack, LUCAS, "01/01/1972")
     # SMS (through the signed webhook, the inbox and its worker).

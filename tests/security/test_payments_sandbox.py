@@ -27,15 +27,15 @@ from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app import models as _all_models  # noqa: F401 - every table known to the ORM
-from app.database import make_engine
-from debtors.models import ComponentKind, Debt, DebtComponent, Debtor
-from ledger import service as ledger_service
-from ledger.models import LedgerTransaction
+from core.database import make_engine
 from locales import Catalog
+from money.ledger import service as ledger_service
+from money.ledger.models import LedgerTransaction
 from payments import service as payments_service
 from payments.config import PaymentSettings
 from payments.models import Payment, PaymentStatus
 from payments.providers import SandboxProvider
+from people.debtors.models import ComponentKind, Debt, DebtComponent, Debtor
 from tests.own_debtor import add_own_debtor, own_debtor
 from tests.stack import MODEL, RASA, Stack
 

@@ -11,10 +11,11 @@ from rasa_sdk import Tracker
 from rasa_sdk.executor import CollectingDispatcher
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from app import models as _all_models  # noqa: F401 - every table known to the ORM, as the action server does
 from bot.actions import common
-from conversations import service as conversations_service
-from debtors import service as debtors_service
-from debtors.models import Debtor
+from engine.conversations import service as conversations_service
+from people.debtors import service as debtors_service
+from people.debtors.models import Debtor
 
 
 @pytest.fixture(autouse=True)

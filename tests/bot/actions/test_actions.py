@@ -13,11 +13,11 @@ from bot.actions.balance import ActionCheckBalance
 from bot.actions.language import ActionChangeLanguage
 from bot.actions.session import ActionSessionStart
 from bot.actions.verification import ActionHandleInform, ActionVerifyIdentity, ValidateVerifyIdentityForm
-from conversations import service as conversations_service
-from debtors import service as debtors_service
+from engine.conversations import service as conversations_service
 from handoff import service as handoff_service
 from handoff.models import PRIORITY, Reason
-from identity import service as identity_service
+from people.debtors import service as debtors_service
+from people.identity import service as identity_service
 from tests.bot.actions.conftest import make_tracker, responses
 
 DOMAIN: dict = {}

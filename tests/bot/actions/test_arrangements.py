@@ -12,13 +12,13 @@ from rasa_sdk.executor import ActionExecutor, CollectingDispatcher
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from arrangements import service as arrangements_service
-from arrangements.models import PaymentPlan, PaymentPromise, PromiseStatus
 from bot.actions import arrangements as actions
 from bot.actions.gate import AFTER_VERIFICATION
+from money.arrangements import service as arrangements_service
+from money.arrangements.models import PaymentPlan, PaymentPromise, PromiseStatus
 from payments.models import Payment
-from tests.arrangements.test_service import FakeProvider, pay
 from tests.bot.actions.conftest import make_tracker, responses, slots, verified
+from tests.money.arrangements.test_service import FakeProvider, pay
 
 DOMAIN: dict = {}
 PLAN_SLOTS = {

@@ -18,15 +18,15 @@ from bot.actions import payments as payment_actions
 from bot.actions.balance import ActionCheckBalance
 from bot.actions.gate import AFTER_VERIFICATION
 from bot.actions.payments import ActionPayNow
-from debtors import service as debtors_service
-from disputes import service as disputes_service
-from disputes.models import DisputeReason, DisputeStatus
 from handoff import service as handoff_service
 from handoff.models import Reason
-from holds import service as holds_service
 from locales import Catalog
-from tests.arrangements.test_service import FakeProvider
+from money.disputes import service as disputes_service
+from money.disputes.models import DisputeReason, DisputeStatus
+from money.holds import service as holds_service
+from people.debtors import service as debtors_service
 from tests.bot.actions.conftest import make_tracker, responses, slots, verified
+from tests.money.arrangements.test_service import FakeProvider
 
 DOMAIN: dict = {}
 NO_SLOTS = {"dispute_debt": None, "dispute_reason": None, "dispute_details": None}
@@ -89,7 +89,7 @@ async def test_several_debts_ask_which_one_with_buttons_and_keep_the_reason_alre
     payloads = [c["payload"] for c in ask["choices"]]
     assert payloads == ['/dispute_debt{"debt_ref": "NT-7781203"}', '/dispute_debt{"debt_ref": "EK-552310"}']
     rendered = catalog.render(ask["response"], "sv", None, {k: v for k, v in ask.items() if k != "response"})
-    assert [b.title for b in rendered.buttons][0].startswith("Nordic Telecom AB (ref. NT-7781203): 2")
+    assert next(b.title for b in rendered.buttons).startswith("Nordic Telecom AB (ref. NT-7781203): 2")
 
 
 async def test_one_debt_and_a_reason_in_the_request_fill_the_whole_form(session: AsyncSession) -> None:
@@ -221,7 +221,7 @@ async def test_complete_form_opens_the_case_pauses_the_debt_queues_it_and_says_w
 
 async def test_a_disputed_debt_is_not_asked_for_but_still_shown_marked(session: AsyncSession) -> None:
     sid, anna = await verified(session, "SE-100234")
-    telecom, elkraft = await debtors_service.open_debts(session=session, debtor_id=anna.id)
+    telecom, _elkraft = await debtors_service.open_debts(session=session, debtor_id=anna.id)
     await disputes_service.open_dispute(
         session=session, debtor_id=anna.id, debt_id=telecom.id, reason=DisputeReason.OTHER
     )

@@ -15,14 +15,14 @@ from rasa_sdk.executor import ActionExecutor, CollectingDispatcher
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from auth.models import StaffUser
 from bot.actions import common
 from bot.actions import handoff as actions
-from conversations import service as conversations_service
-from conversations.models import Conversation
+from engine.conversations import service as conversations_service
+from engine.conversations.models import Conversation
 from handoff import service as handoff_service
 from handoff.models import CallbackRequest, Handoff, Reason, State
 from locales import SUPPORTED_LOCALES
+from people.auth.models import StaffUser
 from tests.bot.actions.conftest import make_tracker, responses
 
 DOMAIN: dict = {}
@@ -110,7 +110,7 @@ async def test_request_human_with_nobody_online_says_by_when_and_offers_a_callba
     assert responses(dispatcher) == ["utter_handoff_offline"]
     by = datetime.fromisoformat(dispatcher.messages[0]["until"])
     assert by == OPEN + timedelta(minutes=120)  # open now, nobody online: the offline promise
-    text, buttons = rendered(dispatcher.messages[0], "en")
+    _text, buttons = rendered(dispatcher.messages[0], "en")
     assert [b["payload"] for b in buttons] == ["/request_callback"]
     assert (await open_case(session, sid)).priority == 5
 

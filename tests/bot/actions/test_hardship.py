@@ -15,16 +15,16 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from bot.actions import hardship as actions
 from bot.actions.payments import ActionPayNow
 from bot.actions.verification import ActionVerifyIdentity
-from conversations import service as conversations_service
-from debtors import service as debtors_service
-from debtors.models import Debtor
+from engine.conversations import service as conversations_service
 from handoff import config as handoff_config
 from handoff.models import Reason
-from hardship import service as hardship_service
-from hardship.models import HardshipCase, HardshipOption
-from holds import service as holds_service
-from holds.models import HoldReason
 from locales import SUPPORTED_LOCALES
+from money.hardship import service as hardship_service
+from money.hardship.models import HardshipCase, HardshipOption
+from money.holds import service as holds_service
+from money.holds.models import HoldReason
+from people.debtors import service as debtors_service
+from people.debtors.models import Debtor
 from tests.bot.actions.conftest import make_tracker
 from tests.bot.actions.test_handoff import OPEN, agent_online, open_case, rendered, responses, user
 

@@ -1,0 +1,1 @@
+"""The back office: admin pages, NLU retraining and analytics."""

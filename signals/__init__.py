@@ -1,7 +1,0 @@
-"""Vulnerability signals: per-locale cue lexicon (`signals.lexicon`), optional local distress
-model (`signals.model`) and the combined scorer (`signals.service.SignalScorer`)."""
-
-from signals.lexicon import CATEGORIES, match_cues
-from signals.service import Assessment, SignalScorer
-
-__all__ = ["CATEGORIES", "Assessment", "SignalScorer", "match_cues"]

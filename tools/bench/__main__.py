@@ -1,5 +1,0 @@
-"""`python -m tools.bench` (see tools/bench/cli.py and `--help`)."""
-
-from tools.bench.cli import main
-
-raise SystemExit(main())
