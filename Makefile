@@ -45,7 +45,7 @@ help:
 	@echo "make reliability [RELIABILITY_SCALE=1] - forgery sweep, replay storm, crash under load, disclosure fuzz -> reports/reliability.json"
 
 # The pinned versions (requirements*.txt), then this project itself, editable (pyproject.toml): its
-# packages import from anywhere, with no PYTHONPATH.
+# packages import from anywhere, with no search path set by hand.
 $(VENV)/.installed: requirements.txt requirements-dev.txt pyproject.toml
 	test -x $(VENV)/bin/python || $(PY311) -m venv $(VENV)
 	$(VENV)/bin/pip install -q --upgrade pip

@@ -137,7 +137,7 @@ def upgrade() -> None:
 def _open_existing_debts() -> None:
     from datetime import UTC, datetime
 
-    from ledger.money import to_minor
+    from money.ledger.money import to_minor
 
     bind = op.get_bind()
     now = datetime.now(UTC)

@@ -32,6 +32,15 @@ from people.auth import service as auth_service
 from people.auth.deps import STAFF_COOKIE
 
 log = logging.getLogger(__name__)
+# The bounded contexts that hold features (README: the layout); an action names the feature.
+CONTEXTS = frozenset({"engine", "people", "money", "backoffice", "app", "core"})
+
+
+def feature_of(module: str) -> str:
+    """`people.auth.views` -> `auth`, `handoff.views` -> `handoff`: actions name the feature, so they
+    stay the same wherever the feature's package sits (stored rows and filters depend on them)."""
+    parts = module.split(".")
+    return parts[1] if parts[0] in CONTEXTS and len(parts) > 2 else parts[0]
 
 WRITE_METHODS = frozenset({"POST", "PUT", "PATCH", "DELETE"})
 API_PREFIX = "/agent/api"
@@ -164,7 +173,7 @@ def _json_fields(body: bytes) -> dict[str, Any]:
 def _describe(scope: Scope, code: int, actor: dict[str, Any] | None, body: bytes) -> dict[str, Any]:
     endpoint = getattr(scope.get("route"), "endpoint", None)
     if endpoint is not None:
-        action = f"{endpoint.__module__.split('.')[0]}.{endpoint.__name__}"
+        action = f"{feature_of(endpoint.__module__)}.{endpoint.__name__}"
     else:
         action = f"{scope['method']} {scope['path']}"
     params = scope.get("path_params") or {}

@@ -60,7 +60,7 @@ def test_honcho_hands_the_generated_file_to_every_process(tmp_path: Path) -> Non
     assert _read_env(str(tmp_path), ".env,var/secrets.env") == written
     makefile = (ROOT / "Makefile").read_text()
     assert makefile.count("honcho -e .env,$(SECRETS_ENV)") == 2  # one and several Rasa instances
-    assert "python -m app.internal_tokens $(SECRETS_ENV)" in makefile
+    assert "python -m core.internal_tokens $(SECRETS_ENV)" in makefile
 
 
 def test_tokens_compare_in_constant_time_and_fail_closed() -> None:

@@ -192,7 +192,7 @@ def test_smoke_run_against_the_stack(stack: Stack, fakes: tuple[FakeTwilio, Fake
 
 def test_profile_summary_ranks_leaves_and_our_own_frames() -> None:
     """py-spy's collapsed stacks become: the hottest leaves, and which of our functions the time is under."""
-    ours = f"answer ({ROOT}/conversations/pipeline.py:300)"
+    ours = f"answer ({ROOT}/engine/conversations/pipeline.py:300)"
     raw = "\n".join(
         [
             f"run (/usr/lib/python3.11/asyncio/runners.py:1);{ours};dumps (/x/site-packages/json/encoder.py:5) 30",
@@ -204,5 +204,5 @@ def test_profile_summary_ranks_leaves_and_our_own_frames() -> None:
     summary = profile.summarise(raw)
     assert summary["samples"] == 100
     assert summary["self"][0] == {"frame": "select (/usr/lib/python3.11/selectors.py)", "pct": 60.0}
-    assert summary["our_code_inclusive"] == [{"frame": "answer (conversations/pipeline.py)", "pct": 40.0}]
+    assert summary["our_code_inclusive"] == [{"frame": "answer (engine/conversations/pipeline.py)", "pct": 40.0}]
     assert any("40.0%" in line for line in profile.lines({"gateway": summary}))

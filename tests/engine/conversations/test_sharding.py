@@ -35,7 +35,7 @@ def owners(ring: HashRing) -> dict[str, str]:
 
 def test_hash_is_stable_across_processes() -> None:
     """Not Python's salted hash(): another interpreter with another hash seed agrees."""
-    code = "from conversations.sharding import HashRing; print(HashRing(['a', 'b', 'c']).node_for('42'))"
+    code = "from engine.conversations.sharding import HashRing; print(HashRing(['a', 'b', 'c']).node_for('42'))"
     runs = {
         subprocess.run(
             [sys.executable, "-c", code], cwd=ROOT, env={"PYTHONHASHSEED": seed, "PYTHONPATH": str(ROOT)},

@@ -66,7 +66,7 @@ def test_same_debtor_same_variant_in_another_process() -> None:
     arms = variants(34, 33, 33)
     here = [choose_variant(42, debtor, arms).key for debtor in range(1, 501)]
     script = (
-        "import json; from experiments.definitions import Variant; from experiments.service import choose_variant; "
+        "import json; from engine.experiments.definitions import Variant; from engine.experiments.service import choose_variant; "
         "arms = [Variant(key=f'v{i}', text_key=f't{i}', share=s) for i, s in enumerate((34, 33, 33))]; "
         "print(json.dumps([choose_variant(42, d, arms).key for d in range(1, 501)]))"
     )

@@ -78,7 +78,7 @@ def test_a_lock_left_by_a_killed_worker_does_not_hold_the_conversation_forever(t
         )  # fmt: skip
     try:
         # The next webhook of that conversation queues it again (as the gateway does).
-        enqueue = f"from inbox.worker import process_conversation; process_conversation({conversation_id!r})"
+        enqueue = f"from app.worker import process_conversation; process_conversation({conversation_id!r})"
         subprocess.run([sys.executable, "-c", enqueue], cwd=ROOT, env=env, check=True, timeout=60)
         deadline = time.monotonic() + 45
         while time.monotonic() < deadline and asyncio.run(_attempts(url, event_id)) == 0:
