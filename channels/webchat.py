@@ -24,6 +24,7 @@ from app import templates
 from app.deps import PipelineDep
 from app.errors import Refusal, refusals
 from channels import sessions
+from channels import widget as widget_script
 from channels.push import Connections
 from conversations import service as conversations_service
 from conversations.pipeline import Pipeline
@@ -183,11 +184,11 @@ async def asset(name: str) -> FileResponse:
 
 
 @router.get("/widget.js", include_in_schema=False)
-async def widget() -> FileResponse:
-    """The embeddable chat widget: `<script src="https://HOST/widget.js" async></script>` on any site."""
-    return FileResponse(
-        STATIC / "widget.js", media_type="application/javascript", headers={"Cache-Control": "public, max-age=300"}
-    )
+async def widget() -> Response:
+    """The embeddable chat widget: `<script src="https://HOST/widget.js" async></script>` on any site,
+    with its labels in every locale (channels/widget.py)."""
+    headers = {"Cache-Control": "public, max-age=300", "X-Content-Type-Options": "nosniff"}
+    return Response(widget_script.script(), media_type="application/javascript", headers=headers)
 
 
 @router.post("/webchat/sessions", status_code=201, response_model=SessionOut, responses=refusals(429))
