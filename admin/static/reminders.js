@@ -112,16 +112,16 @@ async function runPlanner() {
   }
 }
 
-function fillSelect(select, values, group) {
-  for (const value of values) select.append(el("option", { value }, pick(group, value)));
+function fillSelect(select, values, label) {
+  for (const value of values) select.append(el("option", { value }, label(value)));
 }
 
 document.addEventListener("DOMContentLoaded", () =>
   Admin.start(async () => {
     const config = await Admin.api("GET", BASE + "/config");
     renderRules(config);
-    fillSelect($("filter-status"), config.statuses, "reminders.statuses");
-    fillSelect($("filter-kind"), config.kinds, "reminders.kinds");
+    fillSelect($("filter-status"), config.statuses, (value) => pick("reminders.statuses", value));
+    fillSelect($("filter-kind"), config.kinds, (value) => pick("reminders.kinds", value));
     $("filters").addEventListener("submit", (event) => {
       event.preventDefault();
       refresh().catch((error) => Admin.status(error.message, "error"));
