@@ -67,9 +67,6 @@ const Admin = (() => {
     const day = new Date(String(iso).slice(0, 10) + "T00:00:00Z");
     return Number.isNaN(day.getTime()) ? String(iso) : day.toLocaleDateString(locale, { dateStyle: "medium", timeZone: "UTC" });
   }
-  function list(items) {
-    return new Intl.ListFormat(locale, { style: "short", type: "conjunction" }).format(items);
-  }
 
   async function me() {
     const response = await fetch("/agent/api/me", { credentials: "same-origin" });
@@ -136,5 +133,5 @@ const Admin = (() => {
     }
   }
 
-  return { api, el, status, start, t, pick, has, plural, format, locale, number, percent, money, dateTime, date, list };
+  return { api, el, status, start, t, pick, has, plural, format, locale, number, percent, money, dateTime, date };
 })();
