@@ -198,23 +198,23 @@
   // ---- Tables ----
 
   const COLUMNS = [
-    ["conversations", (x) => count(x.conversations)],
-    ["containment", (x) => percent(x.containment_rate)],
-    ["handoff", (x) => percent(x.handoff_rate)],
-    ["verification", (x) => percent(x.verification_success_rate)],
-    ["verified", (x) => percent(x.verified_share)],
-    ["payments", (x) => count(x.payments)],
-    ["collected", (x) => amounts(x.amount_collected)],
-    ["plans_created", (x) => count(x.plans_created)],
-    ["plans_kept", (x) => `${count(x.plans_kept)} (${percent(x.plans_kept_rate)})`],
-    ["promises", (x) => `${count(x.promises_kept)} / ${count(x.promises_judged)}`],
-    ["opt_outs", (x) => count(x.opt_outs)],
+    ["dashboard.columns.conversations", (x) => count(x.conversations)],
+    ["dashboard.columns.containment", (x) => percent(x.containment_rate)],
+    ["dashboard.columns.handoff", (x) => percent(x.handoff_rate)],
+    ["dashboard.columns.verification", (x) => percent(x.verification_success_rate)],
+    ["dashboard.columns.verified", (x) => percent(x.verified_share)],
+    ["dashboard.columns.payments", (x) => count(x.payments)],
+    ["dashboard.columns.collected", (x) => amounts(x.amount_collected)],
+    ["dashboard.columns.plans_created", (x) => count(x.plans_created)],
+    ["dashboard.columns.plans_kept", (x) => `${count(x.plans_kept)} (${percent(x.plans_kept_rate)})`],
+    ["dashboard.columns.promises", (x) => `${count(x.promises_kept)} / ${count(x.promises_judged)}`],
+    ["dashboard.columns.opt_outs", (x) => count(x.opt_outs)],
   ];
 
   function breakdown(id, dimension, heading, rows) {
     const table = $(id);
     const head = el("thead", {}, el("tr", {}, el("th", { scope: "col" }, heading),
-      COLUMNS.map(([name]) => el("th", { scope: "col" }, t("dashboard.columns." + name)))));
+      COLUMNS.map(([key]) => el("th", { scope: "col" }, t(key)))));
     const body = el("tbody", {}, rows.length ? rows.map((r) => el("tr", { "data-value": r.value },
       el("th", { scope: "row" }, label(dimension, r.value)), COLUMNS.map(([, f]) => el("td", {}, f(r.metrics)))))
       : el("tr", {}, el("td", { colspan: COLUMNS.length + 1, class: "muted" }, t("dashboard.nothing"))));

@@ -9,7 +9,8 @@
   const audit = { page: 1, perPage: 25 };
   let current = null; // the debtor shown
 
-  const when = (iso) => Admin.dateTime(iso, { dateStyle: "medium", timeStyle: "medium", timeZone: "UTC", timeZoneName: "short" });
+  // In UTC, like the audit log's own timestamps; the long time style names the zone.
+  const when = (iso) => Admin.dateTime(iso, { dateStyle: "medium", timeStyle: "long", timeZone: "UTC" });
   const day = (iso) => Admin.date(iso);
 
   // What still keeps an erasure from completing (an open case of the debtor's), in words.
