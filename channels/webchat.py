@@ -20,6 +20,7 @@ from pydantic import BaseModel, Field, StringConstraints, ValidationError, field
 from starlette.requests import HTTPConnection
 
 from channels import sessions
+from channels import widget as widget_script
 from channels.config import channel_settings
 from channels.push import Connections
 from core import templates
@@ -184,11 +185,11 @@ async def asset(name: str) -> FileResponse:
 
 
 @router.get("/widget.js", include_in_schema=False)
-async def widget() -> FileResponse:
-    """The embeddable chat widget: `<script src="https://HOST/widget.js" async></script>` on any site."""
-    return FileResponse(
-        STATIC / "widget.js", media_type="application/javascript", headers={"Cache-Control": "public, max-age=300"}
-    )
+async def widget() -> Response:
+    """The embeddable chat widget: `<script src="https://HOST/widget.js" async></script>` on any site,
+    with its labels in every locale (channels/widget.py)."""
+    headers = {"Cache-Control": "public, max-age=300", "X-Content-Type-Options": "nosniff"}
+    return Response(widget_script.script(), media_type="application/javascript", headers=headers)
 
 
 @router.post("/webchat/sessions", status_code=201, response_model=SessionOut, responses=refusals(429))

@@ -54,6 +54,7 @@ async def console(request: Request, session: SessionDep) -> HTMLResponse:
         **staff_context(locale),
         "title": t["title"],
         "t": t,
+        "labels": t,  # the script's run-time strings: the page's JSON data island (app/base.html)
         "styles": ["/agent/static/console.css"],
         "scripts": ["/agent/static/console.js", *STAFF_SCRIPTS],
     }

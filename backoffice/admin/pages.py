@@ -2,7 +2,8 @@
 (`admin/templates/<page>.html` on the shared layout app/templates/base.html, with the admin nav
 and the staff language selector) + `admin/static/<page>.js`, all data from JSON APIs under
 `/agent/api/admin/...`. Pages are served to admins only (401 anonymous, 403 agents), in the
-admin's chosen language (locales/<locale>/pages/<section>.yml)."""
+admin's chosen language (locales/<locale>/pages/admin.yml: the template's text, and the labels the
+page's script needs in a JSON data island)."""
 
 from __future__ import annotations
 
@@ -42,6 +43,8 @@ def _page(name: str, request: Request, admin: AdminDep) -> HTMLResponse:
             "t": t,
             "nav": nav,
             "title": t["title"] if name == "index" else f"{staff[name]} – {t['title']}",
+            # What the page's script shows itself (admin/static/admin.js reads it): never executed.
+            "labels": {"common": t["common"], **({name: t[name]} if name in PAGES else {})},
             "styles": ["/agent/static/admin/admin.css", *EXTRA_STYLES.get(name, [])],
             "scripts": ["/agent/static/admin/admin.js", f"/agent/static/admin/{name}.js", *STAFF_SCRIPTS],
         },

@@ -57,7 +57,7 @@
         if (response.status !== 201) throw new Error("HTTP " + response.status);
         return response.json();
       }).then(function (data) {
-        if (!data || typeof data.session_id !== "string") throw new Error("no session");
+        if (!data || typeof data.session_id !== "string") throw new Error("no_session");
         remember(data.session_id);
         settle();
         return data.session_id;

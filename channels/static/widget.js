@@ -4,7 +4,8 @@
  * Put one line on any page:
  *   <script src="https://ASSISTANT-HOST/widget.js" async></script>
  * Optional attributes on that <script> element:
- *   data-locale="sv"              language hint passed to the chat (and used for the widget's own labels)
+ *   data-locale="sv"              language of the chat and of the widget's own labels (default: the
+ *                                 host page's lang, then the browser's languages)
  *   data-position="left|right"    corner of the launcher button (default: right)
  *   data-label="..."              accessible label of the launcher button
  *
@@ -62,27 +63,33 @@
   var locale = attr("locale").slice(0, 35);
   var position = attr("position").toLowerCase() === "left" ? "left" : "right";
 
-  // ---- Labels of the widget's own chrome (the chat page localizes itself) ----
-  var LABELS = {
-    en: { open: "Chat with the assistant", close: "Close chat", frame: "Chat with the assistant" },
-    sv: { open: "Chatta med assistenten", close: "St\u00e4ng chatten", frame: "Chatt med assistenten" },
-    de: { open: "Mit dem Assistenten chatten", close: "Chat schlie\u00dfen", frame: "Chat mit dem Assistenten" },
-    pt: { open: "Conversar com o assistente", close: "Fechar conversa", frame: "Conversa com o assistente" }
-  };
-  function primary(tag) {
-    return String(tag || "").toLowerCase().split(/[-_]/)[0];
+  // ---- Labels of the widget's own chrome (the chat page localizes itself): the server fills in
+  // locales/<locale>/pages/widget.yml of every supported locale when it serves this file, so the
+  // launcher is labelled at once, with no request of its own (nothing for the host page's CSP). ----
+  var LABELS = {/* widget labels */};
+  // The supported locale for a language tag, as the server does it: the exact tag, else its language.
+  function supported(tag) {
+    var wanted = String(tag || "").replace(/_/g, "-").toLowerCase();
+    var codes = Object.keys(LABELS);
+    for (var i = 0; i < codes.length; i++) if (codes[i].toLowerCase() === wanted) return codes[i];
+    for (var j = 0; j < codes.length; j++) {
+      if (wanted && codes[j].toLowerCase().split("-")[0] === wanted.split("-")[0]) return codes[j];
+    }
+    return null;
   }
-  var lang = [locale, document.documentElement.lang, navigator.language].map(primary).filter(function (p) {
-    return Object.prototype.hasOwnProperty.call(LABELS, p);
-  })[0] || "en";
-  var L = LABELS[lang];
+  var candidates = [locale, document.documentElement.lang].concat(navigator.languages || [navigator.language]);
+  var lang = candidates.map(supported).filter(Boolean)[0] || "en";
+  var L = LABELS[lang] || {};
   var launcherLabel = attr("label") || L.open;
 
   function chatUrl() {
     var url = new URL(chatBase.href);
     url.search = "";
     url.searchParams.set("embed", "1");
-    if (locale) url.searchParams.set("locale", locale);
+    if (locale) {
+      url.searchParams.set("locale", locale);
+      url.searchParams.set("lang", locale); // the chat page's own labels follow the site's choice too
+    }
     return url.href;
   }
 

@@ -8,76 +8,30 @@
   var TICK_MS = 5000;
   var POLL_MS = 20000;
 
-  // ---- Readable labels (the console is a staff tool; codes come from the API) ----
-  var REASONS = {
-    self_harm: "Self-harm risk",
-    vulnerability: "Vulnerability",
-    hardship: "Hardship",
-    dispute: "Dispute",
-    lockout: "Verification locked",
-    request_human: "Asked for a person",
-    fallback: "Assistant did not understand",
-    agent: "Taken over by an agent"
-  };
+  // ---- Labels: locales/<locale>/pages/console.yml in the staff member's language, from the page's
+  // JSON data island (never executed, so the CSP allows it). Codes from the API are looked up in its
+  // maps (L.reasons, L.outcomes, L.errors …); "{name}" in a label is filled in by fmt(). ----
+  var L = JSON.parse(document.getElementById("labels").textContent);
+  var LOCALE = document.documentElement.lang || "en";
   var REASON_COLOUR = { self_harm: "red", vulnerability: "red", hardship: "orange" };
-  var CHANNELS = { webchat: "Web chat", sms: "SMS", whatsapp: "WhatsApp", telegram: "Telegram" };
-  var STATES = { bot: "With the assistant", queued: "Waiting for an agent", agent: "With an agent", resolved: "Resolved" };
-  var CASE_STATUS = { queued: "Waiting", active: "With an agent", resolved: "Resolved" };
-  var DISPUTE_REASONS = {
-    not_mine: "Not my debt", already_paid: "Already paid", wrong_amount: "Wrong amount", other: "Other reason"
-  };
-  var DISPUTE_STATUS = { open: "Open", upheld: "Upheld", rejected: "Rejected", withdrawn: "Withdrawn" };
-  var HOLDS = { dispute: "Disputed", hardship: "Hardship pause", breathing_space: "Breathing space" };
-  var HARDSHIP = { pause: "Pause collection", token_plan: "Token payment plan", breathing_space: "Breathing space" };
-  var OUTCOMES = {
-    helped: "Helped",
-    payment_arranged: "Payment arranged",
-    plan_agreed: "Payment plan agreed",
-    dispute_reviewed: "Dispute reviewed",
-    hardship_support: "Hardship support given",
-    referred_to_advice: "Referred to debt advice",
-    callback_done: "Called back",
-    no_response: "No response"
-  };
-  var TRANSITION_REASONS = Object.assign({ hand_back: "handed back to the assistant" }, OUTCOMES, REASONS);
-  var ERRORS = {
-    already_taken: "Another agent already took this conversation.",
-    owned_by_another_agent: "Another agent owns this conversation.",
-    not_with_agent: "This conversation is not with an agent any more.",
-    state_changed: "The conversation changed in the meantime. The view has been refreshed.",
-    not_in_handoff: "This conversation is already back with the assistant.",
-    unknown_outcome: "Choose an outcome from the list.",
-    not_found: "This conversation no longer exists.",
-    invalid_credentials: "Wrong username or password.",
-    bad_credentials: "Wrong username or password.",
-    inactive: "This account is deactivated.",
-    csrf: "Your session is out of date. Please reload the page.",
-    forbidden: "You are not allowed to do that.",
-    not_authenticated: "Please sign in again.",
-    locked: "Too many failed sign-ins for this username. Please wait a while (15 minutes or more) and try again.",
-    too_many_attempts: "Too many failed sign-ins from this network. Please wait a while and try again.",
-    weak_password: "The password must be 12 to 1024 characters long.",
-    password_contains_username: "The password must not contain the username.",
-    password_too_common: "This password is too common. Please choose a less predictable one, such as a few unrelated words.",
-    request_too_large: "That is too much to send at once.",
-    opted_out: "The debtor has opted out of messages on this channel, so the reply was not sent.",
-    unsupported_media_type: "The request was not accepted. Please reload the page.",
-    invalid_input: "Please check what you entered."
-  };
-  var BY_STATUS = {
-    400: "The request was not accepted. Please check and try again.",
-    401: "Please sign in again.",
-    403: "You are not allowed to do that.",
-    404: "Not found. It may have been removed.",
-    409: "That is not possible right now. The view has been refreshed.",
-    422: "Please check what you entered.",
-    429: "Too many attempts. Please wait a moment and try again."
-  };
 
+  function known(map, code) {
+    return code != null && !!map && Object.prototype.hasOwnProperty.call(map, String(code));
+  }
   function label(map, code) {
     if (code == null || code === "") return "";
     var key = String(code);
-    return Object.prototype.hasOwnProperty.call(map, key) ? map[key] : key.replace(/_/g, " ");
+    return known(map, key) ? map[key] : key.replace(/_/g, " ");
+  }
+  function fmt(template, values) {
+    return String(template).replace(/\{(\w+)\}/g, function (whole, name) {
+      return Object.prototype.hasOwnProperty.call(values, name) ? String(values[name]) : whole;
+    });
+  }
+  function plural(forms, count, values) {
+    var category = "other";
+    try { category = new Intl.PluralRules(LOCALE).select(count); } catch (e) { /* "other" */ }
+    return fmt(forms[category] || forms.other, Object.assign({ count: number(count) }, values || {}));
   }
 
   // ---- DOM helpers: textContent only ----
@@ -106,65 +60,77 @@
     return dl;
   }
 
-  // ---- Formatting ----
+  // ---- Formatting: the browser's Intl in the page's language (dates, numbers, units, lists) ----
   function when(iso) {
     if (!iso) return "";
     var date = new Date(iso);
     if (isNaN(date.getTime())) return String(iso);
-    try {
-      return new Intl.DateTimeFormat(undefined, { dateStyle: "short", timeStyle: "short" }).format(date);
-    } catch (e) { return date.toLocaleString(); }
+    return new Intl.DateTimeFormat(LOCALE, { dateStyle: "short", timeStyle: "short" }).format(date);
   }
   function timeNode(iso) {
     var node = el("time", null, when(iso));
     if (iso) node.dateTime = String(iso);
     return node;
   }
-  function day(isoDate, locale) {
+  function day(isoDate) {
     if (!isoDate) return "";
     var date = new Date(String(isoDate).slice(0, 10) + "T00:00:00Z");
     if (isNaN(date.getTime())) return String(isoDate);
-    try {
-      return new Intl.DateTimeFormat(locale || undefined, { dateStyle: "medium", timeZone: "UTC" }).format(date);
-    } catch (e) { return String(isoDate); }
+    return new Intl.DateTimeFormat(LOCALE, { dateStyle: "medium", timeZone: "UTC" }).format(date);
   }
-  function money(amount, currency, locale) {
+  function money(amount, currency) {
     var value = Number(amount);
     if (amount == null || isNaN(value)) return String(amount == null ? "" : amount) + " " + (currency || "");
     try {
-      return new Intl.NumberFormat(locale || undefined, { style: "currency", currency: currency }).format(value);
-    } catch (e) {
-      return value.toFixed(2) + " " + (currency || "");
+      return new Intl.NumberFormat(LOCALE, { style: "currency", currency: currency }).format(value);
+    } catch (e) { // not an ISO 4217 code
+      return number(value, 2) + " " + (currency || "");
     }
+  }
+  function number(value, digits) {
+    var options = digits == null ? {} : { minimumFractionDigits: digits, maximumFractionDigits: digits };
+    return new Intl.NumberFormat(LOCALE, options).format(Number(value));
   }
   function percent(value) {
     if (value == null || isNaN(Number(value))) return "";
-    return Math.round(Number(value) * 100) + "%";
+    return new Intl.NumberFormat(LOCALE, { style: "percent", maximumFractionDigits: 0 }).format(Number(value));
+  }
+  function unit(value, name, display) {
+    return new Intl.NumberFormat(LOCALE, { style: "unit", unit: name, unitDisplay: display || "short" }).format(value);
   }
   function waited(seconds) {
-    var s = Math.max(0, Math.floor(seconds));
-    if (s < 60) return "<1 min";
-    var minutes = Math.floor(s / 60);
-    if (minutes < 60) return minutes + " min";
+    var minutes = Math.floor(Math.max(0, Math.floor(seconds)) / 60);
+    if (minutes < 1) return fmt(L.under, { time: unit(1, "minute") });
+    if (minutes < 60) return unit(minutes, "minute");
     var hours = Math.floor(minutes / 60);
-    if (hours < 48) return hours + " h " + (minutes % 60) + " min";
-    return Math.floor(hours / 24) + " days";
+    if (hours >= 48) return unit(Math.floor(hours / 24), "day", "long");
+    var parts = [unit(hours, "hour"), unit(minutes % 60, "minute")];
+    try {
+      return new Intl.ListFormat(LOCALE, { type: "unit", style: "narrow" }).format(parts);
+    } catch (e) { return parts.join(" "); }
   }
   function language(tag) {
     if (!tag) return "";
     try {
-      var names = new Intl.DisplayNames(["en"], { type: "language" });
+      var names = new Intl.DisplayNames([LOCALE], { type: "language" });
       return names.of(String(tag)) + " (" + tag + ")";
     } catch (e) { return String(tag); }
   }
-  function person(agent) { return agent && agent.display_name ? agent.display_name : "an agent"; }
-  function actorName(actor) {
+  // A delivery receipt: "<status>" or "<status>:<provider error code>".
+  function delivery(value) {
+    var parts = String(value).split(":");
+    return label(L.delivery, parts[0]) + (parts.length > 1 ? " (" + parts.slice(1).join(":") + ")" : "");
+  }
+  function agentName(agent) { return agent && agent.display_name ? String(agent.display_name) : ""; }
+  function withWhom(agent) { return agentName(agent) ? fmt(L.with_agent, { name: agentName(agent) }) : L.states.agent; }
+  // "by …" for an actor code of the audit trail (bot, system, agent:<id>).
+  function byActor(actor) {
     if (!actor) return "";
-    if (actor === "bot") return "the assistant";
-    if (actor === "gateway" || actor === "system") return "the system";
+    if (actor === "bot") return L.by_assistant;
+    if (actor === "gateway" || actor === "system") return L.by_system;
     var match = /^agent:(\d+)$/.exec(actor);
-    if (match) return state.user && String(state.user.id) === match[1] ? "you" : "agent #" + match[1];
-    return actor;
+    if (match) return state.user && String(state.user.id) === match[1] ? L.by_you : fmt(L.by_agent, { id: match[1] });
+    return fmt(L.by_other, { actor: actor });
   }
 
   // ---- State ----
@@ -217,17 +183,17 @@
     });
   }
   function explain(error) {
-    if (!(error instanceof ApiError)) return "Something went wrong in the page. Please reload it.";
-    if (error.status === 0) return "Cannot reach the server. Check the connection and try again.";
-    if (error.code && ERRORS[error.code]) return ERRORS[error.code];
-    if (BY_STATUS[error.status]) return BY_STATUS[error.status];
-    if (error.status >= 500) return "The server had a problem (" + error.status + "). Please try again.";
-    return "That did not work" + (error.code ? " (" + error.code + ")" : "") + ". Please try again.";
+    if (!(error instanceof ApiError)) return L.page_error;
+    if (error.status === 0) return L.network_error;
+    if (known(L.errors, error.code)) return L.errors[error.code];
+    if (known(L.by_status, error.status)) return L.by_status[error.status];
+    if (error.status >= 500) return fmt(L.server_error, { status: error.status });
+    return error.code ? fmt(L.failed_code, { code: error.code }) : L.failed;
   }
   // A 401 on anything but login means the session ended: back to the login form, said politely.
   function expired(error) {
     if (error instanceof ApiError && error.status === 401 && state.user) {
-      loggedOut("Your session has ended. Please sign in again.");
+      loggedOut(L.session_ended);
       return true;
     }
     return false;
@@ -265,11 +231,11 @@
     state.csrf = data && data.csrf_token ? data.csrf_token : null;
     state.user = data && data.user ? data.user : null;
     if (!state.csrf || !state.user) {
-      loggedOut("The server answered unexpectedly. Please sign in again.");
+      loggedOut(L.unexpected_answer);
       return;
     }
-    $("me").textContent = "Signed in as " + (state.user.display_name || state.user.username) +
-      (state.user.role === "admin" ? " (admin)" : "");
+    $("me").textContent = fmt(state.user.role === "admin" ? L.signed_in_as_admin : L.signed_in_as,
+      { name: state.user.display_name || state.user.username });
     show("console");
     dismiss();
     // A stream opened before the load event keeps the page "loading" in Chromium: start it after.
@@ -302,7 +268,7 @@
     var username = $("login-username").value.trim();
     var password = $("login-password").value;
     if (!username || !password) {
-      $("login-error").textContent = "Enter your username and password.";
+      $("login-error").textContent = L.login_missing;
       ($("login-username").value.trim() ? $("login-password") : $("login-username")).focus();
       return;
     }
@@ -312,8 +278,8 @@
       $("login-password").value = "";
       loggedIn(data);
     }, function (error) {
-      $("login-error").textContent = error.status === 401 && !ERRORS[error.code]
-        ? "Wrong username or password." : explain(error);
+      $("login-error").textContent = error.status === 401 && !known(L.errors, error.code)
+        ? L.errors.invalid_credentials : explain(error);
       $("login-password").focus();
     }).then(function () { $("login-submit").disabled = false; });
   }
@@ -327,7 +293,7 @@
   function setLive(mode) {
     var node = $("live");
     node.setAttribute("data-state", mode);
-    node.textContent = mode === "live" ? "Live" : mode === "reconnecting" ? "Reconnecting…" : "Connecting…";
+    node.textContent = mode === "live" ? L.live : mode === "reconnecting" ? L.reconnecting : L.connecting;
   }
 
   function startEvents() {
@@ -408,7 +374,7 @@
       state.agentsOnline = data && typeof data.agents_online === "number" ? data.agents_online : 0;
       renderQueue();
     }, function (error) {
-      if (!expired(error)) notify("The queue could not be loaded: " + explain(error));
+      if (!expired(error)) notify(fmt(L.queue_error, { error: explain(error) }));
     });
   }
 
@@ -430,22 +396,23 @@
       if (item.conversation_id === state.openId) button.setAttribute("aria-current", "true");
 
       var first = el("span", "queue-row");
-      first.appendChild(badge(label(REASONS, item.reason), REASON_COLOUR[item.reason], "Priority " + item.priority));
-      first.appendChild(el("span", "queue-name", item.debtor_name || "Unverified"));
+      first.appendChild(badge(label(L.reasons, item.reason), REASON_COLOUR[item.reason],
+        fmt(L.priority_title, { priority: item.priority })));
+      first.appendChild(el("span", "queue-name", item.debtor_name || L.unverified));
       var wait = el("span", "wait");
       wait.setAttribute("data-seconds", String(item.waiting_seconds || 0));
-      wait.title = "Waiting since " + when(item.created_at);
+      wait.title = fmt(L.waiting_since, { time: when(item.created_at) });
       wait.textContent = waited(item.waiting_seconds || 0);
       first.appendChild(wait);
       button.appendChild(first);
 
       var second = el("span", "queue-row");
-      second.appendChild(badge(item.state === "agent" ? "With " + person(item.agent) : "Waiting",
+      second.appendChild(badge(item.state === "agent" ? withWhom(item.agent) : L.waiting,
         item.state === "agent" ? "blue" : null));
-      if (item.locale) second.appendChild(badge(item.locale, null, "Language"));
-      second.appendChild(badge(label(CHANNELS, item.channel), null, "Channel"));
-      if (item.callback_requested) second.appendChild(badge("Callback requested", "orange"));
-      if (!item.verified) second.appendChild(badge("Not verified"));
+      if (item.locale) second.appendChild(badge(item.locale, null, L.language));
+      second.appendChild(badge(label(L.channels, item.channel), null, L.channel));
+      if (item.callback_requested) second.appendChild(badge(L.callback_requested, "orange"));
+      if (!item.verified) second.appendChild(badge(L.not_verified));
       button.appendChild(second);
 
       var last = item.last_message;
@@ -458,17 +425,16 @@
       if (focused && focused === item.conversation_id) button.focus();
     });
     $("queue-empty").hidden = items.length > 0;
-    $("queue-count").textContent = "(" + items.length + ")";
-    var online = state.agentsOnline;
-    $("agents-online").textContent = online + (online === 1 ? " agent online" : " agents online");
-    document.title = (items.length ? "(" + items.length + ") " : "") + PAGE_TITLE;
+    $("queue-count").textContent = "(" + number(items.length) + ")";
+    $("agents-online").textContent = plural(L.agents_online, state.agentsOnline);
+    document.title = (items.length ? "(" + number(items.length) + ") " : "") + PAGE_TITLE;
 
     var ids = {};
     items.forEach(function (item) { ids[item.conversation_id] = true; });
     if (state.knownQueue) {
       items.forEach(function (item) {
         if (!state.knownQueue[item.conversation_id]) {
-          announce("New in the queue: " + label(REASONS, item.reason) + ", " + (item.debtor_name || "unverified debtor"));
+          announce(fmt(L.new_in_queue, { reason: label(L.reasons, item.reason), name: item.debtor_name || L.unverified_debtor }));
         }
       });
     }
@@ -545,9 +511,9 @@
       if (expired(error) || state.openId !== conversationId) return;
       if (error.status === 404) {
         closeConversation(false);
-        notify(ERRORS.not_found);
+        notify(L.errors.not_found);
       } else {
-        actionMessage("The conversation could not be loaded: " + explain(error), "error");
+        actionMessage(fmt(L.conversation_error, { error: explain(error) }), "error");
       }
     });
   }
@@ -564,9 +530,9 @@
     var admin = state.user && state.user.role === "admin";
     var withAgent = conversation.state === "agent";
 
-    $("conversation-title").textContent = (debtor && debtor.name ? debtor.name : "Unverified debtor") +
-      " · " + label(CHANNELS, conversation.channel);
-    var where = withAgent ? (owned ? "With you" : "With " + person(conversation.agent)) : label(STATES, conversation.state);
+    $("conversation-title").textContent = (debtor && debtor.name ? debtor.name : L.unverified_debtor) +
+      " · " + label(L.channels, conversation.channel);
+    var where = withAgent ? (owned ? L.with_you : withWhom(conversation.agent)) : label(L.states, conversation.state);
     $("conversation-meta").textContent = [where, language(conversation.locale)].filter(Boolean).join(" · ");
 
     $("take").hidden = withAgent;
@@ -578,11 +544,10 @@
     var reply = $("reply-text");
     reply.disabled = !owned;
     $("reply-send").disabled = !owned;
-    $("reply-help").textContent = owned
-      ? "Your reply goes to the debtor on " + label(CHANNELS, conversation.channel) +
-        ". Enter sends, Shift+Enter starts a new line."
-      : withAgent ? person(conversation.agent) + " is handling this conversation."
-        : "Take the conversation over to reply.";
+    var handler = agentName(conversation.agent);
+    $("reply-help").textContent = owned ? fmt(L.reply_owned, { channel: label(L.channels, conversation.channel) })
+      : withAgent ? (handler ? fmt(L.reply_handled, { name: handler }) : L.reply_handled_unnamed)
+        : L.reply_take;
     setBusy(state.busy);
 
     renderTranscript(Array.isArray(data.messages) ? data.messages : [], debtor);
@@ -601,11 +566,11 @@
     var signature = outcomes.join("|");
     if (select.getAttribute("data-signature") === signature) return;
     clear(select);
-    var placeholder = el("option", null, "Choose an outcome…");
+    var placeholder = el("option", null, L.choose_outcome);
     placeholder.value = "";
     select.appendChild(placeholder);
     outcomes.forEach(function (code) {
-      var option = el("option", null, label(OUTCOMES, code));
+      var option = el("option", null, label(L.outcomes, code));
       option.value = code;
       select.appendChild(option);
     });
@@ -642,12 +607,13 @@
     li.setAttribute("data-direction", inbound ? "in" : "out");
 
     var meta = el("div", "msg-meta");
-    var author = inbound ? (debtor && debtor.name ? debtor.name : "Debtor")
-      : message.agent ? (message.agent.display_name || "Agent") + " (agent)" : "Assistant";
+    var author = inbound ? (debtor && debtor.name ? debtor.name : L.debtor)
+      : message.agent ? (agentName(message.agent) ? fmt(L.author_agent, { name: agentName(message.agent) })
+        : L.author_agent_unnamed) : L.author_bot;
     meta.appendChild(el("span", "msg-author", author));
-    meta.appendChild(el("span", null, (inbound ? "via " : "to ") + label(CHANNELS, message.channel)));
+    meta.appendChild(el("span", null, fmt(inbound ? L.via : L.sent_to, { channel: label(L.channels, message.channel) })));
     meta.appendChild(timeNode(message.created_at));
-    if (!inbound && message.delivery_status) meta.appendChild(el("span", null, label({}, message.delivery_status)));
+    if (!inbound && message.delivery_status) meta.appendChild(el("span", null, delivery(message.delivery_status)));
     li.appendChild(meta);
 
     li.appendChild(el("div", "msg-text", message.text == null ? "" : message.text));
@@ -655,24 +621,24 @@
     if (inbound) {
       var analysis = el("div", "msg-analysis");
       if (message.detected_language) {
-        analysis.appendChild(badge("Language " + message.detected_language +
+        analysis.appendChild(badge(fmt(L.language_badge, { language: message.detected_language }) +
           (message.language_confidence != null ? " " + percent(message.language_confidence) : ""), null,
-          "Detected language and confidence" + (message.locale ? "; answered in " + message.locale : "")));
+          message.locale ? fmt(L.language_title_answered, { locale: message.locale }) : L.language_title));
       }
       if (message.intent) {
-        analysis.appendChild(badge("Intent " + message.intent +
-          (message.confidence != null ? " " + percent(message.confidence) : ""), null, "Understood intent and confidence"));
+        analysis.appendChild(badge(fmt(L.intent_badge, { intent: message.intent }) +
+          (message.confidence != null ? " " + percent(message.confidence) : ""), null, L.intent_title));
       }
       if (message.distress_score != null) {
-        analysis.appendChild(badge("Distress " + Number(message.distress_score).toFixed(2),
-          vulnerable ? "red" : null, "Distress score from the model (0 to 1)"));
+        analysis.appendChild(badge(fmt(L.distress_badge, { score: number(message.distress_score, 2) }),
+          vulnerable ? "red" : null, L.distress_title));
       }
-      if (vulnerable) analysis.appendChild(badge(signals.immediate_human ? "Needs a person now" : "Vulnerable", "red"));
+      if (vulnerable) analysis.appendChild(badge(signals.immediate_human ? L.needs_person_now : L.vulnerable, "red"));
       var cues = signals && signals.cues && typeof signals.cues === "object" ? signals.cues : {};
       Object.keys(cues).forEach(function (category) {
         var found = Array.isArray(cues[category]) ? cues[category].join(", ") : String(cues[category]);
-        analysis.appendChild(badge(category.replace(/_/g, " ") + (found ? ": " + found : ""),
-          vulnerable ? "red" : "orange", "Signal cue"));
+        analysis.appendChild(badge(label(L.cues, category) + (found ? ": " + found : ""),
+          vulnerable ? "red" : "orange", L.cue_title));
       });
       if (analysis.childElementCount) li.appendChild(analysis);
     }
@@ -686,41 +652,40 @@
     // Only the current verification counts; an old one (a lapsed session, a recycled number) is
     // shown as "last verified" and the API sends no profile for it.
     var verified = conversation.verified && conversation.verified_at
-      ? badge("Verified in this conversation " + when(conversation.verified_at), "green")
+      ? badge(fmt(L.verified_now, { time: when(conversation.verified_at) }), "green")
       : badge(conversation.last_verified_at
-        ? "Not verified (last verified " + when(conversation.last_verified_at) + ")" : "Not verified", "orange");
+        ? fmt(L.not_verified_since, { time: when(conversation.last_verified_at) }) : L.not_verified, "orange");
     if (!debtor) {
-      box.appendChild(kv([["Identity", verified]]));
-      box.appendChild(el("p", "muted small", conversation.last_verified_at
-        ? "The earlier verification has lapsed (the number may now belong to someone else), so no account details are shown."
-        : "The debtor has not confirmed who they are, so no account details are shown."));
+      box.appendChild(kv([[L.identity, verified]]));
+      box.appendChild(el("p", "muted small",
+        conversation.last_verified_at ? L.verification_lapsed : L.verification_missing));
       return;
     }
     box.appendChild(kv([
-      ["Name", debtor.name],
-      ["Reference", debtor.reference],
-      ["Identity", verified],
-      ["Language", language(debtor.locale)],
-      ["Phone", debtor.phone],
-      ["Email", debtor.email]
+      [L.name, debtor.name],
+      [L.reference, debtor.reference],
+      [L.identity, verified],
+      [L.language, language(debtor.locale)],
+      [L.phone, debtor.phone],
+      [L.email, debtor.email]
     ]));
     var debts = Array.isArray(debtor.debts) ? debtor.debts : [];
     var list = el("ul", "debts");
-    list.setAttribute("aria-label", "Debts");
-    if (!debts.length) list.appendChild(el("li", "muted small", "No open debts."));
+    list.setAttribute("aria-label", L.debts);
+    if (!debts.length) list.appendChild(el("li", "muted small", L.no_debts));
     debts.forEach(function (debt) {
       var li = el("li", "debt");
       li.setAttribute("data-testid", "debt");
       var head = el("div", "debt-head");
       head.appendChild(el("strong", null, debt.creditor));
-      head.appendChild(el("span", "amount", money(debt.amount, debt.currency, debtor.locale)));
+      head.appendChild(el("span", "amount", money(debt.amount, debt.currency)));
       li.appendChild(head);
-      li.appendChild(kv([["Reference", debt.reference], ["Due", day(debt.due_date, debtor.locale)]]));
+      li.appendChild(kv([[L.reference, debt.reference], [L.due, day(debt.due_date)]]));
       if (debt.paused) {
         var holds = el("div", "row-actions");
-        holds.appendChild(badge("Collection paused", "orange"));
+        holds.appendChild(badge(L.collection_paused, "orange"));
         (Array.isArray(debt.hold_reasons) ? debt.hold_reasons : []).forEach(function (reason) {
-          holds.appendChild(badge(label(HOLDS, typeof reason === "object" && reason ? reason.reason : reason)));
+          holds.appendChild(badge(label(L.holds, typeof reason === "object" && reason ? reason.reason : reason)));
         });
         li.appendChild(holds);
       }
@@ -733,25 +698,26 @@
     var box = $("case");
     clear(box);
     if (!handoff) {
-      box.appendChild(el("p", "muted small", "No open case."));
+      box.appendChild(el("p", "muted small", L.no_case));
       return;
     }
     box.appendChild(kv([
-      ["Reason", badge(label(REASONS, handoff.reason), REASON_COLOUR[handoff.reason])],
-      ["Priority", String(handoff.priority) + (handoff.priority <= 1 ? " (urgent)" : "")],
-      ["Status", label(CASE_STATUS, handoff.status)],
-      ["Opened", when(handoff.created_at)],
-      ["Taken", when(handoff.taken_at)],
-      ["Assistant", handoff.hold_bot ? "Silent until a person takes over" : null]
+      [L.reason, badge(label(L.reasons, handoff.reason), REASON_COLOUR[handoff.reason])],
+      [L.priority, handoff.priority <= 1 ? fmt(L.priority_urgent, { priority: number(handoff.priority) })
+        : number(handoff.priority)],
+      [L.status, label(L.case_status, handoff.status)],
+      [L.opened, when(handoff.created_at)],
+      [L.taken, when(handoff.taken_at)],
+      [L.assistant, handoff.hold_bot ? L.assistant_silent : null]
     ]));
     var reasons = Array.isArray(handoff.reasons) ? handoff.reasons : [];
     if (reasons.length) {
       var list = el("ul", "stack");
-      list.setAttribute("aria-label", "Reasons");
+      list.setAttribute("aria-label", L.reasons_label);
       reasons.forEach(function (entry) {
         var li = el("li", "item");
-        li.appendChild(badge(label(REASONS, entry.reason), REASON_COLOUR[entry.reason]));
-        li.appendChild(document.createTextNode(" " + when(entry.at) + (entry.by ? " · by " + actorName(entry.by) : "")));
+        li.appendChild(badge(label(L.reasons, entry.reason), REASON_COLOUR[entry.reason]));
+        li.appendChild(document.createTextNode(" " + when(entry.at) + (entry.by ? " · " + byActor(entry.by) : "")));
         var extra = Object.keys(entry).filter(function (k) { return ["reason", "at", "by"].indexOf(k) < 0; });
         extra.forEach(function (k) {
           var value = entry[k];
@@ -767,22 +733,22 @@
   function renderDisputes(disputes) {
     var box = $("disputes");
     clear(box);
-    if (!disputes.length) { box.appendChild(el("p", "muted small", "No disputes.")); return; }
+    if (!disputes.length) { box.appendChild(el("p", "muted small", L.no_disputes)); return; }
     var list = el("ul", "stack");
     disputes.forEach(function (dispute) {
       var li = el("li", "dispute");
       li.setAttribute("data-testid", "dispute");
       var open = dispute.status === "open";
-      li.appendChild(badge(label(DISPUTE_STATUS, dispute.status), open ? "orange" : "green"));
+      li.appendChild(badge(label(L.dispute_status, dispute.status), open ? "orange" : "green"));
       li.appendChild(kv([
-        ["Debt", dispute.debt_reference],
-        ["Reason", label(DISPUTE_REASONS, dispute.reason)],
-        ["Details", dispute.details],
-        ["Opened", when(dispute.opened_at)]
+        [L.debt, dispute.debt_reference],
+        [L.reason, label(L.dispute_reasons, dispute.reason)],
+        [L.details_field, dispute.details],
+        [L.opened, when(dispute.opened_at)]
       ]));
       if (open) {
         var noteId = "dispute-note-" + dispute.id;
-        var noteLabel = el("label", null, "Note for the decision (optional)");
+        var noteLabel = el("label", null, L.decision_note);
         noteLabel.htmlFor = noteId;
         var note = el("textarea");
         note.id = noteId;
@@ -791,16 +757,17 @@
         li.appendChild(noteLabel);
         li.appendChild(note);
         var buttons = el("div", "row-actions");
-        [["upheld", "Uphold", "button"], ["rejected", "Reject", "button danger"]].forEach(function (choice) {
+        var choices = [["upheld", L.uphold, "button", L.uphold_about], ["rejected", L.reject, "button danger", L.reject_about]];
+        choices.forEach(function (choice) {
           var button = el("button", choice[2], choice[1]);
           button.type = "button";
           button.setAttribute("data-dispute-action", choice[0]);
-          button.setAttribute("aria-label", choice[1] + " dispute about " + (dispute.debt_reference || "debt"));
+          if (dispute.debt_reference) button.setAttribute("aria-label", fmt(choice[3], { debt: dispute.debt_reference }));
           button.addEventListener("click", function () {
             var body = { status: choice[0] };
             if (note.value.trim()) body.note = note.value.trim();
             perform("/disputes/" + encodeURIComponent(dispute.id) + "/resolve", body,
-              choice[0] === "upheld" ? "Dispute upheld." : "Dispute rejected.");
+              choice[0] === "upheld" ? L.dispute_upheld : L.dispute_rejected);
           });
           buttons.appendChild(button);
         });
@@ -814,12 +781,12 @@
   function renderHardship(cases) {
     var box = $("hardship");
     clear(box);
-    if (!cases.length) { box.appendChild(el("p", "muted small", "No hardship reported.")); return; }
+    if (!cases.length) { box.appendChild(el("p", "muted small", L.no_hardship)); return; }
     var list = el("ul", "stack");
     cases.forEach(function (entry) {
       var li = el("li", "item");
-      li.appendChild(el("strong", null, entry.option ? label(HARDSHIP, entry.option) : "No option chosen yet"));
-      li.appendChild(el("div", "muted small", "Reported " + when(entry.created_at)));
+      li.appendChild(el("strong", null, entry.option ? label(L.hardship_options, entry.option) : L.no_option));
+      li.appendChild(el("div", "muted small", fmt(L.reported, { time: when(entry.created_at) })));
       list.appendChild(li);
     });
     box.appendChild(list);
@@ -828,12 +795,13 @@
   function renderCallbacks(callbacks) {
     var box = $("callbacks");
     clear(box);
-    if (!callbacks.length) { box.appendChild(el("p", "muted small", "No callback requests.")); return; }
+    if (!callbacks.length) { box.appendChild(el("p", "muted small", L.no_callbacks)); return; }
     var list = el("ul", "stack");
     callbacks.forEach(function (callback) {
       var li = el("li", "item");
-      li.appendChild(badge(callback.done_at ? "Done " + when(callback.done_at) : "To do", callback.done_at ? "green" : "orange"));
-      li.appendChild(kv([["Details", callback.details], ["Phone", callback.phone], ["Asked", when(callback.created_at)]]));
+      li.appendChild(badge(callback.done_at ? fmt(L.callback_done, { time: when(callback.done_at) }) : L.callback_todo,
+        callback.done_at ? "green" : "orange"));
+      li.appendChild(kv([[L.details_field, callback.details], [L.phone, callback.phone], [L.asked, when(callback.created_at)]]));
       list.appendChild(li);
     });
     box.appendChild(list);
@@ -842,12 +810,14 @@
   function renderNotes(notes) {
     var list = $("notes");
     clear(list);
-    if (!notes.length) { list.appendChild(el("li", "muted small", "No notes yet.")); return; }
+    if (!notes.length) { list.appendChild(el("li", "muted small", L.no_notes)); return; }
     notes.forEach(function (note) {
       var li = el("li");
       li.setAttribute("data-testid", "note");
       li.appendChild(el("div", null, note.text));
-      li.appendChild(el("div", "muted small", "— " + person(note.agent) + ", " + when(note.created_at)));
+      li.appendChild(el("div", "muted small", agentName(note.agent)
+        ? fmt(L.note_by, { name: agentName(note.agent), time: when(note.created_at) })
+        : fmt(L.note_by_unnamed, { time: when(note.created_at) })));
       list.appendChild(li);
     });
   }
@@ -855,10 +825,11 @@
   function renderTransitions(transitions) {
     var list = $("transitions");
     clear(list);
-    if (!transitions.length) { list.appendChild(el("li", "muted small", "No hand-overs yet.")); return; }
+    if (!transitions.length) { list.appendChild(el("li", "muted small", L.no_transitions)); return; }
+    var reasons = Object.assign({}, L.outcomes, L.reasons);
     transitions.forEach(function (t) {
-      var text = when(t.created_at) + " · " + label(STATES, t.from_state) + " → " + label(STATES, t.to_state) +
-        " · by " + actorName(t.actor) + (t.reason ? " (" + label(TRANSITION_REASONS, t.reason) + ")" : "");
+      var text = when(t.created_at) + " · " + label(L.states, t.from_state) + " → " + label(L.states, t.to_state) +
+        (t.actor ? " · " + byActor(t.actor) : "") + (t.reason ? " (" + label(reasons, t.reason) + ")" : "");
       list.appendChild(el("li", null, text));
     });
   }
@@ -896,13 +867,13 @@
 
   function onTake() {
     if (!state.openId) return;
-    perform(conversationPath("take"), {}, "You took over this conversation. The debtor's messages now come to you.")
+    perform(conversationPath("take"), {}, L.took_over)
       .then(function (ok) { if (ok) $("reply-text").focus(); });
   }
 
   function onRelease() {
     if (!state.openId) return;
-    perform(conversationPath("release"), {}, "Returned to the queue.");
+    perform(conversationPath("release"), {}, L.released);
   }
 
   function onResolve(event) {
@@ -910,12 +881,11 @@
     if (!state.openId) return;
     var outcome = $("outcome").value;
     if (!outcome) {
-      actionMessage("Choose an outcome first.", "error");
+      actionMessage(L.choose_outcome_first, "error");
       $("outcome").focus();
       return;
     }
-    perform(conversationPath("resolve"), { outcome: outcome },
-      "Resolved. The assistant answers this conversation again.");
+    perform(conversationPath("resolve"), { outcome: outcome }, L.resolved);
   }
 
   function onReply(event) {
@@ -923,7 +893,7 @@
     var field = $("reply-text");
     var text = field.value.trim();
     if (!state.openId || !text || field.disabled) return;
-    perform(conversationPath("reply"), { text: text }, "Reply sent.").then(function (ok) {
+    perform(conversationPath("reply"), { text: text }, L.reply_sent).then(function (ok) {
       if (ok && field.value.trim() === text) field.value = "";
       field.focus();
     });
@@ -941,8 +911,8 @@
     var field = $("note-text");
     var text = field.value.trim();
     if (!state.openId) return;
-    if (!text) { actionMessage("Write the note first.", "error"); field.focus(); return; }
-    perform(conversationPath("notes"), { text: text }, "Note added.").then(function (ok) {
+    if (!text) { actionMessage(L.write_note_first, "error"); field.focus(); return; }
+    perform(conversationPath("notes"), { text: text }, L.note_added).then(function (ok) {
       if (ok) field.value = "";
     });
   }
@@ -962,7 +932,7 @@
     $("close-conversation").addEventListener("click", function () { closeConversation(true); });
     show("loading");
     api("GET", "/me").then(loggedIn, function (error) {
-      loggedOut(error.status === 401 ? "" : "The console could not check your session: " + explain(error));
+      loggedOut(error.status === 401 ? "" : fmt(L.session_check_failed, { error: explain(error) }));
     });
   }
 

@@ -42,6 +42,7 @@ def feature_of(module: str) -> str:
     parts = module.split(".")
     return parts[1] if parts[0] in CONTEXTS and len(parts) > 2 else parts[0]
 
+
 WRITE_METHODS = frozenset({"POST", "PUT", "PATCH", "DELETE"})
 API_PREFIX = "/agent/api"
 STAFF_PREFIX = "/agent"

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import time
 from collections.abc import Iterator
 
 import httpx
@@ -167,11 +168,13 @@ def test_reload_keeps_the_session(tab: Tab) -> None:
     assert session and 16 <= len(session) <= 128
 
     sent: list[dict] = []
+    received: list[dict] = []
     urls: list[str] = []
 
     def watch(ws: object) -> None:
         urls.append(ws.url)  # type: ignore[attr-defined]
         ws.on("framesent", lambda payload: sent.append(json.loads(payload)))  # type: ignore[attr-defined]
+        ws.on("framereceived", lambda payload: received.append(json.loads(payload)))  # type: ignore[attr-defined]
 
     page.on("websocket", watch)
     tab.say("hello")
@@ -184,6 +187,10 @@ def test_reload_keeps_the_session(tab: Tab) -> None:
     expect(page.locator("#message-input")).to_be_visible()
     assert tab.session_id() == rotated
     expect(page.locator("#log .msg")).to_have_count(0)
+    # Until the server answers the socket's hello the page sends over REST (by design): wait for it.
+    deadline = time.monotonic() + REPLY_TIMEOUT_MS / 1000
+    while not any(frame.get("type") == "ready" for frame in received) and time.monotonic() < deadline:
+        page.wait_for_timeout(50)
     replies = tab.say("how much do I owe")
     assert_balance(replies)  # already verified: the same conversation continues
 

@@ -6,36 +6,12 @@
   const API = "/agent/api/admin/analytics";
   const SVG = "http://www.w3.org/2000/svg";
   const FIELDS = ["from", "to", "tz", "bucket", "channel", "locale", "experiment", "variant"];
-  const CHANNELS = { webchat: "Web chat", sms: "SMS", whatsapp: "WhatsApp", telegram: "Telegram" };
-  const REASONS = {
-    self_harm: "Signs of self-harm", vulnerability: "Vulnerability", hardship: "Hardship", dispute: "Dispute",
-    lockout: "Verification lockout", request_human: "Asked for a person", fallback: "Not understood",
-    agent: "Agent took over",
-  };
-  const ERRORS = {
-    from_after_to: "“From” must not be after “To”.",
-    range_too_long: "The range can be at most 366 days.",
-    invalid_timezone: "Unknown time zone (use an IANA name such as Europe/Stockholm).",
-    invalid_bucket: "Choose day, week or month.",
-    unknown_channel: "Unknown channel.",
-    unknown_locale: "Unknown locale.",
-    unknown_experiment: "That experiment does not exist (or has not started).",
-    unknown_variant: "That variant is not part of the chosen experiment.",
-  };
   let experiments = [];
 
   const $ = (id) => document.getElementById(id);
   const el = (...args) => Admin.el(...args);
-  const percent = (rate) => (rate === null || rate === undefined ? "–" : (rate * 100).toFixed(1) + "%");
-  const count = (n) => new Intl.NumberFormat("en-GB").format(n);
-
-  function amount(value, currency) {
-    try {
-      return new Intl.NumberFormat("en-GB", { style: "currency", currency }).format(Number(value));
-    } catch (_) {
-      return value + " " + currency;
-    }
-  }
+  const { t, pick, percent, money: amount } = Admin;
+  const count = Admin.number;
 
   function amounts(map) {
     const parts = Object.entries(map || {}).map(([currency, value]) => amount(value, currency));
@@ -43,8 +19,8 @@
   }
 
   function label(dimension, value) {
-    if (dimension === "channel") return CHANNELS[value] || value;
-    return value;
+    if (dimension === "channel" && Admin.has("dashboard.channels", value)) return pick("dashboard.channels", value);
+    return pick("dashboard.values", value);
   }
 
   // ---- Filters <-> URL ----
@@ -61,9 +37,10 @@
   function fillVariants(experimentId, selected) {
     const select = $("f-variant");
     const chosen = experiments.find((e) => String(e.id) === String(experimentId)) || experiments[0];
-    select.replaceChildren(el("option", { value: "" }, "All variants"));
+    select.replaceChildren(el("option", { value: "" }, t("dashboard.all_variants")));
     if (!chosen) return;
-    for (const key of [...chosen.variants, "unassigned"]) select.append(el("option", { value: key }, key));
+    for (const key of chosen.variants) select.append(el("option", { value: key }, key));
+    select.append(el("option", { value: "unassigned" }, pick("dashboard.values", "unassigned")));
     select.value = selected || "";
   }
 
@@ -77,8 +54,11 @@
     $("f-channel").value = f.channel || "";
     $("f-locale").value = f.locale || "";
     const select = $("f-experiment");
-    select.replaceChildren(el("option", { value: "" }, "Latest started"));
-    for (const e of experiments) select.append(el("option", { value: String(e.id) }, `${e.name} (${e.status})`));
+    select.replaceChildren(el("option", { value: "" }, t("dashboard.latest_started")));
+    for (const e of experiments) {
+      const state = pick("dashboard.experiment_statuses", e.status);
+      select.append(el("option", { value: String(e.id) }, t("dashboard.experiment_option", { name: e.name, status: state })));
+    }
     select.value = explicitExperiment && f.experiment !== null ? String(f.experiment) : "";
     fillVariants(f.experiment, f.variant);
   }
@@ -92,21 +72,24 @@
       el("span", { class: "kpi-detail muted" }, detail || ""));
   }
 
-  function renderKpis(t) {
+  function renderKpis(x) {
+    const k = (key, values) => t("dashboard.kpi." + key, values);
     $("kpis").replaceChildren(
-      tile("conversations", "Conversations", count(t.conversations), `${count(t.contained)} without a person`),
-      tile("containment", "Containment", percent(t.containment_rate), "resolved without a person"),
-      tile("handoff", "Handoff rate", percent(t.handoff_rate), `${count(t.handoffs)} conversations handed over`),
-      tile("verification", "Verification success", percent(t.verification_success_rate),
-        `${count(t.verification_successes)} of ${count(t.verification_attempts)} attempts · ` +
-        `${percent(t.verified_share)} of conversations verified`),
-      tile("payments", "Payments via chat", count(t.payments), amounts(t.amount_collected) +
-        (Object.keys(t.amount_refunded).length ? ` (refunded ${amounts(t.amount_refunded)})` : "")),
-      tile("plans", "Plans created", count(t.plans_created),
-        `${count(t.plans_kept)} kept (${percent(t.plans_kept_rate)})`),
-      tile("promises", "Promises kept", percent(t.promises_kept_rate),
-        `${count(t.promises_kept)} of ${count(t.promises_judged)} judged · ${count(t.promises_made)} made`),
-      tile("opt-outs", "Opt-outs", count(t.opt_outs), "consent withdrawn"),
+      tile("conversations", k("conversations"), count(x.conversations), k("conversations_detail", { n: count(x.contained) })),
+      tile("containment", k("containment"), percent(x.containment_rate), k("containment_detail")),
+      tile("handoff", k("handoff"), percent(x.handoff_rate), k("handoff_detail", { n: count(x.handoffs) })),
+      tile("verification", k("verification"), percent(x.verification_success_rate), k("verification_detail", {
+        successes: count(x.verification_successes), attempts: count(x.verification_attempts),
+        share: percent(x.verified_share),
+      })),
+      tile("payments", k("payments"), count(x.payments), amounts(x.amount_collected) +
+        (Object.keys(x.amount_refunded).length ? " " + k("refunded", { amounts: amounts(x.amount_refunded) }) : "")),
+      tile("plans", k("plans"), count(x.plans_created),
+        k("plans_detail", { kept: count(x.plans_kept), rate: percent(x.plans_kept_rate) })),
+      tile("promises", k("promises"), percent(x.promises_kept_rate), k("promises_detail", {
+        kept: count(x.promises_kept), judged: count(x.promises_judged), made: count(x.promises_made),
+      })),
+      tile("opt-outs", k("opt_outs"), count(x.opt_outs), k("opt_outs_detail")),
     );
   }
 
@@ -139,7 +122,7 @@
     for (let i = 0; i <= 4; i++) {
       const v = (max * i) / 4;
       root.append(svg("line", { x1: left, x2: W - right, y1: y(v), y2: y(v), class: "grid" }));
-      const tick = opts.percent ? Math.round(v * 100) + "%" : count(v);
+      const tick = opts.percent ? percent(v, 0) : count(v);
       root.append(svg("text", { x: left - 6, y: y(v) + 4, class: "tick", "text-anchor": "end" }, tick));
     }
     const n = Math.max(labels.length, 1), slot = plotW / n, every = Math.ceil(n / 8);
@@ -180,33 +163,34 @@
   function renderCharts(data) {
     const labels = data.series.map((s) => s.label);
     const m = (name) => data.series.map((s) => s.metrics[name]);
+    const c = (key, values) => t("dashboard.charts." + key, values);
     const figures = [
-      chart("conversations", "Conversations and handoffs", labels, [
-        { name: "Conversations", values: m("conversations") },
-        { name: "Handed over", values: m("handoffs") },
+      chart("conversations", c("conversations"), labels, [
+        { name: c("conversations_series"), values: m("conversations") },
+        { name: c("handoffs_series"), values: m("handoffs") },
       ]),
-      chart("rates", "Containment, handoff rate and verification success", labels, [
-        { name: "Containment", values: m("containment_rate") },
-        { name: "Handoff rate", values: m("handoff_rate") },
-        { name: "Verification success", values: m("verification_success_rate") },
+      chart("rates", c("rates"), labels, [
+        { name: c("containment_series"), values: m("containment_rate") },
+        { name: c("handoff_series"), values: m("handoff_rate") },
+        { name: c("verification_series"), values: m("verification_success_rate") },
       ], { kind: "line", percent: true }),
-      chart("payments", "Payments via chat", labels, [{ name: "Payments", values: m("payments") }]),
+      chart("payments", c("payments"), labels, [{ name: c("payments_series"), values: m("payments") }]),
     ];
     for (const currency of data.currencies) {
       const collected = data.series.map((s) => Number(s.metrics.amount_collected[currency] || 0));
-      figures.push(chart(`amount-${currency}`, `Amount collected via chat (${currency})`, labels,
+      figures.push(chart(`amount-${currency}`, c("amount", { currency }), labels,
         [{ name: currency, values: collected }], { kind: "line", currency }));
     }
     figures.push(
-      chart("plans", "Plans created and kept", labels, [
-        { name: "Created", values: m("plans_created") },
-        { name: "Kept", values: m("plans_kept") },
+      chart("plans", c("plans"), labels, [
+        { name: c("created_series"), values: m("plans_created") },
+        { name: c("kept_series"), values: m("plans_kept") },
       ]),
-      chart("promises", "Promises judged and kept", labels, [
-        { name: "Judged", values: m("promises_judged") },
-        { name: "Kept", values: m("promises_kept") },
+      chart("promises", c("promises"), labels, [
+        { name: c("judged_series"), values: m("promises_judged") },
+        { name: c("kept_series"), values: m("promises_kept") },
       ]),
-      chart("opt-outs", "Opt-outs", labels, [{ name: "Opt-outs", values: m("opt_outs") }]),
+      chart("opt-outs", c("opt_outs"), labels, [{ name: c("opt_outs_series"), values: m("opt_outs") }]),
     );
     $("charts").replaceChildren(...figures);
   }
@@ -214,61 +198,67 @@
   // ---- Tables ----
 
   const COLUMNS = [
-    ["Conversations", (x) => count(x.conversations)],
-    ["Containment", (x) => percent(x.containment_rate)],
-    ["Handoff rate", (x) => percent(x.handoff_rate)],
-    ["Verification success", (x) => percent(x.verification_success_rate)],
-    ["Verified share", (x) => percent(x.verified_share)],
-    ["Payments", (x) => count(x.payments)],
-    ["Collected", (x) => amounts(x.amount_collected)],
-    ["Plans created", (x) => count(x.plans_created)],
-    ["Plans kept", (x) => `${count(x.plans_kept)} (${percent(x.plans_kept_rate)})`],
-    ["Promises kept / judged", (x) => `${count(x.promises_kept)} / ${count(x.promises_judged)}`],
-    ["Opt-outs", (x) => count(x.opt_outs)],
+    ["dashboard.columns.conversations", (x) => count(x.conversations)],
+    ["dashboard.columns.containment", (x) => percent(x.containment_rate)],
+    ["dashboard.columns.handoff", (x) => percent(x.handoff_rate)],
+    ["dashboard.columns.verification", (x) => percent(x.verification_success_rate)],
+    ["dashboard.columns.verified", (x) => percent(x.verified_share)],
+    ["dashboard.columns.payments", (x) => count(x.payments)],
+    ["dashboard.columns.collected", (x) => amounts(x.amount_collected)],
+    ["dashboard.columns.plans_created", (x) => count(x.plans_created)],
+    ["dashboard.columns.plans_kept", (x) => `${count(x.plans_kept)} (${percent(x.plans_kept_rate)})`],
+    ["dashboard.columns.promises", (x) => `${count(x.promises_kept)} / ${count(x.promises_judged)}`],
+    ["dashboard.columns.opt_outs", (x) => count(x.opt_outs)],
   ];
 
   function breakdown(id, dimension, heading, rows) {
     const table = $(id);
     const head = el("thead", {}, el("tr", {}, el("th", { scope: "col" }, heading),
-      COLUMNS.map(([name]) => el("th", { scope: "col" }, name))));
+      COLUMNS.map(([key]) => el("th", { scope: "col" }, t(key)))));
     const body = el("tbody", {}, rows.length ? rows.map((r) => el("tr", { "data-value": r.value },
       el("th", { scope: "row" }, label(dimension, r.value)), COLUMNS.map(([, f]) => el("td", {}, f(r.metrics)))))
-      : el("tr", {}, el("td", { colspan: COLUMNS.length + 1, class: "muted" }, "Nothing in this period.")));
+      : el("tr", {}, el("td", { colspan: COLUMNS.length + 1, class: "muted" }, t("dashboard.nothing"))));
     table.replaceChildren(head, body);
   }
 
   function renderTables(data) {
-    breakdown("by-channel", "channel", "Channel", data.breakdowns.channel);
-    breakdown("by-locale", "locale", "Locale", data.breakdowns.locale);
+    breakdown("by-channel", "channel", t("dashboard.channel"), data.breakdowns.channel);
+    breakdown("by-locale", "locale", t("dashboard.locale"), data.breakdowns.locale);
     const chosen = experiments.find((e) => e.id === data.filters.experiment);
-    $("variant-title").textContent = chosen ? `By variant – ${chosen.name}` : "By variant (no experiment has started)";
-    breakdown("by-variant", "variant", "Variant", data.breakdowns.variant);
-    const t = data.totals;
+    $("variant-title").textContent = chosen
+      ? t("dashboard.by_variant_of", { name: chosen.name }) : t("dashboard.by_variant_none");
+    breakdown("by-variant", "variant", t("dashboard.variant"), data.breakdowns.variant);
+    const x = data.totals;
     $("by-reason").replaceChildren(
-      el("thead", {}, el("tr", {}, el("th", { scope: "col" }, "Reason"), el("th", { scope: "col" }, "Conversations"),
-        el("th", { scope: "col" }, "Share of conversations"))),
-      el("tbody", {}, Object.entries(t.handoff_reasons).map(([reason, n]) => el("tr", { "data-value": reason },
-        el("th", { scope: "row" }, REASONS[reason] || reason), el("td", {}, count(n)),
-        el("td", {}, percent(t.conversations ? n / t.conversations : null))))));
+      el("thead", {}, el("tr", {}, el("th", { scope: "col" }, t("dashboard.reason")),
+        el("th", { scope: "col" }, t("dashboard.columns.conversations")),
+        el("th", { scope: "col" }, t("dashboard.share_of_conversations")))),
+      el("tbody", {}, Object.entries(x.handoff_reasons).map(([reason, n]) => el("tr", { "data-value": reason },
+        el("th", { scope: "row" }, pick("dashboard.reasons", reason)), el("td", {}, count(n)),
+        el("td", {}, percent(x.conversations ? n / x.conversations : null))))));
   }
 
   // ---- Load ----
 
   async function load() {
     const query = params();
-    Admin.status("Loading…");
+    Admin.status(t("common.loading"));
     let data;
     try {
       data = await Admin.api("GET", `${API}/metrics?${query}`);
     } catch (error) {
-      Admin.status(ERRORS[error.message] || `Could not load the dashboard: ${error.message}`, "error");
+      const known = Admin.has("dashboard.errors", error.message);
+      Admin.status(known ? pick("dashboard.errors", error.message) : t("dashboard.load_failed", { error: error.message }), "error");
       return;
     }
     fillFilters(data, query.has("experiment"));
     const shown = params();
     $("csv").setAttribute("href", `${API}/export.csv?${shown}`);
     window.history.replaceState(null, "", `${window.location.pathname}?${shown}`);
-    $("range").textContent = `${data.filters.from} to ${data.filters.to} (${data.filters.tz}), per ${data.filters.bucket}`;
+    const f = data.filters;
+    $("range").textContent = t("dashboard.range", {
+      from: Admin.date(f.from), to: Admin.date(f.to), tz: f.tz, per: pick("dashboard.per", f.bucket),
+    });
     renderKpis(data.totals);
     renderCharts(data);
     renderTables(data);

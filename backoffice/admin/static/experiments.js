@@ -5,24 +5,7 @@
 
 const BASE = "/agent/api/admin/experiments";
 const SVG = "http://www.w3.org/2000/svg";
-const METRIC_LABELS = {
-  replied: "Replied",
-  verified: "Verified identity",
-  paid: "Paid",
-  plan_agreed: "Plan agreed",
-};
-const STATUS_LABELS = { draft: "Draft", running: "Running", stopped: "Stopped", promoted: "Promoted" };
-const ERRORS = {
-  shares_must_sum_to_100: "The shares must add up to 100 %.",
-  unknown_message_key: "Choose a message that exists in every language.",
-  unknown_text_key: "Every variant needs a text that exists in every language.",
-  duplicate_variant_key: "Each variant needs its own key.",
-  bad_variant_key: "Variant keys are lower-case letters, digits and _ (starting with a letter).",
-  variant_needs_other_arguments: "A variant uses a placeholder the message does not provide.",
-  already_running: "Another experiment on this message is already running: stop it first.",
-  not_draft: "Only drafts can be changed.",
-  two_to_six_variants: "An experiment has 2 to 6 variants.",
-};
+const { t, pick } = Admin;
 
 let options = null;
 let experiments = [];
@@ -30,11 +13,13 @@ let editing = null; // id of the draft being edited
 let shown = null; // id whose results are shown
 
 const $ = (id) => document.getElementById(id);
-const percent = (value, digits = 1) => (value === null || value === undefined ? "–" : (value * 100).toFixed(digits) + "\u00a0%");
-const day = (iso) => (iso ? new Date(iso).toLocaleString("en-GB", { dateStyle: "medium", timeStyle: "short" }) : "–");
+const percent = (value, digits = 1) => Admin.percent(value, digits);
+const share = (whole) => Admin.percent(whole / 100, 0); // shares are whole percents
+const points = new Intl.NumberFormat(Admin.locale, { minimumFractionDigits: 1, maximumFractionDigits: 1 });
+const day = (iso) => Admin.dateTime(iso);
 
 function explain(error) {
-  return ERRORS[error.message] || error.message;
+  return pick("experiments.errors", error.message);
 }
 
 function svg(tag, attributes) {
@@ -58,12 +43,12 @@ function variantKeyFor(messageKey, textKey) {
 }
 
 function textSelect(index, messageKey, selected) {
-  const select = Admin.el("select", { class: "variant-text", "aria-label": `Variant ${index + 1} text`, required: true });
-  select.append(Admin.el("option", { value: "" }, "Choose a text…"));
+  const select = Admin.el("select", { class: "variant-text", "aria-label": t("experiments.variant_text", { n: index + 1 }), required: true });
+  select.append(Admin.el("option", { value: "" }, t("experiments.choose_text")));
   const own = family(messageKey).map((v) => v.key);
-  const group = Admin.el("optgroup", { label: "Framings of this message" });
+  const group = Admin.el("optgroup", { label: t("experiments.framings") });
   for (const key of own) group.append(Admin.el("option", { value: key }, key));
-  const all = Admin.el("optgroup", { label: "All texts" });
+  const all = Admin.el("optgroup", { label: t("experiments.all_texts") });
   for (const key of options.texts) if (!own.includes(key)) all.append(Admin.el("option", { value: key }, key));
   select.append(group, all);
   select.value = selected || "";
@@ -84,14 +69,15 @@ function addRow(variant) {
   select.addEventListener("change", () => {
     note.textContent = preview($("message-key").value, select.value);
   });
-  const share = Admin.el("input", {
+  const shareInput = Admin.el("input", {
     class: "variant-share", type: "number", min: "1", max: "99", value: String(variant.share),
-    "aria-label": `Variant ${index + 1} share`,
+    "aria-label": t("experiments.variant_share", { n: index + 1 }),
   });
-  share.addEventListener("input", showTotal);
-  const remove = Admin.el("button", { type: "button", class: "secondary", "aria-label": `Remove variant ${index + 1}` }, "Remove");
+  shareInput.addEventListener("input", showTotal);
+  const remove = Admin.el("button", { type: "button", class: "secondary", "aria-label": t("experiments.remove_variant", { n: index + 1 }) },
+    t("experiments.remove"));
   remove.addEventListener("click", () => {
-    if (rows.children.length <= 2) return Admin.status("An experiment needs at least two variants.", "error");
+    if (rows.children.length <= 2) return Admin.status(t("experiments.two_needed"), "error");
     row.remove();
     renumber();
   });
@@ -99,10 +85,10 @@ function addRow(variant) {
     "tr",
     { class: "variant-row" },
     Admin.el("td", {}, Admin.el("input", {
-      class: "variant-key", maxlength: "32", value: variant.key, "aria-label": `Variant ${index + 1} key`, required: true,
+      class: "variant-key", maxlength: "32", value: variant.key, "aria-label": t("experiments.variant_key", { n: index + 1 }), required: true,
     })),
     Admin.el("td", {}, select, note),
-    Admin.el("td", {}, share),
+    Admin.el("td", {}, shareInput),
     Admin.el("td", {}, remove),
   );
   rows.append(row);
@@ -111,10 +97,10 @@ function addRow(variant) {
 
 function renumber() {
   [...$("variant-rows").children].forEach((row, i) => {
-    row.querySelector(".variant-key").setAttribute("aria-label", `Variant ${i + 1} key`);
-    row.querySelector(".variant-text").setAttribute("aria-label", `Variant ${i + 1} text`);
-    row.querySelector(".variant-share").setAttribute("aria-label", `Variant ${i + 1} share`);
-    row.querySelector("button").setAttribute("aria-label", `Remove variant ${i + 1}`);
+    row.querySelector(".variant-key").setAttribute("aria-label", t("experiments.variant_key", { n: i + 1 }));
+    row.querySelector(".variant-text").setAttribute("aria-label", t("experiments.variant_text", { n: i + 1 }));
+    row.querySelector(".variant-share").setAttribute("aria-label", t("experiments.variant_share", { n: i + 1 }));
+    row.querySelector("button").setAttribute("aria-label", t("experiments.remove_variant", { n: i + 1 }));
   });
   showTotal();
 }
@@ -126,14 +112,14 @@ function evenShares(count) {
 
 function splitEvenly() {
   const inputs = [...document.querySelectorAll(".variant-share")];
-  evenShares(inputs.length).forEach((share, i) => { inputs[i].value = String(share); });
+  evenShares(inputs.length).forEach((value, i) => { inputs[i].value = String(value); });
   showTotal();
 }
 
 function showTotal() {
   const total = [...document.querySelectorAll(".variant-share")].reduce((sum, input) => sum + (parseInt(input.value, 10) || 0), 0);
   const box = $("share-total");
-  box.textContent = `Shares total ${total} %` + (total === 100 ? "" : " (must be 100 %)");
+  box.textContent = t(total === 100 ? "experiments.total" : "experiments.total_wrong", { total: share(total), full: share(100) });
   box.className = total === 100 ? "muted" : "status error";
 }
 
@@ -153,9 +139,9 @@ function setVariants(messageKey, variants) {
 
 function fillMessages() {
   const select = $("message-key");
-  const withFramings = Admin.el("optgroup", { label: "Messages with framing variants" });
+  const withFramings = Admin.el("optgroup", { label: t("experiments.with_framings") });
   for (const message of options.messages) withFramings.append(Admin.el("option", { value: message.key }, message.key));
-  const others = Admin.el("optgroup", { label: "All texts" });
+  const others = Admin.el("optgroup", { label: t("experiments.all_texts") });
   const framed = new Set(options.messages.map((m) => m.key));
   for (const key of options.texts) if (!framed.has(key)) others.append(Admin.el("option", { value: key }, key));
   select.replaceChildren(withFramings, others);
@@ -164,8 +150,8 @@ function fillMessages() {
 
 function resetForm() {
   editing = null;
-  $("form-title").textContent = "New experiment";
-  $("save").textContent = "Save draft";
+  $("form-title").textContent = t("experiments.new");
+  $("save").textContent = t("experiments.save_draft");
   $("cancel-edit").hidden = true;
   $("name").value = "";
   $("outcome-days").value = "7";
@@ -176,8 +162,8 @@ function resetForm() {
 
 function edit(experiment) {
   editing = experiment.id;
-  $("form-title").textContent = `Edit draft “${experiment.name}”`;
-  $("save").textContent = "Save changes";
+  $("form-title").textContent = t("experiments.edit_draft", { name: experiment.name });
+  $("save").textContent = t("experiments.save_changes");
   $("cancel-edit").hidden = false;
   $("name").value = experiment.name;
   $("outcome-days").value = String(experiment.outcome_days);
@@ -202,13 +188,13 @@ function readForm() {
 async function save(event) {
   event.preventDefault();
   const body = readForm();
-  if (!body.name) return Admin.status("Give the experiment a name.", "error");
-  if (body.variants.some((v) => !v.text_key)) return Admin.status("Choose a text for every variant.", "error");
+  if (!body.name) return Admin.status(t("experiments.name_needed"), "error");
+  if (body.variants.some((v) => !v.text_key)) return Admin.status(t("experiments.text_needed"), "error");
   try {
     const saved = editing
       ? await Admin.api("PUT", `${BASE}/${editing}`, body)
       : await Admin.api("POST", BASE, body);
-    Admin.status(`Saved draft “${saved.name}”. Start it when you are ready.`, "ok");
+    Admin.status(t("experiments.saved", { name: saved.name }), "ok");
     resetForm();
     await loadList();
   } catch (error) {
@@ -238,22 +224,22 @@ function actions(experiment) {
   };
   const path = `${BASE}/${experiment.id}`;
   if (experiment.status === "draft") {
-    button("Start", async () => {
-      if (await act(`Started “${experiment.name}”.`, "POST", `${path}/start`)) {
+    button(t("experiments.start"), async () => {
+      if (await act(t("experiments.started_one", { name: experiment.name }), "POST", `${path}/start`)) {
         await loadList();
         await showResults(experiment.id);
       }
     });
-    button("Edit", () => edit(experiment), true);
-    button("Delete", async () => {
-      if (await act(`Deleted draft “${experiment.name}”.`, "DELETE", path)) await loadList();
+    button(t("experiments.edit"), () => edit(experiment), true);
+    button(t("experiments.delete"), async () => {
+      if (await act(t("experiments.deleted", { name: experiment.name }), "DELETE", path)) await loadList();
     }, true);
   } else {
-    button("Results", () => showResults(experiment.id), true);
+    button(t("experiments.results"), () => showResults(experiment.id), true);
   }
   if (experiment.status === "running" || experiment.status === "promoted") {
-    button("Stop", async () => {
-      if (await act(`Stopped “${experiment.name}”.`, "POST", `${path}/stop`)) {
+    button(t("experiments.stop"), async () => {
+      if (await act(t("experiments.stopped", { name: experiment.name }), "POST", `${path}/stop`)) {
         await loadList();
         if (shown === experiment.id) await showResults(experiment.id);
       }
@@ -263,7 +249,7 @@ function actions(experiment) {
 }
 
 function summary(experiment) {
-  return experiment.variants.map((v) => `${v.key} ${v.share} %` + (v.key === experiment.winner ? " (winner)" : "")).join(", ");
+  return experiment.variants.map((v) => `${v.key} ${share(v.share)}` + (v.key === experiment.winner ? " " + t("experiments.winner_mark") : "")).join(", ");
 }
 
 async function loadList() {
@@ -275,9 +261,9 @@ async function loadList() {
     { "data-experiment-id": String(e.id), "data-status": e.status },
     Admin.el("td", {}, e.name),
     Admin.el("td", {}, Admin.el("code", {}, e.message_key)),
-    Admin.el("td", { class: "status-cell" }, STATUS_LABELS[e.status] || e.status),
+    Admin.el("td", { class: "status-cell" }, pick("experiments.statuses", e.status)),
     Admin.el("td", {}, summary(e)),
-    Admin.el("td", { class: "assigned" }, String(e.assigned)),
+    Admin.el("td", { class: "assigned" }, Admin.number(e.assigned)),
     Admin.el("td", {}, day(e.started_at)),
     Admin.el("td", { class: "actions" }, ...actions(e)),
   )));
@@ -296,7 +282,8 @@ function intervalBar(variant, scale) {
   const x = (value) => (value / scale) * width;
   const bar = svg("svg", {
     width, height, viewBox: `0 0 ${width} ${height}`, role: "img", class: "ci-bar",
-    "aria-label": variant.rate === null ? "no data" : `${percent(variant.rate)} (${percent(variant.ci_low)} to ${percent(variant.ci_high)})`,
+    "aria-label": variant.rate === null ? t("experiments.no_data")
+      : t("experiments.bar_label", { rate: percent(variant.rate), low: percent(variant.ci_low), high: percent(variant.ci_high) }),
   });
   bar.append(svg("rect", { x: 0, y: 6, width, height: 4, fill: "#e6eaf0", rx: 2 }));
   if (variant.rate !== null) {
@@ -310,24 +297,26 @@ function intervalBar(variant, scale) {
 }
 
 function verdict(variant, index, minN, challengers) {
-  if (index === 0) return "Champion";
-  if (!variant.vs_champion) return `Not enough data (needs ${minN} per variant)`;
+  if (index === 0) return t("experiments.champion");
+  if (!variant.vs_champion) return t("experiments.not_enough", { n: Admin.number(minN) });
   const c = variant.vs_champion;
   const sign = c.difference >= 0 ? "+" : "−";
-  const points = `${sign}${Math.abs(c.difference * 100).toFixed(1)} pp`;
-  const range = `${(c.ci_low * 100).toFixed(1)} to ${(c.ci_high * 100).toFixed(1)} pp`;
-  const p = c.p_value < 0.001 ? "p < 0.001" : `p = ${c.p_value.toFixed(3)}`;
-  const level = challengers > 1 ? ` at ${(5 / challengers).toFixed(1)} %` : "";
-  const word = c.significant ? (c.difference > 0 ? "Better" : "Worse") : "No clear difference";
-  return `${word}${c.significant ? level : ""}: ${points} (${range}), ${p}`;
+  const difference = t("experiments.pp", { n: sign + points.format(Math.abs(c.difference * 100)) });
+  const range = t("experiments.pp_range", { low: points.format(c.ci_low * 100), high: points.format(c.ci_high * 100) });
+  const decimals = new Intl.NumberFormat(Admin.locale, { minimumFractionDigits: 3, maximumFractionDigits: 3 });
+  const p = c.p_value < 0.001 ? `p < ${decimals.format(0.001)}` : `p = ${decimals.format(c.p_value)}`;
+  const word = t(c.significant ? (c.difference > 0 ? "experiments.better" : "experiments.worse") : "experiments.no_difference");
+  const level = c.significant && challengers > 1 ? " " + t("experiments.at_level", { level: percent(0.05 / challengers) }) : "";
+  return `${word}${level}: ${difference} (${range}), ${p}`;
 }
 
 function metricTable(experiment, metric, minN) {
   const scale = scaleFor(metric.variants);
   const byKey = Object.fromEntries(experiment.variants.map((v) => [v.key, v]));
+  const name = pick("experiments.metrics", metric.metric);
   const label = metric.metric === "replied" || metric.metric === "verified"
-    ? METRIC_LABELS[metric.metric]
-    : `${METRIC_LABELS[metric.metric]} within ${experiment.outcome_days} days`;
+    ? name
+    : Admin.plural("experiments.within_days", experiment.outcome_days, { metric: name });
   const challengers = Math.max(1, metric.variants.length - 1);
   return Admin.el(
     "div",
@@ -337,16 +326,18 @@ function metricTable(experiment, metric, minN) {
       "table",
       {},
       Admin.el("thead", {}, Admin.el("tr", {},
-        ["Variant", "Text", "Share", "Debtors", "Converted", "Rate", `95 % interval (0–${Math.round(scale * 100)} %)`, "Against the champion"]
+        [t("experiments.variant"), t("experiments.text"), t("experiments.share"), t("experiments.debtors"),
+          t("experiments.converted"), t("experiments.rate"), t("experiments.interval", { top: percent(scale, 0) }),
+          t("experiments.against")]
           .map((h) => Admin.el("th", {}, h)))),
       Admin.el("tbody", {}, ...metric.variants.map((v, i) => Admin.el(
         "tr",
         { "data-variant": v.variant, class: v.variant === experiment.winner ? "winner" : "" },
-        Admin.el("td", {}, v.variant + (v.variant === experiment.winner ? " ★ winner" : "")),
+        Admin.el("td", {}, v.variant + (v.variant === experiment.winner ? " ★ " + t("experiments.winner_word") : "")),
         Admin.el("td", {}, Admin.el("code", {}, byKey[v.variant] ? byKey[v.variant].text_key : "")),
-        Admin.el("td", {}, byKey[v.variant] ? `${byKey[v.variant].share} %` : ""),
-        Admin.el("td", { class: "n" }, String(v.n)),
-        Admin.el("td", { class: "conversions" }, String(v.conversions)),
+        Admin.el("td", {}, byKey[v.variant] ? share(byKey[v.variant].share) : ""),
+        Admin.el("td", { class: "n" }, Admin.number(v.n)),
+        Admin.el("td", { class: "conversions" }, Admin.number(v.conversions)),
         Admin.el("td", { class: "rate" }, percent(v.rate)),
         Admin.el("td", { class: "ci" }, intervalBar(v, scale), " ",
           v.rate === null ? "" : `${percent(v.ci_low)} – ${percent(v.ci_high)}`),
@@ -368,14 +359,14 @@ async function showResults(id) {
   const experiment = data.experiment;
   $("results").hidden = false;
   $("results").dataset.experimentId = String(id);
-  $("results-title").textContent = `Results: ${experiment.name}`;
+  $("results-title").textContent = t("experiments.results_of", { name: experiment.name });
   const parts = [
-    `${STATUS_LABELS[experiment.status]}`,
-    `message ${experiment.message_key}`,
-    `${data.assigned} debtors assigned`,
-    `${data.window_open} still inside their ${experiment.outcome_days}-day window`,
+    pick("experiments.statuses", experiment.status),
+    t("experiments.summary_message", { key: experiment.message_key }),
+    Admin.plural("experiments.summary_assigned", data.assigned),
+    t("experiments.summary_window", { n: Admin.number(data.window_open), days: Admin.number(experiment.outcome_days) }),
   ];
-  if (experiment.winner) parts.push(`winner: ${experiment.winner}`);
+  if (experiment.winner) parts.push(t("experiments.summary_winner", { variant: experiment.winner }));
   $("results-summary").textContent = parts.join(" · ");
   $("results-tables").replaceChildren(...data.metrics.map((m) => metricTable(experiment, m, data.min_n)));
   const promotable = experiment.status === "running" || experiment.status === "stopped";
@@ -389,7 +380,7 @@ async function showResults(id) {
 async function promote() {
   if (!shown) return;
   const variant = $("winner").value;
-  if (await act(`Promoted “${variant}”: its text now goes to everybody.`, "POST", `${BASE}/${shown}/promote`, { variant })) {
+  if (await act(t("experiments.promoted", { variant }), "POST", `${BASE}/${shown}/promote`, { variant })) {
     await loadList();
     await showResults(shown);
   }
@@ -402,7 +393,7 @@ document.addEventListener("DOMContentLoaded", () => Admin.start(async () => {
   $("experiment-form").addEventListener("submit", save);
   $("add-variant").addEventListener("click", () => {
     if ($("variant-rows").children.length >= options.max_variants) {
-      return Admin.status(`At most ${options.max_variants} variants.`, "error");
+      return Admin.status(t("experiments.at_most", { n: Admin.number(options.max_variants) }), "error");
     }
     addRow({ key: `variant_${$("variant-rows").children.length + 1}`, text_key: "", share: 0 });
   });

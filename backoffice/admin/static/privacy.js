@@ -4,13 +4,19 @@
 
 (() => {
   const API = "/agent/api/admin/gdpr";
-  const { api, el, status } = Admin;
+  const { api, el, status, t, pick } = Admin;
   const $ = (id) => document.getElementById(id);
   const audit = { page: 1, perPage: 25 };
   let current = null; // the debtor shown
 
-  const when = (iso) => (iso ? new Date(iso).toLocaleString("en-GB", { timeZone: "UTC" }) + " UTC" : "–");
-  const day = (iso) => (iso ? String(iso).slice(0, 10) : "–");
+  // In UTC, like the audit log's own timestamps; the long time style names the zone.
+  const when = (iso) => Admin.dateTime(iso, { dateStyle: "medium", timeStyle: "long", timeZone: "UTC" });
+  const day = (iso) => Admin.date(iso);
+
+  // What still keeps an erasure from completing (an open case of the debtor's), in words.
+  function blockers(erasure) {
+    return erasure.blockers.map((code) => pick("privacy.blockers", code)).join(", ");
+  }
 
   function fill(tbody, rows) {
     tbody.replaceChildren(...rows);
@@ -25,13 +31,13 @@
     $("debtor-locale").textContent = debtor.locale;
     $("debtor-created").textContent = when(debtor.created_at);
     $("debtor-state").textContent = debtor.erased
-      ? "Erased on " + when(debtor.erasure.completed_at) + " (request #" + debtor.erasure.id + ")"
-      : "Active";
+      ? t("privacy.erased_on", { when: when(debtor.erasure.completed_at), id: debtor.erasure.id })
+      : t("privacy.active");
     fill(
       $("debtor-rows").tBodies[0],
       Object.entries(debtor.rows)
         .filter(([, count]) => count > 0)
-        .map(([table, count]) => el("tr", {}, el("td", {}, table), el("td", {}, String(count)))),
+        .map(([table, count]) => el("tr", {}, el("td", {}, table), el("td", {}, Admin.number(count)))),
     );
     $("export-link").href = API + "/debtors/" + debtor.id + "/export";
     $("erase-form").hidden = debtor.erased;
@@ -49,7 +55,7 @@
     if (!found.items.length) {
       $("debtor").hidden = true;
       current = null;
-      status("No debtor with that reference or id.", "error");
+      status(t("privacy.not_found"), "error");
       return;
     }
     status("");
@@ -70,11 +76,11 @@
     const result = await api("POST", API + "/debtors/" + current.id + "/erase", body);
     const erasure = result.erasure;
     if (erasure.status === "blocked") {
-      status("Not erased: close the open case first (" + erasure.blockers.join(", ") + ").", "error");
+      status(t("privacy.blocked", { blockers: blockers(erasure) }), "error");
     } else {
       const rasa = erasure.detail.rasa;
-      const note = rasa && rasa.failed.length ? " Rasa could not be reached for some copies: retry below." : "";
-      status("Erased (request #" + erasure.id + ")." + note, "ok");
+      const note = rasa && rasa.failed.length ? " " + t("privacy.rasa_retry") : "";
+      status(t("privacy.erased", { id: erasure.id }) + note, "ok");
     }
     showDebtor(await api("GET", API + "/debtors/" + current.id));
     await Promise.all([loadErasures(), loadAudit()]);
@@ -84,14 +90,14 @@
   function rasaCell(erasure) {
     const rasa = erasure.detail && erasure.detail.rasa;
     if (erasure.status !== "completed" || !rasa) return el("td", {}, "–");
-    if (!rasa.failed.length) return el("td", {}, rasa.cleared + " cleared");
-    const retry = el("button", { type: "button", class: "secondary" }, "Retry");
+    if (!rasa.failed.length) return el("td", {}, t("privacy.cleared", { n: Admin.number(rasa.cleared) }));
+    const retry = el("button", { type: "button", class: "secondary" }, t("privacy.retry"));
     retry.addEventListener("click", async () => {
       const again = await api("POST", API + "/erasures/" + erasure.id + "/rasa");
-      status(again.detail.rasa.failed.length ? "Rasa still unreachable." : "Rasa copies cleared.", "ok");
+      status(t(again.detail.rasa.failed.length ? "privacy.rasa_unreachable" : "privacy.rasa_cleared"), "ok");
       await loadErasures();
     });
-    return el("td", {}, rasa.failed.length + " not reached ", retry);
+    return el("td", {}, t("privacy.not_reached", { n: Admin.number(rasa.failed.length) }) + " ", retry);
   }
 
   async function loadErasures() {
@@ -108,22 +114,21 @@
               el("td", {}, when(e.created_at)),
               el("td", {}, e.requested_by),
               el("td", {}, e.reason),
-              el("td", {}, e.status + (e.blockers.length ? " (" + e.blockers.join(", ") + ")" : "")),
+              el("td", {}, pick("privacy.statuses", e.status) + (e.blockers.length ? " (" + blockers(e) + ")" : "")),
               el("td", {}, day(e.retain_until)),
               rasaCell(e),
             ),
           )
-        : [el("tr", {}, el("td", { colspan: "8", class: "muted" }, "No erasure requests yet."))],
+        : [el("tr", {}, el("td", { colspan: "8", class: "muted" }, t("privacy.no_erasures")))],
     );
   }
 
   // ---- Retention -------------------------------------------------------------------------------
   async function loadRetention() {
     const data = await api("GET", API + "/retention");
-    $("retention-summary").textContent =
-      "Message texts older than the period of their conversation's locale are redacted every " +
-      data.every_hours + " h (other locales: " + data.transcript_retention_days +
-      " days), except while a dispute or handoff case is open.";
+    $("retention-summary").textContent = t("privacy.retention_summary", {
+      hours: Admin.number(data.every_hours), days: Admin.number(data.transcript_retention_days),
+    });
     fill(
       $("retention-table").tBodies[0],
       data.locales.map((row) =>
@@ -131,21 +136,21 @@
           "tr",
           {},
           el("td", {}, row.locale),
-          el("td", {}, String(row.transcript_retention_days)),
-          el("td", {}, String(row.bookkeeping_years)),
+          el("td", {}, Admin.number(row.transcript_retention_days)),
+          el("td", {}, Admin.number(row.bookkeeping_years)),
           el("td", {}, row.law),
         ),
       ),
     );
     const last = data.last_redaction;
     $("retention-last").textContent = last
-      ? "Last redaction: " + when(last.created_at) + " – " + JSON.stringify(last.detail)
-      : "Nothing has been redacted yet.";
+      ? t("privacy.last_redaction", { when: when(last.created_at), detail: JSON.stringify(last.detail) })
+      : t("privacy.never_redacted");
   }
 
   async function runRetention() {
     const changed = await api("POST", API + "/retention/run");
-    status("Redacted " + changed.messages + " messages and " + changed.inbound_events + " inbox copies.", "ok");
+    status(t("privacy.redacted", { messages: Admin.number(changed.messages), inbox: Admin.number(changed.inbound_events) }), "ok");
     await Promise.all([loadRetention(), loadAudit()]);
   }
 
@@ -164,7 +169,7 @@
     const select = $("audit-action");
     const chosen = select.value;
     select.replaceChildren(
-      el("option", { value: "" }, "All actions"),
+      el("option", { value: "" }, t("privacy.all_actions")),
       ...actions.map((a) => el("option", { value: a, selected: a === chosen }, a)),
     );
   }
@@ -180,8 +185,8 @@
               "tr",
               { "data-audit-id": e.id },
               el("td", {}, when(e.created_at)),
-              el("td", {}, e.actor || (e.action === "gdpr.retention" ? "system" : "anonymous")),
-              el("td", {}, e.role || "–"),
+              el("td", {}, e.actor || t(e.action === "gdpr.retention" ? "privacy.system" : "privacy.anonymous")),
+              el("td", {}, e.role ? pick("common.roles", e.role) : "–"),
               el("td", { class: "action" }, e.action),
               el("td", {}, e.target_type ? e.target_type + (e.target_id ? " " + e.target_id : "") : "–"),
               el("td", {}, e.status_code === null ? "–" : String(e.status_code)),
@@ -189,9 +194,11 @@
               el("td", { class: "muted" }, e.detail ? JSON.stringify(e.detail) : ""),
             ),
           )
-        : [el("tr", {}, el("td", { colspan: "8", class: "muted" }, "No events match."))],
+        : [el("tr", {}, el("td", { colspan: "8", class: "muted" }, t("privacy.no_events")))],
     );
-    $("audit-page").textContent = "Page " + data.page + " of " + data.pages + " (" + data.total + " events)";
+    $("audit-page").textContent = Admin.plural("privacy.page", data.total, {
+      page: Admin.number(data.page), pages: Admin.number(data.pages),
+    });
     $("audit-prev").disabled = data.page <= 1;
     $("audit-next").disabled = data.page >= data.pages;
   }

@@ -3,81 +3,54 @@
 "use strict";
 
 const BASE = "/agent/api/admin/reminders";
-const KIND_LABELS = {
-  due_soon: "Due soon",
-  installment_due: "Installment due",
-  promise_due: "Promise due",
-  promise_broken: "Promise broken",
-};
-const STATUS_LABELS = {
-  scheduled: "Scheduled",
-  sending: "Sending",
-  sent: "Sent",
-  skipped: "Skipped",
-  failed: "Failed",
-};
-const REASONS = {
-  expired: "Expired (its date passed before it could be sent)",
-  gone: "What it was about no longer exists",
-  paid: "Paid – nothing owed",
-  closed: "Debt closed",
-  in_plan: "Covered by a payment plan",
-  date_changed: "Due date changed",
-  plan_closed: "Plan no longer active",
-  resolved: "Promise already decided",
-  "hold:dispute": "Disputed – collection paused",
-  "hold:hardship": "Hardship pause",
-  "hold:breathing_space": "Breathing space",
-  no_address: "No address for a channel that can be reached",
-  channel_unavailable: "Channel not configured",
-  opted_out: "Opted out of this channel",
-  cap_reached: "Frequency cap until it expired",
-  provider_error: "The provider refused it",
-  interrupted: "Interrupted mid-send (not retried)",
-  with_agent: "A person is handling the conversation",
-};
-
 const $ = (id) => document.getElementById(id);
-const { el } = Admin;
-const when = (iso) => (iso ? new Date(iso).toLocaleString("en-GB", { dateStyle: "medium", timeStyle: "short" }) : "–");
+const { el, t, pick } = Admin;
+const when = (iso) => Admin.dateTime(iso);
+const channel = (name) => pick("reminders.channels", name);
 
 function reason(item) {
-  if (item.skip_reason) return REASONS[item.skip_reason] || item.skip_reason;
+  if (item.skip_reason) return pick("reminders.reasons", item.skip_reason);
   return item.detail || "";
 }
 
 function timeCell(item) {
-  if (item.sent_at) return "sent " + when(item.sent_at);
+  if (item.sent_at) return t("reminders.sent_at", { when: when(item.sent_at) });
   if (item.status === "scheduled") return item.scheduled_for_local;
-  if (item.attempted_at) return "tried " + when(item.attempted_at);
+  if (item.attempted_at) return t("reminders.tried_at", { when: when(item.attempted_at) });
   return item.scheduled_for_local;
 }
 
 function textCell(item) {
-  return item.variant ? `${item.text_key} (variant ${item.variant})` : item.text_key;
+  return item.variant ? t("reminders.text_variant", { key: item.text_key, variant: item.variant }) : item.text_key;
 }
 
 // ---- rules ------------------------------------------------------------------------------------
 
 function renderRules(config) {
-  $("run-info").textContent =
-    `Planned and sent every ${config.every_minutes} min. Lead time (days): due soon ${config.lead_days.due_soon}, ` +
-    `installment ${config.lead_days.installment_due}, promise ${config.lead_days.promise_due}; a broken promise is ` +
-    `followed up within ${config.promise_broken_valid_days} days. Web chat falls back to: ` +
-    `${config.fallback_channels.join(", ") || "nothing"}.`;
+  const n = Admin.number;
+  $("run-info").textContent = t("reminders.run_info", {
+    every: n(config.every_minutes), due_soon: n(config.lead_days.due_soon), installment: n(config.lead_days.installment_due),
+    promise: n(config.lead_days.promise_due), broken: n(config.promise_broken_valid_days),
+    fallback: config.fallback_channels.map(channel).join(", ") || t("reminders.nothing"),
+  });
   const body = $("rules").querySelector("tbody");
   body.replaceChildren();
   const today = new Date().toISOString().slice(0, 10);
   for (const [locale, rules] of Object.entries(config.locales)) {
-    const hours = Object.entries(rules.hours).map(([day, span]) => `${day} ${span[0]}–${span[1]}`).join(", ");
-    const upcoming = rules.holidays.filter((d) => d >= today).slice(0, 3);
+    const day = (name) => pick("reminders.days", name);
+    const hours = Object.entries(rules.hours).map(([name, span]) => `${day(name)} ${span[0]}–${span[1]}`).join(", ");
+    const upcoming = rules.holidays.filter((d) => d >= today).slice(0, 3).map(Admin.date);
     const closed = [
-      rules.closed_days.length ? rules.closed_days.join(", ") : null,
-      rules.holidays.length ? `${rules.holidays.length} holidays (next: ${upcoming.join(", ") || "none"})` : null,
+      rules.closed_days.length ? rules.closed_days.map(day).join(", ") : null,
+      rules.holidays.length
+        ? Admin.plural("reminders.holidays", rules.holidays.length, { next: upcoming.join(", ") || t("reminders.none") }) : null,
     ].filter(Boolean).join("; ");
-    const caps = rules.caps.map((c) => `${c.max} per ${c.hours % 24 === 0 ? c.hours / 24 + " d" : c.hours + " h"}`);
-    body.append(el("tr", { "data-locale": locale }, el("td", {}, locale), el("td", {}, hours || "never"),
-      el("td", {}, closed || "–"), el("td", {}, caps.join(", ") || "none")));
+    const caps = rules.caps.map((c) => t("reminders.cap", {
+      max: n(c.max),
+      window: c.hours % 24 === 0 ? t("reminders.days_short", { n: n(c.hours / 24) }) : t("reminders.hours_short", { n: n(c.hours) }),
+    }));
+    body.append(el("tr", { "data-locale": locale }, el("td", {}, locale), el("td", {}, hours || t("reminders.never")),
+      el("td", {}, closed || "–"), el("td", {}, caps.join(", ") || t("reminders.none"))));
   }
 }
 
@@ -91,11 +64,11 @@ function row(item, withDebtor) {
         `${item.debtor.name} (${item.debtor.reference})`)));
   }
   cells.push(
-    el("td", {}, KIND_LABELS[item.kind] || item.kind),
-    el("td", {}, item.due_date),
-    el("td", { class: "status-" + item.status }, STATUS_LABELS[item.status] || item.status),
+    el("td", {}, pick("reminders.kinds", item.kind)),
+    el("td", {}, Admin.date(item.due_date)),
+    el("td", { class: "status-" + item.status }, pick("reminders.statuses", item.status)),
     el("td", { title: item.scheduled_for }, timeCell(item)),
-    el("td", {}, item.channel || "–"),
+    el("td", {}, item.channel ? channel(item.channel) : "–"),
     el("td", {}, textCell(item)),
     el("td", {}, reason(item)),
   );
@@ -112,15 +85,16 @@ async function refresh() {
   body.replaceChildren(...data.items.map((item) => row(item, true)));
   $("no-reminders").hidden = data.items.length > 0;
   $("counts").textContent = Object.entries(data.counts)
-    .map(([status, count]) => `${STATUS_LABELS[status] || status}: ${count}`).join(" · ");
+    .map(([status, count]) => `${pick("reminders.statuses", status)}: ${Admin.number(count)}`).join(" · ");
 }
 
 async function showHistory(debtorId) {
   const data = await Admin.api("GET", `${BASE}/debtors/${debtorId}`);
   const d = data.debtor;
-  $("history-title").textContent = `History – ${d.name}`;
-  $("history-debtor").textContent =
-    `${d.reference} · locale ${d.locale} · time zone ${d.timezone} · prefers ${d.preferred_channel}`;
+  $("history-title").textContent = t("reminders.history_of", { name: d.name });
+  $("history-debtor").textContent = t("reminders.debtor_line", {
+    reference: d.reference, locale: d.locale, timezone: d.timezone, channel: channel(d.preferred_channel),
+  });
   $("history-table").querySelector("tbody").replaceChildren(...data.items.map((item) => row(item, false)));
   $("history").hidden = false;
   $("history").scrollIntoView({ block: "nearest" });
@@ -131,23 +105,23 @@ async function runPlanner() {
   button.disabled = true;
   try {
     const result = await Admin.api("POST", BASE + "/plan");
-    Admin.status(`Planner ran: ${result.created} new reminder(s) planned (${result.considered} due).`, "ok");
+    Admin.status(Admin.plural("reminders.planner_ran", result.created, { due: Admin.number(result.considered) }), "ok");
     await refresh();
   } finally {
     button.disabled = false;
   }
 }
 
-function fillSelect(select, values, labels) {
-  for (const value of values) select.append(el("option", { value }, labels[value] || value));
+function fillSelect(select, values, label) {
+  for (const value of values) select.append(el("option", { value }, label(value)));
 }
 
 document.addEventListener("DOMContentLoaded", () =>
   Admin.start(async () => {
     const config = await Admin.api("GET", BASE + "/config");
     renderRules(config);
-    fillSelect($("filter-status"), config.statuses, STATUS_LABELS);
-    fillSelect($("filter-kind"), config.kinds, KIND_LABELS);
+    fillSelect($("filter-status"), config.statuses, (value) => pick("reminders.statuses", value));
+    fillSelect($("filter-kind"), config.kinds, (value) => pick("reminders.kinds", value));
     $("filters").addEventListener("submit", (event) => {
       event.preventDefault();
       refresh().catch((error) => Admin.status(error.message, "error"));

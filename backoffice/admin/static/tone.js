@@ -5,46 +5,34 @@
 
 (() => {
   const API = "/agent/api/admin/tone";
-  const { api, el, status } = Admin;
-  const ERRORS = {
-    unknown_locale: "That locale is not supported.",
-    unknown_key: "That text does not exist in this locale.",
-    unknown_tone: "That tone does not exist.",
-    unknown_version: "That version does not exist.",
-    unknown_debtor: "No debtor has that reference.",
-    not_assigned: "That debtor has no segment assigned.",
-    empty_text: "The text must not be empty.",
-    control_characters: "The text contains control characters.",
-    invalid_segment: "Segment names are lower-case letters, digits and _ (2–32 characters).",
-  };
-  const ACTIONS = { edit: "Edited", reset: "Reset to the file", rollback: "Rolled back" };
-  const TONE_NAMES = { empathetic: "Empathetic", formal: "Formal", plain: "Single wording" };
+  const { api, el, status, t, pick } = Admin;
+  const toneName = (tone) => pick("tone.tones", tone);
   const SHOWN = 80;
   const state = { locale: "en", tones: [], limits: {}, key: null, detail: null, timers: {}, searchTimer: null };
 
-  const when = (iso) => new Date(iso).toLocaleString("en-GB", { dateStyle: "medium", timeStyle: "short" });
+  const when = (iso) => Admin.dateTime(iso);
   const braces = (names) => names.map((n) => "{" + n + "}").join(", ");
 
   function describe(error) {
     let detail = error.message;
     try { detail = JSON.parse(error.message); } catch (_) { /* a plain code */ }
-    if (typeof detail === "string") return ERRORS[detail] || detail;
+    if (typeof detail === "string") return pick("tone.errors", detail);
+    const e = (key, values) => t("tone.errors." + key, values);
     switch (detail.code) {
       case "placeholders": {
-        const parts = [detail.expected.length
-          ? `Placeholders must be exactly ${braces(detail.expected)}.` : "This text takes no placeholders."];
-        if (detail.missing.length) parts.push(`Missing: ${braces(detail.missing)}.`);
-        if (detail.unknown.length) parts.push(`Not allowed: ${braces(detail.unknown)}.`);
+        const parts = [detail.expected.length ? e("placeholders", { list: braces(detail.expected) }) : e("no_placeholders")];
+        if (detail.missing.length) parts.push(e("missing", { list: braces(detail.missing) }));
+        if (detail.unknown.length) parts.push(e("not_allowed", { list: braces(detail.unknown) }));
         return parts.join(" ");
       }
-      case "too_long": return `At most ${detail.max} characters (this text has ${detail.length}).`;
-      case "malformed_placeholder": return `Write placeholders as {name}, nothing else in braces (${detail.error}).`;
-      case "buttons": return `This text has ${detail.expected} buttons.`;
-      case "button_title": return `Every button needs a title of at most ${detail.max} characters.`;
-      case "arguments": return `The sample arguments do not fit this text: ${detail.error}`;
-      case "unknown_tone": return `Choose one of: ${(detail.tones || []).join(", ")}.`;
-      case "invalid_segment": return ERRORS.invalid_segment;
-      default: return ERRORS[detail.code] || JSON.stringify(detail);
+      case "too_long": return e("too_long", { max: Admin.number(detail.max), length: Admin.number(detail.length) });
+      case "malformed_placeholder": return e("malformed_placeholder", { error: detail.error });
+      case "buttons": return e("buttons", { n: Admin.number(detail.expected) });
+      case "button_title": return e("button_title", { max: Admin.number(detail.max) });
+      case "arguments": return e("arguments", { error: detail.error });
+      case "unknown_tone": return e("choose_tone", { tones: (detail.tones || []).map(toneName).join(", ") });
+      case "invalid_segment": return e("invalid_segment");
+      default: return Admin.has("tone.errors", detail.code) ? pick("tone.errors", detail.code) : JSON.stringify(detail);
     }
   }
 
@@ -58,11 +46,11 @@
     body.replaceChildren(...data.items.slice(0, SHOWN).map((item) => el("tr", { "data-key": item.key },
       el("td", {}, el("code", {}, item.key)),
       el("td", {}, item.text),
-      el("td", {}, item.edited.length ? item.edited.map((t) => TONE_NAMES[t] || t).join(", ") : "—"),
-      el("td", {}, el("button", { type: "button", class: "secondary", "aria-label": `Edit ${item.key}`,
-        onclick: () => openKey(item.key).catch(fail) }, "Edit")))));
-    const more = data.items.length > SHOWN ? ` (showing ${SHOWN}; refine the search)` : "";
-    document.getElementById("result-count").textContent = `${data.items.length} texts${more}`;
+      el("td", {}, item.edited.length ? item.edited.map(toneName).join(", ") : "—"),
+      el("td", {}, el("button", { type: "button", class: "secondary", "aria-label": t("tone.edit_key", { key: item.key }),
+        onclick: () => openKey(item.key).catch(fail) }, t("tone.edit"))))));
+    const more = data.items.length > SHOWN ? " " + t("tone.showing", { n: Admin.number(SHOWN) }) : "";
+    document.getElementById("result-count").textContent = Admin.plural("tone.texts", data.items.length) + more;
   }
 
   // -- one text: a card per tone ------------------------------------------------------------
@@ -74,7 +62,7 @@
       problem.textContent = "";
       return value;
     } catch (error) {
-      problem.textContent = "The arguments are not valid JSON: " + error.message;
+      problem.textContent = t("tone.invalid_json", { error: error.message });
       return null;
     }
   }
@@ -88,9 +76,7 @@
     state.detail = detail;
     document.getElementById("arguments").value = JSON.stringify(samples.arguments, null, 2);
     document.getElementById("key-title").textContent = `${key} (${state.locale})`;
-    document.getElementById("key-meta").textContent = detail.plain
-      ? "This text has a single wording for all tones."
-      : "This text has an empathetic and a formal wording.";
+    document.getElementById("key-meta").textContent = t(detail.plain ? "tone.single_wording" : "tone.two_wordings");
     document.getElementById("variants").replaceChildren(...detail.variants.map(card));
     document.getElementById("editor").hidden = false;
     for (const variant of detail.variants) preview(variant.tone, "current");
@@ -100,33 +86,32 @@
 
   function card(variant) {
     const tone = variant.tone;
-    const name = TONE_NAMES[tone] || tone;
-    const badge = variant.stale ? "edited – no longer matches the file's placeholders"
-      : variant.overridden ? "edited" : "file text";
+    const name = toneName(tone);
+    const badge = t(variant.stale ? "tone.badge_stale" : variant.overridden ? "tone.badge_edited" : "tone.badge_file");
     const titles = variant.current.buttons.map((button, i) => el("label", {},
-      `Button ${i + 1} (${button.payload}) – ${name}`,
+      t("tone.button_label", { n: i + 1, payload: button.payload, tone: name }),
       el("input", { class: "button-title", value: button.title, maxlength: String(state.limits.button || 64),
         "data-payload": button.payload, oninput: () => schedule(tone) })));
-    return el("article", { class: "card variant", "data-tone": tone, "aria-label": `${name} wording` },
+    return el("article", { class: "card variant", "data-tone": tone, "aria-label": t("tone.wording", { tone: name }) },
       el("h3", {}, name, " ", el("span", { class: "muted state" }, `(${badge})`)),
-      el("p", { class: "muted" }, "File text:"),
+      el("p", { class: "muted" }, t("tone.file_text")),
       el("blockquote", { class: "default-text" }, variant.default.text),
-      el("label", {}, `Text (${tone})`,
+      el("label", {}, t("tone.text_label", { tone }),
         el("textarea", { class: "draft", rows: "4", maxlength: String(state.limits.text || 1000),
           oninput: () => schedule(tone) })),
       el("p", { class: "muted" }, variant.placeholders.length
-        ? `Placeholders: ${braces(variant.placeholders)}` : "No placeholders."),
-      titles.length ? el("fieldset", {}, el("legend", {}, "Button titles"), titles) : null,
-      el("p", { class: "muted" }, "Preview:"),
+        ? t("tone.placeholders", { list: braces(variant.placeholders) }) : t("tone.no_placeholders")),
+      titles.length ? el("fieldset", {}, el("legend", {}, t("tone.button_titles")), titles) : null,
+      el("p", { class: "muted" }, t("tone.preview")),
       el("blockquote", { class: "preview", "aria-live": "polite" },
         el("span", { class: "preview-text" }), el("span", { class: "preview-buttons muted" })),
       el("p", { class: "status problem", "aria-live": "polite" }),
       el("p", {},
-        el("button", { type: "button", class: "save", onclick: () => save(tone).catch(fail) }, `Save ${name.toLowerCase()} text`),
+        el("button", { type: "button", class: "save", onclick: () => save(tone).catch(fail) }, t("tone.save_tone_text", { tone: pick("tone.tones_lower", tone) })),
         " ",
         el("button", { type: "button", class: "secondary reset", disabled: !variant.overridden,
-          onclick: () => reset(tone).catch(fail) }, "Reset to file text")),
-      el("h4", {}, "History"),
+          onclick: () => reset(tone).catch(fail) }, t("tone.reset"))),
+      el("h4", {}, t("tone.history")),
       el("ol", { class: "history", reversed: true }));
   }
 
@@ -190,83 +175,88 @@
   async function save(tone) {
     const draft = draftOf(tone);
     const variant = await api("PUT", `${API}/texts/${encodeURIComponent(state.locale)}/${encodeURIComponent(state.key)}/${tone}`, draft);
-    await after(tone, variant, `Saved: the ${TONE_NAMES[tone].toLowerCase()} text of ${state.key} is live.`);
+    await after(tone, variant, t("tone.saved", { tone: pick("tone.tones_lower", tone), key: state.key }));
   }
 
   async function reset(tone) {
     const variant = await api("POST", `${API}/texts/${encodeURIComponent(state.locale)}/${encodeURIComponent(state.key)}/${tone}/reset`);
-    await after(tone, variant, `Reset: ${state.key} uses the file's text again.`);
+    await after(tone, variant, t("tone.reset_done", { key: state.key }));
   }
 
   async function rollback(tone, version) {
     const variant = version === null
       ? await api("POST", `${API}/texts/${encodeURIComponent(state.locale)}/${encodeURIComponent(state.key)}/${tone}/reset`)
       : await api("POST", `${API}/text-versions/${version.id}/rollback`);
-    await after(tone, variant, `Rolled back: ${state.key} is live as it was${version ? " in version " + version.id : " in the file"}.`);
+    await after(tone, variant, version
+      ? t("tone.rolled_back_version", { key: state.key, id: version.id }) : t("tone.rolled_back_file", { key: state.key }));
   }
 
   async function loadHistory(tone) {
     const data = await api("GET", `${API}/texts/${encodeURIComponent(state.locale)}/${encodeURIComponent(state.key)}/${tone}/history`);
     const list = cardOf(tone).querySelector(".history");
     const rows = data.versions.map((v, i) => el("li", { "data-version": String(v.id) },
-      `${when(v.created_at)} – ${ACTIONS[v.action] || v.action}${v.restored_from_id ? " (version " + v.restored_from_id + ")" : ""}`,
-      ` by ${v.author || "unknown"}: `, v.is_default ? el("em", {}, "the file's text") : v.text, " ",
-      i === 0 ? el("strong", {}, "(live)") : el("button", { type: "button", class: "secondary",
-        onclick: () => rollback(tone, v).catch(fail) }, "Roll back to this")));
+      `${when(v.created_at)} – ${pick("tone.actions", v.action)}`,
+      v.restored_from_id ? " " + t("tone.from_version", { id: v.restored_from_id }) : "",
+      " " + t("tone.by_author", { who: v.author || t("tone.unknown") }) + " ",
+      v.is_default ? el("em", {}, t("tone.the_file_text")) : v.text, " ",
+      i === 0 ? el("strong", {}, t("tone.live")) : el("button", { type: "button", class: "secondary",
+        onclick: () => rollback(tone, v).catch(fail) }, t("tone.roll_back_to_this"))));
     const live = data.versions.length === 0 || data.versions[0].is_default;
-    rows.push(el("li", { class: "origin" }, "Original: the file's text ",
-      live ? el("strong", {}, "(live)") : el("button", { type: "button", class: "secondary",
-        onclick: () => rollback(tone, null).catch(fail) }, "Roll back to this")));
+    rows.push(el("li", { class: "origin" }, t("tone.original") + " ",
+      live ? el("strong", {}, t("tone.live")) : el("button", { type: "button", class: "secondary",
+        onclick: () => rollback(tone, null).catch(fail) }, t("tone.roll_back_to_this"))));
     list.replaceChildren(...rows);
   }
 
   // -- default tones -----------------------------------------------------------------------
   function toneSelect(label, value, allowNone) {
     const options = [el("option", { value: "" }, allowNone)];
-    for (const tone of state.tones) options.push(el("option", { value: tone, selected: tone === value }, TONE_NAMES[tone]));
+    for (const tone of state.tones) options.push(el("option", { value: tone, selected: tone === value }, toneName(tone)));
     return el("select", { "aria-label": label }, options);
   }
 
   async function loadDefaults() {
     const data = await api("GET", `${API}/defaults`);
     document.querySelector("#locale-tones tbody").replaceChildren(...data.locales.map((loc) => {
-      const select = toneSelect(`Default tone (${loc.code})`, loc.tone, `File default (${loc.file_tone})`);
-      return el("tr", { "data-locale": loc.code }, el("td", {}, `${loc.name} (${loc.code})`), el("td", {}, loc.file_tone),
+      const select = toneSelect(t("tone.default_tone_of", { locale: loc.code }), loc.tone,
+        t("tone.file_default_is", { tone: toneName(loc.file_tone) }));
+      return el("tr", { "data-locale": loc.code }, el("td", {}, `${loc.name} (${loc.code})`), el("td", {}, toneName(loc.file_tone)),
         el("td", {}, select),
-        el("td", {}, el("button", { type: "button", "aria-label": `Save default tone (${loc.code})`, onclick: () =>
-          setTone(`${API}/defaults/${encodeURIComponent(loc.code)}`, select.value).catch(fail) }, "Save")));
+        el("td", {}, el("button", { type: "button", "aria-label": t("tone.save_default_of", { locale: loc.code }), onclick: () =>
+          setTone(`${API}/defaults/${encodeURIComponent(loc.code)}`, select.value).catch(fail) }, t("tone.save"))));
     }));
     const head = document.querySelector("#segment-tones thead tr");
-    head.replaceChildren(el("th", { scope: "col" }, "Segment"),
+    head.replaceChildren(el("th", { scope: "col" }, t("tone.segment")),
       ...data.locales.map((loc) => el("th", { scope: "col" }, loc.code)));
     document.querySelector("#segment-tones tbody").replaceChildren(...data.segments.map((segment) => el("tr",
       { "data-segment": segment.name },
       el("th", { scope: "row" }, segment.name, " ",
-        el("span", { class: "muted" }, segment.derived ? "(derived)" : `(assigned to ${segment.debtors})`)),
+        el("span", { class: "muted" }, segment.derived ? t("tone.derived") : Admin.plural("tone.assigned_to", segment.debtors))),
       ...data.locales.map((loc) => {
-        const select = toneSelect(`Tone for ${segment.name} (${loc.code})`, loc.segments[segment.name] || null, "No own tone");
+        const select = toneSelect(t("tone.tone_for", { segment: segment.name, locale: loc.code }),
+          loc.segments[segment.name] || null, t("tone.no_own_tone"));
         select.addEventListener("change", () => setTone(
           `${API}/defaults/${encodeURIComponent(loc.code)}/segments/${encodeURIComponent(segment.name)}`, select.value,
         ).catch(fail));
         return el("td", {}, select);
       }))));
     document.querySelector("#tone-history tbody").replaceChildren(...data.history.map((v, i) => el("tr", {},
-      el("td", {}, when(v.created_at)), el("td", {}, v.locale), el("td", {}, v.segment || "(locale default)"),
-      el("td", {}, v.tone ? TONE_NAMES[v.tone] : (v.segment ? "No own tone" : "File default")),
-      el("td", {}, ACTIONS[v.action] || v.action), el("td", {}, v.author || "unknown"),
-      el("td", {}, el("button", { type: "button", class: "secondary", "aria-label": `Roll back to version ${v.id}`,
-        onclick: () => rollbackTone(v).catch(fail) }, "Roll back to this")))));
+      el("td", {}, when(v.created_at)), el("td", {}, v.locale), el("td", {}, v.segment || t("tone.locale_default")),
+      el("td", {}, v.tone ? toneName(v.tone) : t(v.segment ? "tone.no_own_tone" : "tone.file_default")),
+      el("td", {}, pick("tone.actions", v.action)), el("td", {}, v.author || t("tone.unknown")),
+      el("td", {}, el("button", { type: "button", class: "secondary", "aria-label": t("tone.roll_back_to_version", { id: v.id }),
+        onclick: () => rollbackTone(v).catch(fail) }, t("tone.roll_back_to_this"))))));
   }
 
   async function setTone(path, value) {
     await api("PUT", path, { tone: value || null });
-    status("Saved: the tone choice is live.", "ok");
+    status(t("tone.tone_saved"), "ok");
     await loadDefaults();
   }
 
   async function rollbackTone(version) {
     await api("POST", `${API}/default-versions/${version.id}/rollback`);
-    status(`Rolled back to version ${version.id}.`, "ok");
+    status(t("tone.tone_rolled_back", { id: version.id }), "ok");
     await loadDefaults();
   }
 
@@ -275,14 +265,14 @@
     const data = await api("GET", `${API}/segments`);
     document.querySelector("#assignments tbody").replaceChildren(...data.assignments.map((a) => el("tr", {},
       el("td", {}, a.name), el("td", {}, a.reference), el("td", {}, a.locale), el("td", {}, a.segment),
-      el("td", {}, `${when(a.assigned_at)} by ${a.assigned_by || "unknown"}`),
-      el("td", {}, el("button", { type: "button", class: "secondary", "aria-label": `Remove segment of ${a.reference}`,
-        onclick: () => unassign(a).catch(fail) }, "Remove")))));
+      el("td", {}, t("tone.assigned_when", { when: when(a.assigned_at), who: a.assigned_by || t("tone.unknown") })),
+      el("td", {}, el("button", { type: "button", class: "secondary", "aria-label": t("tone.remove_segment_of", { reference: a.reference }),
+        onclick: () => unassign(a).catch(fail) }, t("tone.remove"))))));
   }
 
   async function unassign(assignment) {
     await api("DELETE", `${API}/segments/assignments/${assignment.debtor_id}`);
-    status(`${assignment.reference} has no assigned segment any more.`, "ok");
+    status(t("tone.unassigned", { reference: assignment.reference }), "ok");
     await Promise.all([loadSegments(), loadDefaults()]);
   }
 
@@ -291,7 +281,7 @@
     const form = event.target;
     const body = { reference: form.reference.value.trim(), segment: form.segment.value.trim() };
     await api("PUT", `${API}/segments/assignments`, body);
-    status(`${body.reference} is now in segment ${body.segment}.`, "ok");
+    status(t("tone.assigned_done", { reference: body.reference, segment: body.segment }), "ok");
     form.reset();
     await Promise.all([loadSegments(), loadDefaults()]);
   }
@@ -300,10 +290,10 @@
     event.preventDefault();
     const reference = event.target.reference.value.trim();
     const data = await api("GET", `${API}/segments/debtors/${encodeURIComponent(reference)}`);
-    const source = data.segment_tone ? "from a segment" : "the locale's default";
-    document.getElementById("lookup-result").textContent =
-      `${data.debtor.name} (${data.debtor.locale}): segments ${data.segments.join(", ") || "none"}; ` +
-      `tone ${TONE_NAMES[data.tone]} (${source}).`;
+    document.getElementById("lookup-result").textContent = t("tone.lookup", {
+      name: data.debtor.name, locale: data.debtor.locale, segments: data.segments.join(", ") || t("tone.no_segments"),
+      tone: toneName(data.tone), source: t(data.segment_tone ? "tone.from_segment" : "tone.from_locale"),
+    });
   }
 
   // -- start -------------------------------------------------------------------------------

@@ -85,21 +85,21 @@ def test_admin_runs_a_framing_experiment_and_promotes_the_winner(admin_page: Adm
         expect(page.get_by_label(f"Variant {i} text")).to_have_value(text_key)
         expect(page.get_by_label(f"Variant {i} share")).to_have_value(share)
     expect(rows.nth(1).locator(".variant-preview")).to_contain_text("won't miss it")  # the English text
-    expect(page.locator("#share-total")).to_have_text("Shares total 100 %")
+    expect(page.locator("#share-total")).to_have_text("Shares total 100%")
 
     # Shares that don't add up: the page says so, and so does the server.
     page.get_by_label("Variant 1 share").fill("50")
-    expect(page.locator("#share-total")).to_have_text("Shares total 116 % (must be 100 %)")
+    expect(page.locator("#share-total")).to_have_text("Shares total 116% (must be 100%)")
     page.get_by_label("Outcome window (days)").fill("14")
     page.get_by_role("button", name="Save draft").click()
     expect(page.locator("#status")).to_have_text("The shares must add up to 100 %.")
     page.get_by_role("button", name="Split evenly").click()
-    expect(page.locator("#share-total")).to_have_text("Shares total 100 %")
+    expect(page.locator("#share-total")).to_have_text("Shares total 100%")
     page.get_by_role("button", name="Save draft").click()
     expect(page.locator("#status")).to_contain_text(f"Saved draft “{name}”")
     row = page.locator("#experiments tbody tr", has_text=name)
     expect(row).to_have_attribute("data-status", "draft")
-    expect(row).to_contain_text("neutral 34 %, loss_aversion 33 %, social_proof 33 %")
+    expect(row).to_contain_text("neutral 34%, loss_aversion 33%, social_proof 33%")
     expect(page.get_by_label("Name", exact=True)).to_have_value("")  # the form is ready for the next one
 
     # A draft can still be changed: two weeks become three.
@@ -148,10 +148,10 @@ def test_admin_runs_a_framing_experiment_and_promotes_the_winner(admin_page: Adm
             expect(variant_row.locator(".n")).to_have_text(str(n))
             expect(variant_row.locator(".conversions")).to_have_text("1" if key == emily else "0")
         alike = sum(1 for v in variants.values() if v == emily)
-        expect(table.locator(f'tr[data-variant="{emily}"] .rate')).to_have_text(f"{100 / alike:.1f} %")
+        expect(table.locator(f'tr[data-variant="{emily}"] .rate')).to_have_text(f"{100 / alike:.1f}%")
         interval = wilson(1, alike)
         expect(table.locator(f'tr[data-variant="{emily}"] .ci')).to_have_text(
-            f"{interval.low * 100:.1f} % – {interval.high * 100:.1f} %"
+            f"{interval.low * 100:.1f}% – {interval.high * 100:.1f}%"
         )
         expect(table.locator(f'tr[data-variant="{emily}"] svg.ci-bar rect')).to_have_count(3)
     expect(page.locator('#experiments tr[data-status="running"]', has_text=name).locator(".assigned")).to_have_text(
@@ -163,7 +163,7 @@ def test_admin_runs_a_framing_experiment_and_promotes_the_winner(admin_page: Adm
     page.get_by_role("button", name="Promote winner").click()
     expect(page.locator("#status")).to_have_text("Promoted “social_proof”: its text now goes to everybody.")
     expect(row).to_have_attribute("data-status", "promoted")
-    expect(row).to_contain_text("social_proof 33 % (winner)")
+    expect(row).to_contain_text("social_proof 33% (winner)")
     expect(results.locator('[data-metric="replied"] tr[data-variant="social_proof"]')).to_contain_text("winner")
     expect(page.get_by_role("button", name="Promote winner")).to_be_disabled()
 

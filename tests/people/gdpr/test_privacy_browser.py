@@ -116,7 +116,7 @@ def test_admin_exports_a_debtor_reads_the_audit_log_and_erases(browser: Browser,
         page.get_by_label("Actor").fill(admin)
         page.get_by_role("button", name="Filter").click()
         expect(page.locator("#audit-table tbody tr")).to_have_count(1)
-        expect(page.locator("#audit-page")).to_have_text("Page 1 of 1 (1 events)")
+        expect(page.locator("#audit-page")).to_have_text("Page 1 of 1 (1 event)")
         expect(page.locator("#audit-prev")).to_be_disabled()
         expect(page.locator("#audit-next")).to_be_disabled()
 
