@@ -1,8 +1,8 @@
 """The small interface every channel adapter shares, like Rasa's InputChannel/OutputChannel.
 
-Inbound: a provider request becomes one `InboundMessage`. Outbound: `send_text` (with optional
-buttons, which each adapter renders the way its channel can: quick replies, inline keyboards,
-or numbered options in plain text).
+Inbound: a provider request becomes one `InboundMessage`. Outbound: `send` takes one `Reply`
+(locales/reply.py), the shape Rasa's answer already has, whose buttons each adapter renders the
+way its channel can: quick replies, inline keyboards, or numbered options in plain text.
 """
 
 from __future__ import annotations
@@ -14,7 +14,8 @@ from typing import Protocol
 
 from channels.text import sanitize
 from core.pii.cards import MARKER, redact_card_numbers
-from locales.reply import Button as Button  # the reply's buttons, one type everywhere
+from locales.reply import Button as Button  # the reply and its buttons, one type everywhere
+from locales.reply import Reply as Reply
 
 
 @dataclass(frozen=True)
@@ -62,10 +63,10 @@ class OutboundContext:
 class OutputChannel(Protocol):
     name: str
 
-    async def send_text(
-        self, *, to: str, text: str, buttons: Sequence[Button] | None = None, context: OutboundContext
-    ) -> list[Delivery]:
-        """Send one message (split if the channel needs it); buttons fall back to text."""
+    async def send(self, *, to: str, reply: Reply, context: OutboundContext) -> list[Delivery]:
+        """Send one reply (split if the channel needs it); buttons fall back to text. The reply
+        arrives whole, as Rasa and the catalog made it, so no caller can drop its buttons on the
+        way and every adapter renders the same thing."""
         ...
 
 

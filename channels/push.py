@@ -5,11 +5,10 @@ sockets of that one session, never to another's."""
 from __future__ import annotations
 
 import contextlib
-from collections.abc import Sequence
 
 from fastapi import WebSocket, WebSocketDisconnect
 
-from channels.base import Button, Delivery, OutboundContext
+from channels.base import Delivery, OutboundContext
 from locales.reply import Reply
 
 CHANNEL = "webchat"
@@ -37,13 +36,8 @@ class Connections:
             with contextlib.suppress(RuntimeError, WebSocketDisconnect):
                 await websocket.close(code=code)
 
-    async def send_text(
-        self, *, to: str, text: str, buttons: Sequence[Button] | None = None, context: OutboundContext
-    ) -> list[Delivery]:
-        frame = {
-            "push": True,
-            "messages": [Reply(text=text, buttons=tuple(buttons or ())).wire()],
-        }
+    async def send(self, *, to: str, reply: Reply, context: OutboundContext) -> list[Delivery]:
+        frame = {"push": True, "messages": [reply.wire()]}
         sent = 0
         for websocket in list(self._by_session.get(to, ())):
             try:

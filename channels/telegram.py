@@ -18,10 +18,11 @@ Inbound, local development (no public URL): ``run_polling`` pulls the same updat
 ``getUpdates`` through PTB's ``Application`` and hands each one, converted the same way, to a
 callback.
 
-Outbound: ``TelegramOutput.send_text`` sends plain text (no parse mode, so ``_``, ``*`` or ``<``
-in a reply can never break a message), splits texts over Telegram's 4096-character limit and
-renders buttons as an inline keyboard whose ``callback_data`` is the button payload; a press
-comes back as a ``callback_query`` whose data ``parse`` turns into the message text.
+Outbound: ``TelegramOutput.send`` sends a ``Reply``'s text as plain text (no parse mode, so
+``_``, ``*`` or ``<`` in a reply can never break a message), splits texts over Telegram's
+4096-character limit and renders its buttons as an inline keyboard whose ``callback_data`` is
+the button payload; a press comes back as a ``callback_query`` whose data ``parse`` turns into
+the message text.
 
 Only private chats are accepted: a debt is nobody else's business, so a bot added to a group or
 channel never answers there (``parse`` returns ``None`` for those chats).
@@ -45,6 +46,7 @@ from telegram.ext import ApplicationBuilder, ContextTypes, TypeHandler
 from channels.base import Button, Delivery, InboundMessage, OutboundContext, numbered_options
 from channels.text import split_text as shared_split_text
 from channels.text import units
+from locales.reply import Reply
 
 __all__ = [
     "CHANNEL",
@@ -206,15 +208,13 @@ class TelegramOutput:
         self._initialized = False
         await self.bot.shutdown()  # a no-op when nothing was opened
 
-    async def send_text(
-        self, *, to: str, text: str, buttons: Sequence[Button] | None = None, context: OutboundContext
-    ) -> list[Delivery]:
-        """Send ``text`` to chat ``to``: one ``Delivery`` per Telegram message, in order.
+    async def send(self, *, to: str, reply: Reply, context: OutboundContext) -> list[Delivery]:
+        """Send ``reply`` to chat ``to``: one ``Delivery`` per Telegram message, in order.
 
         Buttons go on the last part. A Telegram error (the person blocked the bot, flood
         control, network) ends the sending with a ``failed`` Delivery instead of raising; the
         parts after it are not sent, as they would make no sense without it."""
-        body, markup = render(text, buttons)
+        body, markup = render(reply.text, reply.buttons)
         try:
             bot = await self._ready()
         except TelegramError as exc:

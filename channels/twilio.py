@@ -19,7 +19,7 @@ message. Outside that window (or if they never wrote), the adapter sends the loc
 `reopen` template from config/channels.yml (`ContentSid` plus `ContentVariables`, no `Body`).
 When the person answers, the window opens again.
 
-Failures never raise out of `send_text`: a Twilio API error, a network error or a timeout becomes
+Failures never raise out of `send`: a Twilio API error, a network error or a timeout becomes
 `Delivery(status="failed", error=...)`, and the rest of a split message is not sent (a message
 missing its middle is worse than one that stops). Sends are not retried: a retried POST can
 deliver the same SMS twice.
@@ -57,6 +57,7 @@ from channels.twilio_inbound import (
     public_url,
 )
 from channels.twilio_templates import CONFIG, WhatsAppTemplates, preview
+from locales.reply import Reply
 
 __all__ = [
     "CONFIG",
@@ -103,7 +104,7 @@ class TwilioOutput:
     """`OutputChannel` for one Twilio channel, "sms" or "whatsapp".
 
     `from_number` is E.164 (or, for SMS, an alphanumeric sender ID / short code); the adapter adds
-    `whatsapp:` itself. `to` in `send_text` is the E.164 number, as `parse` gives it.
+    `whatsapp:` itself. `to` in `send` is the E.164 number, as `parse` gives it.
     `http_client` is any twilio `AsyncHttpClient` (tests pass one that talks to FakeTwilio);
     without it an `AsyncTwilioHttpClient` is created on first use (it needs a running loop) and
     closed by `aclose()`. A client passed in is the caller's to close.
@@ -151,19 +152,17 @@ class TwilioOutput:
 
     # -- OutputChannel --
 
-    async def send_text(
-        self, *, to: str, text: str, buttons: Sequence[Button] | None = None, context: OutboundContext
-    ) -> list[Delivery]:
-        """Send `text` (buttons as numbered options), split into several messages if too long.
+    async def send(self, *, to: str, reply: Reply, context: OutboundContext) -> list[Delivery]:
+        """Send the reply's text (buttons as numbered options), in several messages if too long.
 
         WhatsApp outside the 24-hour window sends the locale's `reopen` template instead. Returns one
         Delivery per API call made; a failure stops the remaining parts and is never raised.
         """
         recipient = self._address(to)
         if self.name == "whatsapp" and not self.in_session_window(context.last_inbound_at):
-            return [await self._send_template(recipient, text, context)]
+            return [await self._send_template(recipient, reply.text, context)]
         deliveries: list[Delivery] = []
-        for part in self.render(text, buttons):
+        for part in self.render(reply.text, reply.buttons):
             delivery = await self._create(recipient, body=part)
             deliveries.append(delivery)
             if delivery.status == "failed":
@@ -173,7 +172,7 @@ class TwilioOutput:
     # -- helpers, public for callers and tests --
 
     def render(self, text: str, buttons: Sequence[Button] | None = None) -> list[str]:
-        """The message bodies `send_text` sends inside the window, in order. The numbered options
+        """The message bodies `send` sends inside the window, in order. The numbered options
         stay with the last part when they fit there, so the digits answer the last message."""
         parts = split_text(text, self.max_length)
         if not buttons:

@@ -137,7 +137,7 @@ class Outbound:
         output: OutputChannel, address: str, context: OutboundContext, reply: Reply
     ) -> tuple[str | None, str] | None:
         """Send one reply (maybe in parts); the last part's provider id and the status, or None."""
-        deliveries = await output.send_text(to=address, text=reply.text, buttons=reply.buttons, context=context)
+        deliveries = await output.send(to=address, reply=reply, context=context)
         if not deliveries:
             return None
         failed = any(d.status == "failed" for d in deliveries)

@@ -27,7 +27,7 @@ from datetime import datetime
 from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from channels.base import Delivery, OutboundContext, OutputChannel
+from channels.base import Delivery, OutboundContext, OutputChannel, Reply
 from channels.twilio import preview
 from core.database import utcnow
 from engine.conversations import service as conversations_service
@@ -281,7 +281,7 @@ async def send_one(
         template_variables={"1": preview(decided.text, TEMPLATE_VARIABLE_LIMIT)},
     )
     try:
-        deliveries = await outputs[decided.channel].send_text(to=decided.address, text=decided.text, context=context)
+        deliveries = await outputs[decided.channel].send(to=decided.address, reply=Reply(decided.text), context=context)
     except Exception as exc:  # adapters report failures as Delivery; anything else is still a failed send
         log.exception("reminders.send_error", extra={"reminder_id": reminder_id})
         deliveries = [Delivery(provider_message_id=None, status="failed", error=f"{type(exc).__name__}: {exc}")]
