@@ -8,7 +8,7 @@ import asyncio
 import itertools
 import json
 import re
-from collections.abc import Coroutine, Iterator, Sequence
+from collections.abc import Coroutine, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, TypeVar
@@ -21,7 +21,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from app.config import GatewaySettings
 from app.manage import alembic_config
-from channels.base import Button, Delivery, InboundMessage, OutboundContext
+from channels.base import Delivery, InboundMessage, OutboundContext, Reply
 from core.database import make_engine, make_sessionmaker, utcnow
 from engine.conversations import service as conversations_service
 from engine.conversations.models import Conversation
@@ -85,12 +85,10 @@ class RecordingOutput:
     sent: list[str] = field(default_factory=list)
     crash: bool = False  # the worker dies while sending (the process is gone, nothing is recorded)
 
-    async def send_text(
-        self, *, to: str, text: str, buttons: Sequence[Button] | None = None, context: OutboundContext
-    ) -> list[Delivery]:
+    async def send(self, *, to: str, reply: Reply, context: OutboundContext) -> list[Delivery]:
         if self.crash:
             raise SystemExit("worker killed while sending")
-        self.sent.append(text)
+        self.sent.append(reply.text)
         return [Delivery(provider_message_id=f"SM{len(self.sent)}")]
 
 

@@ -10,7 +10,7 @@ from datetime import UTC, datetime
 import pytest
 from telegram import Bot
 
-from channels.base import Button, Delivery, InboundMessage, OutboundContext, numbered_options
+from channels.base import Button, Delivery, InboundMessage, OutboundContext, Reply, numbered_options
 from channels.telegram import (
     MAX_TEXT,
     TelegramOutput,
@@ -33,7 +33,7 @@ from tests.fakes.telegram_server import (
 NOW = datetime(2025, 3, 1, 12, 0, tzinfo=UTC)
 CHAT = 4711
 CONTEXT = OutboundContext(locale="sv")
-BUTTONS = [Button("Check balance", "/check_balance"), Button("Pay now", "/pay")]
+BUTTONS = (Button("Check balance", "/check_balance"), Button("Pay now", "/pay"))
 WAIT = 10.0  # seconds: the bound on anything that waits for the polling loop
 
 
@@ -196,7 +196,7 @@ def test_split_text_counts_utf16_code_units() -> None:
 
 
 async def test_send_with_inline_keyboard(fake: FakeTelegram, output: TelegramOutput) -> None:
-    deliveries = await output.send_text(to=str(CHAT), text="Vad vill du göra?", buttons=BUTTONS, context=CONTEXT)
+    deliveries = await output.send(to=str(CHAT), reply=Reply("Vad vill du göra?", BUTTONS), context=CONTEXT)
     assert deliveries == [Delivery(provider_message_id="1")]
     [sent] = fake.sent
     assert (sent.chat_id, sent.text) == (CHAT, "Vad vill du göra?")
@@ -210,16 +210,16 @@ async def test_send_with_inline_keyboard(fake: FakeTelegram, output: TelegramOut
 
 
 async def test_send_plain_text_has_no_keyboard(fake: FakeTelegram, output: TelegramOutput) -> None:
-    first = await output.send_text(to=str(CHAT), text="Hej *du* _där_ <b>", context=CONTEXT)
-    second = await output.send_text(to=str(CHAT), text="Igen", buttons=[], context=CONTEXT)
+    first = await output.send(to=str(CHAT), reply=Reply("Hej *du* _där_ <b>"), context=CONTEXT)
+    second = await output.send(to=str(CHAT), reply=Reply("Igen", ()), context=CONTEXT)
     assert first + second == [Delivery("1"), Delivery("2")]
     assert [(s.text, s.reply_markup) for s in fake.sent] == [("Hej *du* _där_ <b>", None), ("Igen", None)]
 
 
 async def test_long_payload_falls_back_to_numbered_options(fake: FakeTelegram, output: TelegramOutput) -> None:
-    buttons = [Button("Check balance", "/check_balance"), Button("Plan", "/plan" + "{" + '"months": 12,' * 6 + "}")]
+    buttons = (Button("Check balance", "/check_balance"), Button("Plan", "/plan" + "{" + '"months": 12,' * 6 + "}"))
     assert len(buttons[1].payload.encode()) > 64
-    deliveries = await output.send_text(to=str(CHAT), text="Välj:", buttons=buttons, context=CONTEXT)
+    deliveries = await output.send(to=str(CHAT), reply=Reply("Välj:", buttons), context=CONTEXT)
     assert deliveries == [Delivery("1")]
     [sent] = fake.sent
     assert sent.reply_markup is None
@@ -230,7 +230,7 @@ async def test_long_text_is_split_in_order_with_keyboard_on_last(fake: FakeTeleg
     paragraphs = [f"Stycke {i}: " + "Du har en skuld att betala. " * 17 for i in range(19)]
     text = "\n\n".join(paragraphs)[:9000]
     assert len(text) == 9000
-    deliveries = await output.send_text(to=str(CHAT), text=text, buttons=BUTTONS, context=CONTEXT)
+    deliveries = await output.send(to=str(CHAT), reply=Reply(text, BUTTONS), context=CONTEXT)
     assert deliveries == [Delivery("1"), Delivery("2"), Delivery("3")]
     assert [s.message_id for s in fake.sent] == [1, 2, 3]
     assert all(0 < len(s.text) <= 4096 for s in fake.sent)
@@ -247,26 +247,26 @@ async def test_long_text_is_split_in_order_with_keyboard_on_last(fake: FakeTeleg
 
 async def test_blocked_user_is_a_failed_delivery(fake: FakeTelegram, output: TelegramOutput) -> None:
     fake.fail_next_send()
-    deliveries = await output.send_text(to=str(CHAT), text="Påminnelse", context=CONTEXT)
+    deliveries = await output.send(to=str(CHAT), reply=Reply("Påminnelse"), context=CONTEXT)
     assert deliveries == [
         Delivery(provider_message_id=None, status="failed", error="Forbidden: bot was blocked by the user")
     ]
     assert fake.sent == []
-    assert await output.send_text(to=str(CHAT), text="Igen", context=CONTEXT) == [Delivery("1")]  # one-shot
+    assert await output.send(to=str(CHAT), reply=Reply("Igen"), context=CONTEXT) == [Delivery("1")]  # one-shot
 
 
 async def test_failure_mid_split_stops_the_rest(fake: FakeTelegram, output: TelegramOutput) -> None:
-    await output.send_text(to=str(CHAT), text="Hej", context=CONTEXT)  # initialises the bot
+    await output.send(to=str(CHAT), reply=Reply("Hej"), context=CONTEXT)  # initialises the bot
     text = ("a" * 4000 + "\n\n") * 3
     fake.block_chat(CHAT)
-    deliveries = await output.send_text(to=str(CHAT), text=text, context=CONTEXT)
+    deliveries = await output.send(to=str(CHAT), reply=Reply(text), context=CONTEXT)
     assert [d.status for d in deliveries] == ["failed"]
     assert len(fake.sent) == 1
 
 
 async def test_flood_control_is_a_failed_delivery(fake: FakeTelegram, output: TelegramOutput) -> None:
     fake.fail_next_send(429, "Too Many Requests: retry after 7", retry_after=7)
-    [delivery] = await output.send_text(to=str(CHAT), text="Hej", context=CONTEXT)
+    [delivery] = await output.send(to=str(CHAT), reply=Reply("Hej"), context=CONTEXT)
     assert delivery.status == "failed" and delivery.error is not None and "RetryAfter" in delivery.error
 
 
@@ -274,20 +274,20 @@ async def test_unreachable_api_is_a_failed_delivery() -> None:
     with FakeTelegram() as gone:
         base_url = gone.base_url
     async with TelegramOutput(DEFAULT_TOKEN, base_url=base_url) as adapter:
-        [delivery] = await adapter.send_text(to=str(CHAT), text="Hej", context=CONTEXT)
+        [delivery] = await adapter.send(to=str(CHAT), reply=Reply("Hej"), context=CONTEXT)
     assert delivery.status == "failed" and delivery.error is not None and delivery.error.startswith("NetworkError")
 
 
 async def test_wrong_token_is_a_failed_delivery(fake: FakeTelegram) -> None:
     async with TelegramOutput("1:wrong", base_url=fake.base_url) as adapter:
-        [delivery] = await adapter.send_text(to=str(CHAT), text="Hej", context=CONTEXT)
+        [delivery] = await adapter.send(to=str(CHAT), reply=Reply("Hej"), context=CONTEXT)
     assert delivery.status == "failed" and delivery.error is not None and delivery.error.startswith("InvalidToken")
 
 
 async def test_bot_is_initialised_lazily_and_once(fake: FakeTelegram, output: TelegramOutput) -> None:
     assert fake.requests == []  # constructing the adapter made no request
-    await output.send_text(to=str(CHAT), text="Ett", context=CONTEXT)
-    await output.send_text(to=str(CHAT), text="Två", context=CONTEXT)
+    await output.send(to=str(CHAT), reply=Reply("Ett"), context=CONTEXT)
+    await output.send(to=str(CHAT), reply=Reply("Två"), context=CONTEXT)
     assert [r.method for r in fake.requests] == ["getMe", "sendMessage", "sendMessage"]
 
 

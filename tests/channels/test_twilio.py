@@ -16,7 +16,7 @@ from hypothesis import strategies as st
 from twilio.base.exceptions import TwilioRestException
 from twilio.rest import Client
 
-from channels.base import Button, OutboundContext
+from channels.base import Button, OutboundContext, Reply
 from channels.twilio import (
     CONFIG,
     TWILIO_MAX_BODY,
@@ -285,9 +285,9 @@ def test_preview_is_one_short_line() -> None:
 
 async def test_sms_with_buttons_becomes_numbered_options(fake: FakeTwilio, http: LoopbackTwilioHttpClient) -> None:
     sms = output(fake, http)
-    buttons = [Button("Pay now", "/pay"), Button("Set up a plan", "/plan")]
-    deliveries = await sms.send_text(
-        to=DEBTOR, text="How would you like to proceed?", buttons=buttons, context=OutboundContext(locale="en")
+    buttons = (Button("Pay now", "/pay"), Button("Set up a plan", "/plan"))
+    deliveries = await sms.send(
+        to=DEBTOR, reply=Reply("How would you like to proceed?", buttons), context=OutboundContext(locale="en")
     )
     assert len(deliveries) == 1
     assert deliveries[0].status == "queued"
@@ -306,7 +306,7 @@ async def test_long_text_is_sent_as_several_messages_in_order(fake: FakeTwilio, 
     paragraphs = [f"Paragraph {i}: " + "some explanation of the agreement. " * 20 for i in range(1, 6)]
     text = "\n\n".join(p.strip() for p in paragraphs)
     assert len(text) > 3000
-    deliveries = await output(fake, http).send_text(to=DEBTOR, text=text, context=OutboundContext(locale="en"))
+    deliveries = await output(fake, http).send(to=DEBTOR, reply=Reply(text), context=OutboundContext(locale="en"))
     assert len(deliveries) == len(fake.messages) >= 3
     assert [d.provider_message_id for d in deliveries] == [m.sid for m in fake.messages]
     bodies = [m.body or "" for m in fake.messages]
@@ -316,8 +316,8 @@ async def test_long_text_is_sent_as_several_messages_in_order(fake: FakeTwilio, 
 
 async def test_buttons_stay_with_the_last_part(fake: FakeTwilio, http: LoopbackTwilioHttpClient) -> None:
     text = "Intro. " * 300
-    await output(fake, http).send_text(
-        to=DEBTOR, text=text, buttons=[Button("Yes", "/affirm")], context=OutboundContext(locale="en")
+    await output(fake, http).send(
+        to=DEBTOR, reply=Reply(text, (Button("Yes", "/affirm"),)), context=OutboundContext(locale="en")
     )
     assert len(fake.messages) == 2
     assert (fake.messages[-1].body or "").endswith("Intro.\n1) Yes")
@@ -326,8 +326,8 @@ async def test_buttons_stay_with_the_last_part(fake: FakeTwilio, http: LoopbackT
 async def test_whatsapp_inside_the_window_sends_the_body(fake: FakeTwilio, http: LoopbackTwilioHttpClient) -> None:
     whatsapp = output(fake, http, "whatsapp")
     context = OutboundContext(locale="sv", last_inbound_at=NOW - timedelta(hours=2))
-    deliveries = await whatsapp.send_text(
-        to=DEBTOR, text="Tack! Vill du betala nu?", buttons=[Button("Ja", "/affirm")], context=context
+    deliveries = await whatsapp.send(
+        to=DEBTOR, reply=Reply("Tack! Vill du betala nu?", (Button("Ja", "/affirm"),)), context=context
     )
     assert [d.status for d in deliveries] == ["queued"]
     sent = fake.messages[0]
@@ -343,7 +343,7 @@ async def test_whatsapp_outside_the_window_sends_the_template(
     whatsapp = output(fake, http, "whatsapp")
     context = OutboundContext(locale="pt-BR", last_inbound_at=last_inbound_at)
     text = "Seu pagamento de 120,00 BRL\nfoi recebido. Obrigado!"
-    deliveries = await whatsapp.send_text(to=DEBTOR, text=text, buttons=[Button("OK", "/ok")], context=context)
+    deliveries = await whatsapp.send(to=DEBTOR, reply=Reply(text, (Button("OK", "/ok"),)), context=context)
     assert len(deliveries) == 1 and deliveries[0].status == "queued"
     sent = fake.messages[0]
     assert sent.content_sid == "HX" + "c" * 32
@@ -357,7 +357,7 @@ async def test_whatsapp_template_variables_and_locale_fallback(
 ) -> None:
     whatsapp = output(fake, http, "whatsapp")
     context = OutboundContext(locale="de", template_variables={"1": "Neue\nNachricht"})
-    await whatsapp.send_text(to=DEBTOR, text="ignored here", context=context)
+    await whatsapp.send(to=DEBTOR, reply=Reply("ignored here"), context=context)
     assert fake.messages[0].content_sid == "HX" + "a" * 32  # no de template: default locale en
     assert fake.messages[0].content_variables == {"1": "Neue Nachricht"}
 
@@ -366,14 +366,14 @@ async def test_whatsapp_without_template_fails_without_calling_twilio(
     fake: FakeTwilio, http: LoopbackTwilioHttpClient
 ) -> None:
     whatsapp = output(fake, http, "whatsapp", templates=WhatsAppTemplates())
-    deliveries = await whatsapp.send_text(to=DEBTOR, text="Hi", context=OutboundContext(locale="en"))
+    deliveries = await whatsapp.send(to=DEBTOR, reply=Reply("Hi"), context=OutboundContext(locale="en"))
     assert deliveries[0].status == "failed" and "template" in (deliveries[0].error or "")
     assert fake.requests == []
 
 
 async def test_twilio_error_becomes_a_failed_delivery(fake: FakeTwilio, http: LoopbackTwilioHttpClient) -> None:
     fake.fail_next()
-    deliveries = await output(fake, http).send_text(to=DEBTOR, text="Reminder", context=OutboundContext(locale="en"))
+    deliveries = await output(fake, http).send(to=DEBTOR, reply=Reply("Reminder"), context=OutboundContext(locale="en"))
     assert deliveries == [deliveries[0]]
     assert deliveries[0].status == "failed"
     assert deliveries[0].provider_message_id is None
@@ -384,7 +384,7 @@ async def test_twilio_error_becomes_a_failed_delivery(fake: FakeTwilio, http: Lo
 async def test_failure_stops_the_rest_of_a_split_message(fake: FakeTwilio, http: LoopbackTwilioHttpClient) -> None:
     text = "\n\n".join([("Part one. " * 100).strip(), ("Part two. " * 100).strip(), ("Part three. " * 100).strip()])
     fake.fail_next(1, after=1, code=30007, message="Message filtered")
-    deliveries = await output(fake, http).send_text(to=DEBTOR, text=text, context=OutboundContext(locale="en"))
+    deliveries = await output(fake, http).send(to=DEBTOR, reply=Reply(text), context=OutboundContext(locale="en"))
     assert [d.status for d in deliveries] == ["queued", "failed"]
     assert "30007" in (deliveries[1].error or "")
     assert len(fake.requests) == 2  # the third part was not sent
@@ -393,7 +393,7 @@ async def test_failure_stops_the_rest_of_a_split_message(fake: FakeTwilio, http:
 
 async def test_wrong_credentials_become_a_failed_delivery(fake: FakeTwilio, http: LoopbackTwilioHttpClient) -> None:
     sms = output(fake, http, auth_token="wrong")
-    deliveries = await sms.send_text(to=DEBTOR, text="Hi", context=OutboundContext(locale="en"))
+    deliveries = await sms.send(to=DEBTOR, reply=Reply("Hi"), context=OutboundContext(locale="en"))
     assert deliveries[0].status == "failed" and "20003" in (deliveries[0].error or "")
 
 
@@ -414,7 +414,7 @@ async def test_a_hanging_twilio_times_out_as_failed() -> None:
             http_client=http,
             send_timeout=0.2,
         )
-        deliveries = await sms.send_text(to=DEBTOR, text="Hi", context=OutboundContext(locale="en"))
+        deliveries = await sms.send(to=DEBTOR, reply=Reply("Hi"), context=OutboundContext(locale="en"))
         assert deliveries[0].status == "failed" and "0.2s" in (deliveries[0].error or "")
     finally:
         await http.close()
@@ -422,7 +422,7 @@ async def test_a_hanging_twilio_times_out_as_failed() -> None:
 
 
 async def test_status_callback_from_the_fake_round_trips(fake: FakeTwilio, http: LoopbackTwilioHttpClient) -> None:
-    [delivery] = await output(fake, http).send_text(to=DEBTOR, text="Hi", context=OutboundContext(locale="en"))
+    [delivery] = await output(fake, http).send(to=DEBTOR, reply=Reply("Hi"), context=OutboundContext(locale="en"))
     assert delivery.provider_message_id is not None
     form = fake.status_callback_form(delivery.provider_message_id, "undelivered", error_code=30003)
     callback = PUBLIC + "/channels/twilio/status"

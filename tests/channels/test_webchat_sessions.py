@@ -20,7 +20,7 @@ from starlette.websockets import WebSocketDisconnect
 from app.config import GatewaySettings
 from app.main import create_app
 from app.manage import migrate
-from channels.base import OutboundContext
+from channels.base import OutboundContext, Reply
 from engine.conversations.rasa_client import RasaClient
 from tests.webchat import WebchatClient, conversation_key, digest
 
@@ -239,7 +239,7 @@ def test_a_socket_cannot_write_or_read_for_another_session(gateway: Gateway) -> 
             connections = gateway.client.app.state.webchat_connections  # type: ignore[attr-defined]
             context = OutboundContext(locale="en")
             push = gateway.client.portal.call(  # type: ignore[union-attr]
-                lambda: connections.send_text(to=gateway.key(theirs), text="for them only", context=context)
+                lambda: connections.send(to=gateway.key(theirs), reply=Reply("for them only"), context=context)
             )
             assert push[0].status == "sent"
             assert other.receive_json()["messages"][0]["text"] == "for them only"

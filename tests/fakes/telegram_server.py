@@ -10,7 +10,7 @@ Usage::
 
     with FakeTelegram() as fake:
         output = TelegramOutput(fake.token, base_url=fake.base_url)
-        await output.send_text(to="4711", text="Hej", buttons=[...], context=...)
+        await output.send(to="4711", reply=Reply("Hej", buttons), context=...)
         fake.sent[-1].reply_markup        # {"inline_keyboard": [[{"text": ..., "callback_data": ...}]]}
         fake.fail_next_send()             # the next sendMessage: 403 "Forbidden: bot was blocked by the user"
         fake.queue_update(text_update(1, 4711, "hej"))   # served by getUpdates

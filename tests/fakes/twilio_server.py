@@ -13,7 +13,7 @@ Usage::
         output = TwilioOutput(channel="sms", account_sid=fake.account_sid,
                               auth_token=fake.auth_token, from_number="+15005550006",
                               http_client=http)
-        await output.send_text(to="+46701234567", text="Hi", context=OutboundContext(locale="en"))
+        await output.send(to="+46701234567", reply=Reply("Hi"), context=OutboundContext(locale="en"))
         assert fake.messages[0].body == "Hi"
         await http.close()
 
