@@ -10,6 +10,8 @@ import httpx
 from fastapi import FastAPI
 from sqlalchemy.exc import OperationalError
 
+from app import health as app_health
+from app import metrics as app_metrics
 from app import models as _all_models  # noqa: F401 - every table known to the ORM
 from app import openapi as app_openapi
 from app import scheduler as app_scheduler
@@ -90,6 +92,8 @@ def create_app(settings: GatewaySettings | None = None) -> FastAPI:
     app.state.settings = settings  # the docs check reads it, also before the lifespan ran
     app.include_router(app_openapi.docs_router)
     app.include_router(app_views.router)
+    app.include_router(app_health.router)  # /health/live, /health/ready (docs/operations.md)
+    app.include_router(app_metrics.router)  # /metrics: loopback or METRICS_TOKEN
     app.include_router(locales_views.router)
     app.include_router(webchat.router)
     app.include_router(payments_views.router)

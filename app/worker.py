@@ -23,6 +23,7 @@ from huey import Huey, RedisHuey, SqliteHuey, crontab
 from huey.exceptions import TaskLockedException
 
 from app import models as _all_models  # noqa: F401 - every table known to the ORM
+from app import worker_metrics
 from app.config import GatewaySettings, get_settings
 from app.wiring import build_pipeline
 from core.database import READ_ONLY, make_engine, make_sessionmaker
@@ -91,6 +92,21 @@ def runtime() -> Runtime:
         current = Runtime(loop=loop, pipeline=pipeline, settings=settings)
         _local.runtime = current
     return current
+
+
+_metrics_lock = threading.Lock()
+_metrics_server: worker_metrics.MetricsServer | None = None
+
+
+@huey.on_startup()
+def serve_metrics() -> None:
+    """The worker's counters on its own port, started once per consumer (app/worker_metrics.py)."""
+    global _metrics_server
+    settings = get_settings()
+    token = settings.metrics_token.get_secret_value() if settings.metrics_token else None
+    with _metrics_lock:
+        if _metrics_server is None:
+            _metrics_server = worker_metrics.start(settings.worker_metrics_host, settings.worker_metrics_port, token)
 
 
 LOCK_PREFIX = "conversation:"

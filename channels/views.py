@@ -14,6 +14,7 @@ from channels import telegram as telegram_channel
 from channels import twilio as twilio_channel
 from channels.base import InboundMessage
 from channels.config import ChannelSettingsDep
+from core import metrics
 from core.database import retry_when_locked, utcnow
 from core.deps import SessionDep
 from core.errors import refusals
@@ -90,12 +91,14 @@ async def _store(request: Request, message: InboundMessage, background: Backgrou
 
 @router.post("/channels/twilio/sms", response_class=Response, responses=TWIML_RESPONSES)
 async def twilio_sms(request: Request, settings: ChannelSettingsDep, background: BackgroundTasks) -> Response:
-    return await _receive_twilio("sms", request, settings, background)
+    with metrics.webhook_ack("twilio_sms"):
+        return await _receive_twilio("sms", request, settings, background)
 
 
 @router.post("/channels/twilio/whatsapp", response_class=Response, responses=TWIML_RESPONSES)
 async def twilio_whatsapp(request: Request, settings: ChannelSettingsDep, background: BackgroundTasks) -> Response:
-    return await _receive_twilio("whatsapp", request, settings, background)
+    with metrics.webhook_ack("twilio_whatsapp"):
+        return await _receive_twilio("whatsapp", request, settings, background)
 
 
 @router.post(
@@ -106,6 +109,11 @@ async def twilio_whatsapp(request: Request, settings: ChannelSettingsDep, backgr
 )
 async def twilio_status(request: Request, session: SessionDep, settings: ChannelSettingsDep) -> Response:
     """Delivery receipts: delivered / undelivered / failed recorded on the transcript message."""
+    with metrics.webhook_ack("twilio_status"):
+        return await _receipt(request, session, settings)
+
+
+async def _receipt(request: Request, session: SessionDep, settings: ChannelSettingsDep) -> Response:
     form = await _twilio_form(request, settings)
     try:
         sid, status, error = twilio_channel.parse_status(form)
@@ -122,6 +130,13 @@ async def twilio_status(request: Request, session: SessionDep, settings: Channel
     responses={**refusals(400, 404, 413, 429), 403: {"description": "Missing or wrong secret token"}},
 )
 async def telegram_webhook(
+    request: Request, response: Response, settings: ChannelSettingsDep, background: BackgroundTasks
+) -> dict[str, bool]:
+    with metrics.webhook_ack("telegram"):
+        return await _telegram_update(request, response, settings, background)
+
+
+async def _telegram_update(
     request: Request, response: Response, settings: ChannelSettingsDep, background: BackgroundTasks
 ) -> dict[str, bool]:
     if settings.telegram_bot_token is None or settings.telegram_webhook_secret is None:

@@ -96,6 +96,19 @@ async def queue(*, session: AsyncSession, now: datetime | None = None) -> dict[s
     return {"agents_online": await handoff_service.agents_online(session=session, now=now), "items": items}
 
 
+async def waiting(*, session: AsyncSession, now: datetime | None = None) -> tuple[int, float]:
+    """Cases waiting for an agent (none has taken them yet) and the longest wait in seconds (0
+    when none): the queue's pressure, for /metrics."""
+    count, oldest = (
+        await session.execute(
+            select(func.count(Handoff.id), func.min(Handoff.created_at)).where(Handoff.status == Status.QUEUED)
+        )
+    ).one()
+    if not count or oldest is None:
+        return 0, 0.0
+    return int(count), max(0.0, ((now or utcnow()) - oldest).total_seconds())
+
+
 async def _verified_now(session: AsyncSession, conversations: list[Conversation], now: datetime) -> set[str]:
     """Only a current verification counts (config/handoff.yml `verification_idle_minutes`)."""
     return await conversations_service.verified_now(

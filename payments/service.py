@@ -18,9 +18,11 @@ from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from core import metrics
 from core.database import utcnow
 from money.holds import service as holds_service
 from money.ledger import service as ledger_service
+from money.ledger.money import from_minor
 from money.policies.service import policy_for
 from payments.models import Payment, PaymentStatus, ProcessedEvent
 from payments.providers import CheckoutProvider, CheckoutRequest
@@ -181,6 +183,12 @@ async def handle_event(*, session: AsyncSession, event: dict[str, Any]) -> Event
         record.payment_id, record.notice = result.payment.id, result.outcome.value
         record.notice_amount_minor, record.notice_claimed_at = result.amount_minor, utcnow()
     return result
+
+
+def count_booking(result: EventResult) -> None:
+    """Money booked, for /metrics (per currency, no ids); called once the booking is committed."""
+    if result.outcome is Outcome.SUCCEEDED and result.payment is not None:
+        metrics.payment_booked(result.payment.currency, from_minor(result.amount_minor, result.payment.currency))
 
 
 def notice_due(result: EventResult) -> bool:

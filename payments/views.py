@@ -10,7 +10,7 @@ import stripe
 from fastapi import APIRouter, BackgroundTasks, HTTPException, Request
 from fastapi.responses import FileResponse, HTMLResponse, RedirectResponse
 
-from core import templates
+from core import metrics, templates
 from core.deps import SessionDep
 from core.errors import Refusal, refusals
 from engine.conversations.deps import PipelineDep
@@ -38,6 +38,13 @@ async def stripe_webhook(
     request: Request, session: SessionDep, settings: PaymentSettingsDep, pipeline: PipelineDep
 ) -> dict[str, Any]:
     """Verified with `stripe.Webhook.construct_event`; anything forged is a 400 and changes nothing."""
+    with metrics.webhook_ack("stripe"):
+        return await _stripe_event(request, session, settings, pipeline)
+
+
+async def _stripe_event(
+    request: Request, session: SessionDep, settings: PaymentSettingsDep, pipeline: PipelineDep
+) -> dict[str, Any]:
     payload = await request.body()
     signature = request.headers.get("stripe-signature")
     if not signature or len(payload) > MAX_EVENT_BYTES:
@@ -54,6 +61,7 @@ async def stripe_webhook(
     data = event.to_dict()
     result = await payments_service.handle_event(session=session, event=data)
     await session.commit()
+    payments_service.count_booking(result)
     log.info("payments.webhook", extra={"type": data.get("type"), "outcome": result.outcome.value})
     event_id = str(data.get("id") or "")
     if result.outcome is Outcome.DUPLICATE:

@@ -120,6 +120,7 @@ class Stack:
             PUBLIC_BASE_URL=f"http://127.0.0.1:{self.ports['gateway']}",
             SANDBOX_SECRET_FILE=str(self.workdir / "sandbox-webhook-secret"),
             HUEY_FILE=str(self.workdir / "huey.db"),
+            WORKER_METRICS_PORT="0",  # several stacks run at once: no fixed metrics port
             HUEY_IMMEDIATE="false",
             CONSOLE_CREDENTIALS_FILE=str(self.workdir / "console-credentials.txt"),
             TRAINING_MODELS_DIR=str(self.workdir / "models"),

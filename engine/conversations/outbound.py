@@ -12,6 +12,7 @@ from typing import Any
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from channels.base import OutboundContext, OutputChannel
+from core import metrics
 from core.config import CoreSettings
 from core.database import READ_ONLY
 from core.pii.cards import redact_card_numbers
@@ -137,10 +138,15 @@ class Outbound:
         output: OutputChannel, address: str, context: OutboundContext, reply: Reply
     ) -> tuple[str | None, str] | None:
         """Send one reply (maybe in parts); the last part's provider id and the status, or None."""
-        deliveries = await output.send(to=address, reply=reply, context=context)
+        try:
+            deliveries = await output.send(to=address, reply=reply, context=context)
+        except Exception:
+            metrics.outbound(output.name, "failed")
+            raise
         if not deliveries:
             return None
         failed = any(d.status == "failed" for d in deliveries)
+        metrics.outbound(output.name, "failed" if failed else "sent")
         return deliveries[-1].provider_message_id, "failed" if failed else deliveries[-1].status
 
     async def unsent_replies(self, *, conversation_id: str, after: int) -> list[Reply]:

@@ -7,6 +7,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import re
+import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field, replace
 from datetime import timedelta
@@ -16,6 +17,7 @@ from sqlalchemy import update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from channels.base import InboundMessage, OutputChannel
+from core import metrics
 from core.config import CoreSettings
 from core.database import READ_ONLY, utcnow
 from core.pii.cards import MARKER
@@ -311,8 +313,11 @@ class Pipeline(Outbound):
         message = InboundMessage(
             channel=channel, sender=external_id, text=text, received_at=utcnow(), locale_hint=locale_hint
         )
+        began = time.perf_counter()
         recorded = await self.record(message=message)
-        return await self.answer(recorded)
+        replies = await self.answer(recorded)
+        metrics.turn_finished(channel, time.perf_counter() - began)  # the replies are the response
+        return replies
 
     async def _ask_rasa(
         self, conversation_id: str, text: str, locale: str, channel: str, raise_when_down: bool = False
@@ -335,6 +340,7 @@ class Pipeline(Outbound):
             if raise_when_down:
                 raise BotUnavailable(str(exc)) from exc
             return [self._local("utter_unavailable", locale)], None, None
+        metrics.nlu_confidence(answer.confidence)
         replies = list(answer.messages)
         if not replies or answer.failed_actions:
             # A custom action failed (Rasa carries on, often with "I didn't understand", or says

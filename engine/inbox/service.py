@@ -12,11 +12,12 @@ import logging
 from collections.abc import Awaitable, Callable
 from datetime import datetime, timedelta
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from channels.base import InboundMessage
+from core import metrics
 from core.database import READ_ONLY, utcnow
 from core.pii.cards import MARKER
 from engine.conversations import service as conversations_service
@@ -124,6 +125,8 @@ async def drain(*, pipeline: Pipeline, conversation_id: str, now: datetime | Non
             except BotUnavailable as exc:
                 return await _postpone(pipeline, event.id, recorded, str(exc))
         await pipeline.deliver(conversation_id=conversation_id, replies=replies, then=_mark(event.id, InboxStatus.DONE))
+        # The person's wait: from the provider's delivery to us (queue time included) to the replies sent.
+        metrics.turn_finished(event.channel, (utcnow() - event.received_at).total_seconds())
 
 
 def _mark(event_id: int, status: InboxStatus) -> Callable[[AsyncSession], Awaitable[None]]:
@@ -180,4 +183,19 @@ async def due_conversations(*, session: AsyncSession, now: datetime | None = Non
     return list(rows.all())
 
 
-__all__ = ["accept", "backoff", "drain", "due_conversations"]
+async def backlog(*, session: AsyncSession, now: datetime | None = None) -> tuple[int, float]:
+    """How many events wait for the worker, and how long the oldest has (seconds since the
+    provider delivered it; 0 when none): the worker's lag, for /health/ready and /metrics."""
+    count, oldest = (
+        await session.execute(
+            select(func.count(InboundEvent.id), func.min(InboundEvent.received_at)).where(
+                InboundEvent.status.in_(WAITING)
+            )
+        )
+    ).one()
+    if not count or oldest is None:
+        return 0, 0.0
+    return int(count), max(0.0, ((now or utcnow()) - oldest).total_seconds())
+
+
+__all__ = ["accept", "backlog", "backoff", "drain", "due_conversations"]
