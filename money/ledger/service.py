@@ -14,6 +14,7 @@ from sqlalchemy import func, insert, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from core.database import table_of
 from money.ledger.models import LedgerEntry, LedgerTransaction, TransactionKind
 from money.ledger.money import to_minor
 from people.debtors.models import Debt, DebtStatus
@@ -120,15 +121,23 @@ async def _insert(
     """Many balanced transactions in two statements (an import books thousands at once): per item
     its components on `receivable`, their sum against the creditor's claim."""
     reasons = [item.reason[:200] if isinstance(item, Adjustment) else None for item in items]
-    found = await session.execute(
-        insert(LedgerTransaction).returning(LedgerTransaction.id, sort_by_parameter_order=True),
+    # No RETURNING: its row order is only kept row by row; the unique keys give the ids back.
+    await session.execute(
+        insert(table_of(LedgerTransaction)),
         [
             {"kind": kind, "idempotency_key": key, "currency": item.currency, "reason": reason}
             for item, key, reason in zip(items, keys, reasons, strict=True)
         ],
     )
+    found = await session.execute(
+        select(LedgerTransaction.idempotency_key, LedgerTransaction.id).where(
+            LedgerTransaction.idempotency_key.in_(keys)
+        )
+    )
+    ids = dict(found.tuples().all())
     entries: list[dict[str, object]] = []
-    for transaction_id, item in zip(found.scalars().all(), items, strict=True):
+    for key, item in zip(keys, items, strict=True):
+        transaction_id = ids[key]
         parts = item.components if isinstance(item, Placement) else item.changes
         common = {"transaction_id": transaction_id, "currency": item.currency, "debtor_id": item.debtor_id}
         entries += [
@@ -137,9 +146,12 @@ async def _insert(
             if amount
         ]
         if total := sum(amount for _, amount in parts):
-            entries.append({**common, "account": CREDITOR, "debt_id": item.debt_id, "amount_minor": -total})
+            # The same keys in every row: one executemany (mixed key sets split into many).
+            entries.append(
+                {**common, "account": CREDITOR, "debt_id": item.debt_id, "component": None, "amount_minor": -total}
+            )
     if entries:
-        await session.execute(insert(LedgerEntry), entries)
+        await session.execute(insert(table_of(LedgerEntry)), entries)
 
 
 async def open_debts(*, session: AsyncSession, placements: Sequence[Placement]) -> None:

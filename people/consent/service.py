@@ -4,11 +4,11 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from sqlalchemy import select
+from sqlalchemy import insert, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from core.database import utcnow
+from core.database import table_of, utcnow
 from people.consent.models import ChannelIdentity, Consent
 from people.gdpr import suppression
 
@@ -77,15 +77,17 @@ async def record_imported(
             await session.scalars(select(Consent).where(Consent.address.in_({a for _, a, _, _ in consents})))
         ).all()
     }
+    new: dict[tuple[str, str], dict[str, object]] = {}
     for channel, address, debtor_id, consented in consents:
         consent = existing.get((channel, address))
         if consent is None:
-            if consented and (channel, address) in blocked:
-                continue
-            consent = Consent(channel=channel, address=address, debtor_id=debtor_id)
-            session.add(consent)
-            existing[(channel, address)] = consent
-        elif consent.opted_out == (not consented) or (consented and not consent.source.startswith(IMPORT_SOURCE)):
-            continue
-        consent.opted_out, consent.source, consent.changed_at = not consented, source, utcnow()
+            if not (consented and (channel, address) in blocked):
+                new[(channel, address)] = {
+                    "channel": channel, "address": address, "debtor_id": debtor_id, "opted_out": not consented,
+                    "source": source, "changed_at": utcnow(),
+                }  # fmt: skip
+        elif consent.opted_out != (not consented) and (not consented or consent.source.startswith(IMPORT_SOURCE)):
+            consent.opted_out, consent.source, consent.changed_at = not consented, source, utcnow()
+    if new:  # thousands per import chunk: one executemany
+        await session.execute(insert(table_of(Consent)), list(new.values()))
     await session.flush()

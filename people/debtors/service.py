@@ -5,7 +5,7 @@ from __future__ import annotations
 import secrets
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
 
@@ -13,6 +13,7 @@ from sqlalchemy import insert, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import selectinload
 
+from core.database import table_of
 from money.ledger import service as ledger_service
 from money.ledger.money import from_minor
 from people.debtors.models import ComponentKind, Debt, DebtComponent, Debtor, DebtStatus
@@ -190,11 +191,14 @@ async def add_debtors(*, session: AsyncSession, debtors: Sequence[NewDebtor]) ->
     if not debtors:
         return []
     refs = await _free_references(session, [d.country for d in debtors])
-    found = await session.execute(
-        insert(Debtor).returning(Debtor.id, sort_by_parameter_order=True),
-        [{**asdict(d), "reference": ref} for d, ref in zip(debtors, refs, strict=True)],
+    # No RETURNING: its row order is only kept row by row; the fresh references give the ids back.
+    await session.execute(
+        insert(table_of(Debtor)), [{**vars(d), "reference": ref} for d, ref in zip(debtors, refs, strict=True)]
     )
-    return list(found.scalars().all())
+    found = dict(
+        (await session.execute(select(Debtor.reference, Debtor.id).where(Debtor.reference.in_(refs)))).tuples().all()
+    )
+    return [found[ref] for ref in refs]
 
 
 async def add_debts(*, session: AsyncSession, debts: Sequence[NewDebt]) -> list[int]:
@@ -202,11 +206,19 @@ async def add_debts(*, session: AsyncSession, debts: Sequence[NewDebt]) -> list[
     caller books them in the ledger (the balance is the ledger's)."""
     if not debts:
         return []
-    found = await session.execute(
-        insert(Debt).returning(Debt.id, sort_by_parameter_order=True),
-        [{k: v for k, v in asdict(d).items() if k != "components"} for d in debts],
+    await session.execute(
+        insert(table_of(Debt)), [{k: v for k, v in vars(d).items() if k != "components"} for d in debts]
     )
-    ids = list(found.scalars().all())
+    by_creditor: dict[str, list[str]] = defaultdict(list)
+    for d in debts:
+        by_creditor[d.creditor].append(d.reference)
+    found: dict[tuple[str, str], int] = {}
+    for creditor, refs in by_creditor.items():
+        rows = await session.execute(
+            select(Debt.reference, Debt.id).where(Debt.creditor == creditor, Debt.reference.in_(refs))
+        )
+        found.update({(creditor, ref): debt_id for ref, debt_id in rows.tuples().all()})
+    ids = [found[(d.creditor, d.reference)] for d in debts]
     await add_components(
         session=session,
         components=[
@@ -220,7 +232,7 @@ async def add_components(*, session: AsyncSession, components: Sequence[tuple[in
     """Components (debt id, kind, amount as placed); a re-import adds a kind the debt lacked."""
     rows = [{"debt_id": i, "kind": ComponentKind(k), "amount": a} for i, k, a in components if a]
     if rows:
-        await session.execute(insert(DebtComponent), rows)
+        await session.execute(insert(table_of(DebtComponent)), rows)
 
 
 async def set_due_dates(*, session: AsyncSession, due: dict[int, date]) -> None:

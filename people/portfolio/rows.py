@@ -148,26 +148,30 @@ class _Checker:
         return Decimal(0)
 
 
-def _phone(check: _Checker, country: str | None) -> tuple[str | None, tuple[str, ...]]:
-    """E.164 and the number's own time zones (none when it does not say)."""
+def _phone(check: _Checker, country: str | None) -> tuple[str | None, phonenumbers.PhoneNumber | None]:
+    """E.164 (and the parsed number, for its time zone). Checked against the row's country first:
+    checking a number against every region sharing its calling code (+1, +44) is slow."""
     raw = check.get("phone", max_length=40)
     if not raw:
-        return None, ()
+        return None, None
     try:
         number = phonenumbers.parse(raw, country)
     except phonenumbers.NumberParseException:
-        number = None
-    e164 = phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164) if number else ""
-    # Numbers reserved for fiction (tests, demos) are not "valid" to the library, only possible.
-    fiction = number is not None and phonenumbers.is_possible_number(number) and fiction_range(e164) is not None
-    if number is None or not (phonenumbers.is_valid_number(number) or fiction):
         check.bad("phone", "invalid_phone")
-        return None, ()
-    zones = tuple(z for z in phone_zones.time_zones_for_number(number) if z in timezones())
-    return e164, zones
+        return None, None
+    e164 = phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
+    # Numbers reserved for fiction (tests, demos) are not "valid" to the library, only possible.
+    fiction = fiction_range(e164) is not None and phonenumbers.is_possible_number(number)
+    in_country = country is not None and phonenumbers.is_valid_number_for_region(number, country)
+    if not (fiction or in_country or phonenumbers.is_valid_number(number)):
+        check.bad("phone", "invalid_phone")
+        return None, None
+    return e164, number
 
 
-def _timezone(check: _Checker, country: str | None, phone_zones_: tuple[str, ...]) -> str:
+def _timezone(check: _Checker, country: str | None, number: phonenumbers.PhoneNumber | None) -> str:
+    """The given zone; else the country's only one; else the phone number's (when it names one
+    of the country's); else config/portfolio.yml's default for the country."""
     given = check.get("timezone", max_length=64)
     if given:
         if given not in timezones():
@@ -175,11 +179,12 @@ def _timezone(check: _Checker, country: str | None, phone_zones_: tuple[str, ...
         return given
     if country is None:
         return ""
-    zones = [z for z in get_global("territory_zones").get(country, ()) if z in timezones()]
-    if len(phone_zones_) == 1 and (phone_zones_[0] in zones or not zones):
-        return phone_zones_[0]
+    zones = [str(z) for z in get_global("territory_zones").get(country, ()) if z in timezones()]
     if len(zones) == 1:
-        return str(zones[0])
+        return zones[0]
+    by_phone = [z for z in phone_zones.time_zones_for_number(number) if z in timezones()] if number else []
+    if len(by_phone) == 1 and (by_phone[0] in zones or not zones):
+        return str(by_phone[0])
     if default := settings().default_timezones.get(country):
         return default
     check.bad("timezone", "timezone_required")
@@ -207,8 +212,8 @@ def check(line: int, fields: dict[str, Any]) -> Row | list[Problem]:
     locale = LANGUAGES.get(language.casefold().replace("_", "-"))
     if language and locale is None:
         c.bad("language", "unsupported_language")
-    phone, zones = _phone(c, country)
-    zone = _timezone(c, country, zones)
+    phone, number = _phone(c, country)
+    zone = _timezone(c, country, number)
     email = c.get("email", max_length=254) or None
     if email and not EMAIL.fullmatch(email):
         c.bad("email", "invalid_email")

@@ -11,6 +11,7 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, File, HTTPException, Request, UploadFile
 
+from core.deps import SessionDep
 from core.errors import refusals
 from people.auth.deps import AdminWriteDep
 from people.portfolio import service
@@ -22,10 +23,14 @@ router = APIRouter(tags=["admin-portfolio"])
 
 @router.post(PATH, responses=refusals(413, 422))
 async def create_import(
-    request: Request, admin: AdminWriteDep, file: Annotated[UploadFile, File(description="CSV or JSON Lines")]
+    request: Request,
+    admin: AdminWriteDep,
+    session: SessionDep,
+    file: Annotated[UploadFile, File(description="CSV or JSON Lines")],
 ) -> dict[str, Any]:
     """Runs in the request in chunks of its own transactions (per-chunk commits keep SQLite's
     write lock short for the gateway's other writers)."""
+    await session.commit()  # the login check may have written: SQLite's write lock is the import's now
     data = await file.read()
     try:
         report = await service.run(

@@ -33,7 +33,7 @@ def portfolio(rows: int) -> bytes:
         person = i // 2
         born = f"19{50 + person % 50:02d}-{1 + person % 12:02d}-{1 + person % 28:02d}"
         out.write(
-            f"Bench Creditor {i % 3},BC-{i:08d},Bench,Person{person},{born},GB,en,07700 900{person % 1000:03d},"
+            f"Bench Creditor {person % 3},BC-{i:08d},Bench,Person{person},{born},GB,en,07700 900{person % 1000:03d},"
             f"p{person}@example.org,{100 + i % 900}.{i % 100:02d},15.00,{i % 7}.50,GBP,2027-{1 + i % 12:02d}-15,yes,no\n"
         )
     return out.getvalue().encode()
