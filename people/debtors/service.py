@@ -139,15 +139,15 @@ async def debts_by_reference(
     refs = list(references)
     if not refs:
         return {}
-    debts = await session.scalars(
-        select(Debt).where(Debt.creditor == creditor, Debt.reference.in_(refs)).options(selectinload(Debt.components))
-    )
-    return {
-        d.reference: PlacedDebt(
-            d.id, d.debtor_id, d.currency, d.due_date, frozenset(c.kind.value for c in d.components)
-        )
-        for d in debts.all()
-    }
+    rows = await session.execute(
+        select(Debt.reference, Debt.id, Debt.debtor_id, Debt.currency, Debt.due_date, DebtComponent.kind)
+        .outerjoin(DebtComponent)
+        .where(Debt.creditor == creditor, Debt.reference.in_(refs))
+    )  # columns, not objects: an import reads thousands per chunk
+    found: dict[str, tuple[tuple[int, int, str, date], set[str]]] = {}
+    for ref, debt_id, debtor_id, currency, due, kind in rows.tuples().all():
+        found.setdefault(ref, ((debt_id, debtor_id, currency, due), set()))[1].update([kind.value] if kind else [])
+    return {ref: PlacedDebt(*head, frozenset(kinds)) for ref, (head, kinds) in found.items()}
 
 
 async def creditor_debtors(*, session: AsyncSession, creditor: str, born: Iterable[date]) -> list[Person]:
