@@ -32,7 +32,7 @@ export RASA_LOCK_STORE_DB ?= 1
 # generated on the first `make run`, kept in this git-ignored file, handed to every process by honcho.
 SECRETS_ENV := var/secrets.env
 
-.PHONY: help run test install db train eval-nlu eval-cv compare-pipelines lint browser clean bench fuzz reliability
+.PHONY: help run test install db train eval-nlu eval-cv compare-pipelines lint browser clean bench fuzz reliability import-portfolio bench-import
 
 help:
 	@echo "make run    - set up whatever is missing and start Rasa, actions and the gateway"
@@ -42,6 +42,8 @@ help:
 	@echo "make compare-pipelines [CONFIGS=...] - train and score NLU pipelines side by side"
 	@echo "make bench [CONCURRENCY=20 CONVERSATIONS=200] - full stack vs bare Rasa -> reports/bench.json"
 	@echo "make fuzz [FUZZ_EXAMPLES=50] - schemathesis over every API operation: cases tried, failures -> reports/fuzz.json"
+	@echo "make import-portfolio FILE=path.csv - debtors and debts from a CSV or .jsonl file (exit 0 all applied, 2 rows refused, 1 unreadable)"
+	@echo "make bench-import [ROWS=100000] - portfolio import rows/s on SQLite and PostgreSQL -> reports/bench-import.json"
 	@echo "make reliability [RELIABILITY_SCALE=1] - forgery sweep, replay storm, crash under load, disclosure fuzz -> reports/reliability.json"
 
 # The pinned versions (requirements*.txt), then this project itself, editable (pyproject.toml): its
@@ -142,3 +144,16 @@ RELIABILITY_SCALE ?= 1
 reliability: install $(MODEL)
 	@mkdir -p reports
 	$(VENV)/bin/python -m app.tools.reliability --scale $(RELIABILITY_SCALE) --out reports/reliability.json
+
+# Issue 16 point 1 (people/portfolio): upsert by (creditor, reference); refused rows printed with line, column, reason.
+import-portfolio: $(VENV)/.installed
+	@test "$(origin FILE)" != file || (echo "usage: make import-portfolio FILE=path.csv"; exit 1)
+	$(VENV)/bin/python -m app.manage migrate
+	$(VENV)/bin/python -m app.manage import-portfolio $(FILE)
+
+ROWS ?= 100000
+BENCH_POSTGRES_ADMIN ?= postgresql://127.0.0.1:5432/test
+# A generated portfolio into fresh SQLite and PostgreSQL databases, then again (the upsert path).
+bench-import: $(VENV)/.installed
+	@mkdir -p reports
+	$(VENV)/bin/python -m app.tools.bench_import --rows $(ROWS) --postgres-admin $(BENCH_POSTGRES_ADMIN) --out reports/bench-import.json

@@ -41,6 +41,7 @@ from payments import views as payments_views
 from people.audit.middleware import AuditMiddleware
 from people.auth import views as auth_views
 from people.gdpr import views as gdpr_views
+from people.portfolio import views as portfolio_views
 
 log = logging.getLogger(__name__)
 
@@ -102,7 +103,8 @@ def create_app(settings: GatewaySettings | None = None) -> FastAPI:
     app.include_router(handoff_views.router)
     app.include_router(handoff_pages.router)
     app.include_router(admin_pages.router)
-    for admin_api in (training_views, tone_views, experiments_views, reminders_views, analytics_views, gdpr_views):
+    admin_apis = (training_views, tone_views, experiments_views, reminders_views, analytics_views, gdpr_views)
+    for admin_api in (*admin_apis, portfolio_views):
         app.include_router(admin_api.router)
     app.add_exception_handler(OperationalError, database_busy)  # an overloaded SQLite: 503, not 500
     app_openapi.document_refusals(app)  # 401/403/400 each route inherits, in the OpenAPI schema

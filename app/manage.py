@@ -1,4 +1,4 @@
-"""Operational commands: `python -m app.manage migrate|seed [--demo]|create-staff|telegram-poll`.
+"""Operational commands: `python -m app.manage migrate|seed [--demo]|create-staff|telegram-poll|import-portfolio`.
 
 Demo debtors are seeded only on request (`seed --demo`, which `make run` does): never by a
 deployment's migrate step, so production never holds the published demo people."""
@@ -8,6 +8,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import getpass
+import json
 import os
 import sys
 from dataclasses import dataclass
@@ -17,6 +18,7 @@ from alembic import command
 from alembic.config import Config
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
+from tqdm import tqdm
 
 from app import models as _all_models  # noqa: F401 - every table known to the ORM
 from app.config import get_settings
@@ -27,6 +29,8 @@ from people.auth import passwords
 from people.auth import service as auth_service
 from people.auth.models import Role, StaffUser
 from people.debtors.seed import seed_demo
+from people.portfolio import service as portfolio_service
+from people.portfolio.reader import Unreadable
 
 DEMO_ADMIN = "admin@example.org"
 # Where `seed` writes the demo admin's password (override with CONSOLE_CREDENTIALS_FILE, e.g. in tests).
@@ -117,6 +121,38 @@ async def create_staff(database_url: str, *, username: str, display_name: str, r
         await engine.dispose()
 
 
+async def import_portfolio(database_url: str, path: Path) -> int:
+    """Exit status: 0 every row applied, 2 some rows refused (each printed: file:line: column: reason),
+    1 the file cannot be read (nothing applied). The counts go to stdout as JSON."""
+    try:
+        data = await asyncio.to_thread(path.read_bytes)
+    except OSError as exc:
+        print(f"cannot read {path}: {exc.strerror}", file=sys.stderr)
+        return 1
+    engine = make_engine(database_url)
+    bar = tqdm(total=data.count(b"\n") or 1, unit="line", file=sys.stderr, disable=None)  # only on a terminal
+    try:
+        report = await portfolio_service.run(
+            sessionmaker=make_sessionmaker(engine),
+            data=data,
+            filename=path.name,
+            source="cli",
+            progress=lambda line: bar.update(max(0, line - bar.n)),
+        )
+    except Unreadable as exc:
+        print(f"cannot read {path}: {exc}", file=sys.stderr)
+        return 1
+    finally:
+        bar.close()
+        await engine.dispose()
+    for column in report.ignored_columns:
+        print(f"warning: column {column!r} is not part of the format: ignored", file=sys.stderr)
+    for problem in report.problems:
+        print(f"{path.name}:{problem.line}: {problem.column or '-'}: {problem.reason}", file=sys.stderr)
+    print(json.dumps({"import": report.run_id, **report.counts()}))
+    return 2 if report.rejected else 0
+
+
 async def telegram_poll() -> None:
     """Local development without a public URL: Telegram updates by long polling go into the same
     inbox as webhook updates (and the worker answers them). Ctrl-C stops."""
@@ -163,8 +199,12 @@ def main(argv: list[str] | None = None) -> int:
     staff.add_argument("--username", required=True)
     staff.add_argument("--display-name", required=True)
     staff.add_argument("--role", choices=[role.value for role in Role], default=Role.AGENT.value)
+    importing = commands.add_parser("import-portfolio", help="debtors and debts from a CSV (or .jsonl) file")
+    importing.add_argument("path", type=Path)
     args = parser.parse_args(argv)
     url = os.environ.get("DATABASE_URL") or get_settings().database_url
+    if args.command == "import-portfolio":
+        return asyncio.run(import_portfolio(url, args.path))
     if args.command == "telegram-poll":
         asyncio.run(telegram_poll())
     elif args.command == "migrate":

@@ -22,6 +22,7 @@ from people.consent import models as consent_models
 from people.debtors import models as debtors_models
 from people.gdpr import models as gdpr_models
 from people.identity import models as identity_models
+from people.portfolio import models as portfolio_models
 
 __all__ = [
     "Base",
@@ -43,6 +44,7 @@ __all__ = [
     "inbox_models",
     "ledger_models",
     "payments_models",
+    "portfolio_models",
     "reminders_models",
     "tone_models",
     "training_models",

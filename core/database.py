@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import Any, TypeVar
 
 import aiosqlite
-from sqlalchemy import DateTime, Enum, MetaData, event
+from sqlalchemy import DateTime, Enum, MetaData, Table, event
 from sqlalchemy.engine import Dialect
 from sqlalchemy.exc import OperationalError
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
@@ -78,6 +78,15 @@ async def retry_when_locked(work: Callable[[], Awaitable[T]], *, attempts: int =
                 raise
             await asyncio.sleep(0.05 * 2**attempt)
     raise AssertionError("unreachable")
+
+
+def table_of(model: type[Base]) -> Table:
+    """A model's Core table, for bulk inserts: an ORM bulk insert splits its rows into one
+    statement per run of rows with the same None columns, Core sends them all in one executemany."""
+    found = model.__table__
+    if not isinstance(found, Table):
+        raise TypeError(f"{model.__name__} is not mapped to a table")
+    return found
 
 
 def utcnow() -> datetime:

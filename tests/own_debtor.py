@@ -46,7 +46,7 @@ async def add_own_debtor(*, session: AsyncSession, like: str = "UK-300552", phon
     first, last = row["name"].split(" ", 1)
     name = f"{first} {last}{_letters(tag >> 20, 5)}"
     debts = [
-        Debt(creditor=creditor, reference=f"{ref}-{tag % 10**5:05d}", currency=currency, due_date=due,
+        Debt(creditor=creditor, reference=f"{ref}-{tag % 10**6:06d}", currency=currency, due_date=due,
              components=[DebtComponent(kind=k, amount=Decimal(a), description=d) for k, a, d in parts])
         for creditor, ref, currency, due, parts in row["debts"]
     ]  # fmt: skip

@@ -64,7 +64,11 @@ class AbuseSettings(BaseSettings):
     # Request bodies (abuse/bodysize.py): every route, and larger where a route needs it (exact paths).
     max_body_bytes: int = Field(default=64 * 1024, ge=1024)
     max_body_bytes_by_path: dict[str, int] = Field(
-        default_factory=lambda: {"/nlg": 4 * MIB, "/payments/stripe/webhook": 256 * 1024}
+        default_factory=lambda: {
+            "/nlg": 4 * MIB,
+            "/payments/stripe/webhook": 256 * 1024,
+            "/agent/api/admin/portfolio/imports": 64 * MIB,  # a portfolio file (100 000 rows: ~15 MiB)
+        }
     )
     # Docker/Kubernetes secrets: a file per setting, named like it (app/settings_sources.py).
     secrets_dir: Path = Path("/run/secrets")

@@ -16,6 +16,7 @@ class TransactionKind(StrEnum):
     CHARGE = "charge"  # a cost added later (e.g. an agreed plan's fee or interest)
     PAYMENT = "payment"  # money in: cash up, receivables down (allocated per component)
     REFUND = "refund"  # money back out: the reverse of a payment
+    ADJUSTMENT = "adjustment"  # the creditor changed a placed amount (a re-imported portfolio): with a reason
 
 
 class LedgerTransaction(Base):
@@ -29,6 +30,8 @@ class LedgerTransaction(Base):
     idempotency_key: Mapped[str] = mapped_column(String(200), unique=True)
     currency: Mapped[str] = mapped_column(String(3))
     payment_id: Mapped[int | None] = mapped_column(ForeignKey("payments.id", ondelete="RESTRICT"), index=True)
+    # Why an adjustment was booked (e.g. which import changed which component from what to what).
+    reason: Mapped[str | None] = mapped_column(String(200))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
     entries: Mapped[list[LedgerEntry]] = relationship(back_populates="transaction", cascade="all, delete-orphan")

@@ -10,10 +10,11 @@ from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
-from sqlalchemy import func, select
+from sqlalchemy import func, insert, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from core.database import table_of
 from money.ledger.models import LedgerEntry, LedgerTransaction, TransactionKind
 from money.ledger.money import to_minor
 from people.debtors.models import Debt, DebtStatus
@@ -90,6 +91,106 @@ async def open_debt(*, session: AsyncSession, debt: Debt, components: Iterable[t
         currency=debt.currency,
         postings=postings,
     )
+
+
+@dataclass(frozen=True)
+class Placement:
+    """A new debt placed with us (an import): its components in minor units."""
+
+    debt_id: int
+    debtor_id: int
+    currency: str
+    components: tuple[tuple[str, int], ...]
+
+
+@dataclass(frozen=True)
+class Adjustment:
+    """A creditor changed placed amounts: the change per component (minor units) and why."""
+
+    key: str
+    debt_id: int
+    debtor_id: int
+    currency: str
+    changes: tuple[tuple[str, int], ...]
+    reason: str
+
+
+async def _insert(
+    session: AsyncSession, kind: TransactionKind, items: Sequence[Placement | Adjustment], keys: Sequence[str]
+) -> None:
+    """Many balanced transactions in two statements (an import books thousands at once): per item
+    its components on `receivable`, their sum against the creditor's claim."""
+    reasons = [item.reason[:200] if isinstance(item, Adjustment) else None for item in items]
+    # No RETURNING: its row order is only kept row by row; the unique keys give the ids back.
+    await session.execute(
+        insert(table_of(LedgerTransaction)),
+        [
+            {"kind": kind, "idempotency_key": key, "currency": item.currency, "reason": reason}
+            for item, key, reason in zip(items, keys, reasons, strict=True)
+        ],
+    )
+    found = await session.execute(
+        select(LedgerTransaction.idempotency_key, LedgerTransaction.id).where(
+            LedgerTransaction.idempotency_key.in_(keys)
+        )
+    )
+    ids = dict(found.tuples().all())
+    entries: list[dict[str, object]] = []
+    for key, item in zip(keys, items, strict=True):
+        transaction_id = ids[key]
+        parts = item.components if isinstance(item, Placement) else item.changes
+        common = {"transaction_id": transaction_id, "currency": item.currency, "debtor_id": item.debtor_id}
+        entries += [
+            {**common, "account": RECEIVABLE, "debt_id": item.debt_id, "component": component, "amount_minor": amount}
+            for component, amount in parts
+            if amount
+        ]
+        if total := sum(amount for _, amount in parts):
+            # The same keys in every row: one executemany (mixed key sets split into many).
+            entries.append(
+                {**common, "account": CREDITOR, "debt_id": item.debt_id, "component": None, "amount_minor": -total}
+            )
+    if entries:
+        await session.execute(insert(table_of(LedgerEntry)), entries)
+
+
+async def open_debts(*, session: AsyncSession, placements: Sequence[Placement]) -> None:
+    """`open_debt` for many new debts at once (their opening keys cannot exist yet)."""
+    if placements:
+        await _insert(session, TransactionKind.OPENING, placements, [f"opening:{p.debt_id}" for p in placements])
+
+
+async def placed(*, session: AsyncSession, debt_ids: Iterable[int]) -> dict[tuple[int, str], int]:
+    """What the creditor placed per (debt, component): openings and adjustments, not payments
+    (a re-imported file states the claim, not what is still owed)."""
+    ids = list(debt_ids)
+    if not ids:
+        return {}
+    rows = await session.execute(
+        select(LedgerEntry.debt_id, LedgerEntry.component, func.sum(LedgerEntry.amount_minor))
+        .join(LedgerTransaction)
+        .where(
+            LedgerEntry.account == RECEIVABLE,
+            LedgerEntry.debt_id.in_(ids),
+            LedgerTransaction.kind.in_([TransactionKind.OPENING, TransactionKind.ADJUSTMENT]),
+        )
+        .group_by(LedgerEntry.debt_id, LedgerEntry.component)
+    )
+    return {(int(d), str(c)): int(total) for d, c, total in rows.all()}
+
+
+async def adjust(*, session: AsyncSession, adjustments: Sequence[Adjustment]) -> int:
+    """Book changed placed amounts, each key once (amounts are never overwritten: the balance is
+    the sum). A debt adjusted to nothing owed is paid; one raised again reopens. Returns how many
+    were booked."""
+    keys = [a.key for a in adjustments]
+    done = set((await session.scalars(select(LedgerTransaction.idempotency_key).where(
+        LedgerTransaction.idempotency_key.in_(keys)))).all()) if keys else set()  # fmt: skip
+    todo = [a for a in adjustments if a.key not in done]
+    if todo:
+        await _insert(session, TransactionKind.ADJUSTMENT, todo, [a.key for a in todo])
+        await _sync_status(session, {a.debt_id for a in todo})
+    return len(todo)
 
 
 async def receivables(*, session: AsyncSession, debt_ids: Iterable[int]) -> dict[tuple[int, str], int]:

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
-from sqlalchemy import select
+from collections.abc import Sequence
+
+from sqlalchemy import insert, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from core.database import utcnow
+from core.database import table_of, utcnow
 from people.consent.models import ChannelIdentity, Consent
 from people.gdpr import suppression
 
@@ -53,3 +55,39 @@ async def linked_debtor(*, session: AsyncSession, channel: str, address: str) ->
     return await session.scalar(
         select(ChannelIdentity.debtor_id).where(ChannelIdentity.channel == channel, ChannelIdentity.address == address)
     )
+
+
+IMPORT_SOURCE = "import"
+
+
+async def record_imported(
+    *, session: AsyncSession, consents: Sequence[tuple[str, str, int, bool]], source: str
+) -> None:
+    """Consents a creditor's file states, as (channel, address, debtor id, consented). A "no" is
+    always recorded; a "yes" never lifts an opt-out the person made themselves (STOP, an intent,
+    an erased person's suppression), only one an earlier import recorded."""
+    if not consents:
+        return
+    blocked = await suppression.suppressed_among(
+        session=session, addresses=[(channel, address) for channel, address, _, consented in consents if consented]
+    )
+    existing = {
+        (c.channel, c.address): c
+        for c in (
+            await session.scalars(select(Consent).where(Consent.address.in_({a for _, a, _, _ in consents})))
+        ).all()
+    }
+    new: dict[tuple[str, str], dict[str, object]] = {}
+    for channel, address, debtor_id, consented in consents:
+        consent = existing.get((channel, address))
+        if consent is None:
+            if not (consented and (channel, address) in blocked):
+                new[(channel, address)] = {
+                    "channel": channel, "address": address, "debtor_id": debtor_id, "opted_out": not consented,
+                    "source": source, "changed_at": utcnow(),
+                }  # fmt: skip
+        elif consent.opted_out != (not consented) and (not consented or consent.source.startswith(IMPORT_SOURCE)):
+            consent.opted_out, consent.source, consent.changed_at = not consented, source, utcnow()
+    if new:  # thousands per import chunk: one executemany
+        await session.execute(insert(table_of(Consent)), list(new.values()))
+    await session.flush()

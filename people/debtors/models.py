@@ -6,7 +6,7 @@ from datetime import date, datetime
 from decimal import Decimal
 from enum import StrEnum
 
-from sqlalchemy import Date, Enum, ForeignKey, Numeric, String
+from sqlalchemy import Date, Enum, ForeignKey, Numeric, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from core.database import Base, UTCDateTime, utcnow
@@ -35,6 +35,8 @@ class Debtor(Base):
     date_of_birth: Mapped[date] = mapped_column(Date)
     locale: Mapped[str] = mapped_column(String(8))
     timezone: Mapped[str] = mapped_column(String(64))
+    # The jurisdiction (ISO 3166-1 alpha-2) the creditor placed the case in; None for older rows.
+    country: Mapped[str | None] = mapped_column(String(2))
     phone: Mapped[str | None] = mapped_column(String(32))
     email: Mapped[str | None] = mapped_column(String(254))
     preferred_channel: Mapped[str] = mapped_column(String(16), default="webchat")
@@ -45,6 +47,8 @@ class Debtor(Base):
 
 class Debt(Base):
     __tablename__ = "debts"
+    # A creditor's reference names one debt: a portfolio re-import updates it, never duplicates it.
+    __table_args__ = (UniqueConstraint("creditor", "reference"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
     debtor_id: Mapped[int] = mapped_column(ForeignKey("debtors.id", ondelete="CASCADE"), index=True)

@@ -22,6 +22,7 @@ DEMO: list[dict] = [
         "date_of_birth": date(1985, 4, 12),
         "locale": "sv",
         "timezone": "Europe/Stockholm",
+        "country": "SE",
         "phone": "+46701740642",  # PTS fiction range
         "email": "anna.lindqvist@example.se",
         "debts": [
@@ -41,6 +42,7 @@ DEMO: list[dict] = [
         "date_of_birth": date(1979, 11, 3),
         "locale": "de",
         "timezone": "Europe/Berlin",
+        "country": "DE",
         "phone": "+4915228817386",  # Bundesnetzagentur drama number
         "email": "jonas.becker@example.de",
         "debts": [
@@ -59,6 +61,7 @@ DEMO: list[dict] = [
         "date_of_birth": date(1992, 7, 21),
         "locale": "en",
         "timezone": "Europe/London",
+        "country": "GB",
         "phone": "+447700900123",  # Ofcom drama range
         "email": "emily.carter@example.co.uk",
         "debts": [
@@ -71,6 +74,7 @@ DEMO: list[dict] = [
         "date_of_birth": date(1990, 2, 14),
         "locale": "pt-BR",
         "timezone": "America/Sao_Paulo",
+        "country": "BR",
         "phone": None,  # Anatel reserves no numbers for fiction
         "email": "lucas.almeida@example.com.br",
         "debts": [

@@ -2,18 +2,21 @@
 
 from __future__ import annotations
 
+import secrets
 from collections import defaultdict
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
 
-from sqlalchemy import select
+from sqlalchemy import insert, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import selectinload
 
+from core.database import table_of
 from money.ledger import service as ledger_service
 from money.ledger.money import from_minor
-from people.debtors.models import Debt, Debtor, DebtStatus
+from people.debtors.models import ComponentKind, Debt, DebtComponent, Debtor, DebtStatus
 
 
 @dataclass(frozen=True)
@@ -86,3 +89,153 @@ async def open_balance(*, session: AsyncSession, debtor_id: int) -> Balance:
             )
         )
     return Balance(debts=tuple(lines), totals=tuple(sorted(totals.items())))
+
+
+# Bulk writes for the portfolio import (people/portfolio): thousands of rows per statement.
+
+
+@dataclass(frozen=True)
+class PlacedDebt:
+    id: int
+    debtor_id: int
+    currency: str
+    due_date: date
+    components: frozenset[str]
+
+
+@dataclass(frozen=True)
+class Person:
+    id: int
+    name: str
+    date_of_birth: date
+    country: str | None
+
+
+@dataclass(frozen=True)
+class NewDebtor:
+    name: str
+    date_of_birth: date
+    country: str
+    locale: str
+    timezone: str
+    phone: str | None
+    email: str | None
+
+
+@dataclass(frozen=True)
+class NewDebt:
+    debtor_id: int
+    creditor: str
+    reference: str
+    currency: str
+    due_date: date
+    components: tuple[tuple[str, Decimal], ...]
+
+
+async def debts_by_reference(
+    *, session: AsyncSession, creditor: str, references: Iterable[str]
+) -> dict[str, PlacedDebt]:
+    """A creditor's debts by their own reference (the import's upsert key)."""
+    refs = list(references)
+    if not refs:
+        return {}
+    rows = await session.execute(
+        select(Debt.reference, Debt.id, Debt.debtor_id, Debt.currency, Debt.due_date, DebtComponent.kind)
+        .outerjoin(DebtComponent)
+        .where(Debt.creditor == creditor, Debt.reference.in_(refs))
+    )  # columns, not objects: an import reads thousands per chunk
+    found: dict[str, tuple[tuple[int, int, str, date], set[str]]] = {}
+    for ref, debt_id, debtor_id, currency, due, kind in rows.tuples().all():
+        found.setdefault(ref, ((debt_id, debtor_id, currency, due), set()))[1].update([kind.value] if kind else [])
+    return {ref: PlacedDebt(*head, frozenset(kinds)) for ref, (head, kinds) in found.items()}
+
+
+async def creditor_debtors(*, session: AsyncSession, creditor: str, born: Iterable[date]) -> list[Person]:
+    """Debtors who already owe this creditor, born on one of these dates (an import matches its
+    rows to them by name, date of birth and country)."""
+    dates = list(set(born))
+    if not dates:
+        return []
+    rows = await session.execute(
+        select(Debtor.id, Debtor.name, Debtor.date_of_birth, Debtor.country)
+        .where(Debtor.date_of_birth.in_(dates), Debtor.id.in_(select(Debt.debtor_id).where(Debt.creditor == creditor)))
+    )  # fmt: skip
+    return [Person(*row) for row in rows.all()]
+
+
+async def people(*, session: AsyncSession, debtor_ids: Iterable[int]) -> dict[int, Person]:
+    ids = list(set(debtor_ids))
+    if not ids:
+        return {}
+    rows = await session.execute(
+        select(Debtor.id, Debtor.name, Debtor.date_of_birth, Debtor.country).where(Debtor.id.in_(ids))
+    )
+    return {row[0]: Person(*row) for row in rows.all()}
+
+
+async def _free_references(session: AsyncSession, countries: list[str]) -> list[str]:
+    """New case references `CC-123456` (the shape verification reads), none already taken."""
+    chosen: list[str | None] = [None] * len(countries)
+    while missing := [i for i, ref in enumerate(chosen) if ref is None]:
+        tries = {i: f"{countries[i]}-{secrets.randbelow(10**6):06d}" for i in missing}
+        taken = set((await session.scalars(select(Debtor.reference).where(Debtor.reference.in_(tries.values())))).all())
+        for i, ref in tries.items():
+            if ref not in taken:
+                chosen[i] = ref
+                taken.add(ref)
+    return [ref for ref in chosen if ref is not None]
+
+
+async def add_debtors(*, session: AsyncSession, debtors: Sequence[NewDebtor]) -> list[int]:
+    """Insert new debtors with fresh case references; their ids in the same order."""
+    if not debtors:
+        return []
+    refs = await _free_references(session, [d.country for d in debtors])
+    # No RETURNING: its row order is only kept row by row; the fresh references give the ids back.
+    await session.execute(
+        insert(table_of(Debtor)), [{**vars(d), "reference": ref} for d, ref in zip(debtors, refs, strict=True)]
+    )
+    found = dict(
+        (await session.execute(select(Debtor.reference, Debtor.id).where(Debtor.reference.in_(refs)))).tuples().all()
+    )
+    return [found[ref] for ref in refs]
+
+
+async def add_debts(*, session: AsyncSession, debts: Sequence[NewDebt]) -> list[int]:
+    """Insert new debts with their components (non-zero ones); their ids in the same order. The
+    caller books them in the ledger (the balance is the ledger's)."""
+    if not debts:
+        return []
+    await session.execute(
+        insert(table_of(Debt)), [{k: v for k, v in vars(d).items() if k != "components"} for d in debts]
+    )
+    by_creditor: dict[str, list[str]] = defaultdict(list)
+    for d in debts:
+        by_creditor[d.creditor].append(d.reference)
+    found: dict[tuple[str, str], int] = {}
+    for creditor, refs in by_creditor.items():
+        rows = await session.execute(
+            select(Debt.reference, Debt.id).where(Debt.creditor == creditor, Debt.reference.in_(refs))
+        )
+        found.update({(creditor, ref): debt_id for ref, debt_id in rows.tuples().all()})
+    ids = [found[(d.creditor, d.reference)] for d in debts]
+    await add_components(
+        session=session,
+        components=[
+            (debt_id, kind, amount) for debt_id, d in zip(ids, debts, strict=True) for kind, amount in d.components
+        ],
+    )
+    return ids
+
+
+async def add_components(*, session: AsyncSession, components: Sequence[tuple[int, str, Decimal]]) -> None:
+    """Components (debt id, kind, amount as placed); a re-import adds a kind the debt lacked."""
+    rows = [{"debt_id": i, "kind": ComponentKind(k), "amount": a} for i, k, a in components if a]
+    if rows:
+        await session.execute(insert(table_of(DebtComponent)), rows)
+
+
+async def set_due_dates(*, session: AsyncSession, due: dict[int, date]) -> None:
+    """The creditor moved due dates (amounts are never rewritten: those are ledger adjustments)."""
+    for debt_id, when in due.items():
+        await session.execute(update(Debt).where(Debt.id == debt_id).values(due_date=when))

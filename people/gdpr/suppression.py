@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+from collections.abc import Iterable
 
 from sqlalchemy import delete, select
 from sqlalchemy.exc import IntegrityError
@@ -41,6 +42,17 @@ async def suppressed(*, session: AsyncSession, channel: str, address: str) -> bo
         )
     )
     return found is not None
+
+
+async def suppressed_among(*, session: AsyncSession, addresses: Iterable[tuple[str, str]]) -> set[tuple[str, str]]:
+    """Which of these (channel, address) pairs are suppressed: one query for a whole import chunk."""
+    hashes = {address_hash(channel, address): (channel, address) for channel, address in addresses}
+    if not hashes:
+        return set()
+    found = await session.execute(
+        select(Suppression.channel, Suppression.address_hash).where(Suppression.address_hash.in_(hashes))
+    )
+    return {hashes[h] for channel, h in found.all() if hashes[h][0] == channel}
 
 
 async def suppress(*, session: AsyncSession, channel: str, address: str) -> None:

@@ -1,0 +1,243 @@
+"""Checking each record of a portfolio file (reader.py reads them).
+
+Pure functions, no database: a row is either a `Row` or a list of `Problem`s (line, column,
+reason code), and a row with any problem is applied not at all."""
+
+from __future__ import annotations
+
+import re
+import zoneinfo
+from dataclasses import dataclass
+from datetime import date
+from decimal import Decimal
+from functools import cache
+from pathlib import Path
+from typing import Any
+
+import phonenumbers
+import yaml
+from babel import Locale
+from babel.core import get_global
+from babel.numbers import is_currency
+from phonenumbers import timezone as phone_zones
+
+from core.config import ROOT
+from money.ledger.money import exponent
+from people.debtors.fiction import fiction_range
+
+REQUIRED = (
+    "creditor", "reference", "first_name", "last_name", "date_of_birth", "country", "language",
+    "principal", "currency", "due_date",
+)  # fmt: skip
+OPTIONAL = ("timezone", "phone", "email", "fees", "interest", "sms_consent", "whatsapp_opt_in", "debtor_id")
+COLUMNS = REQUIRED + OPTIONAL
+LANGUAGES = {code.casefold(): code for code in ("en", "sv", "de", "pt-BR")}
+REFERENCE = re.compile(r"[A-Za-z0-9/-]{4,32}")
+ISO_DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
+AMOUNT = re.compile(r"\d{1,12}(?:\.(\d+))?")
+EMAIL = re.compile(r"[^@\s]+@[^@\s]+\.[^@\s]+")
+YES_NO = {"yes": True, "no": False}
+NOT_COUNTRIES = frozenset({"EU", "EZ", "UN", "QO", "ZZ", "XA", "XB"})
+
+
+@dataclass(frozen=True)
+class Problem:
+    line: int
+    column: str
+    reason: str
+
+
+@dataclass(frozen=True)
+class Row:
+    line: int
+    creditor: str
+    reference: str
+    name: str
+    date_of_birth: date
+    country: str
+    locale: str
+    timezone: str
+    phone: str | None
+    email: str | None
+    currency: str
+    due_date: date
+    amounts: tuple[tuple[str, Decimal], ...]  # (component, amount): principal, fees, interest
+    sms_consent: bool | None
+    whatsapp_opt_in: bool | None
+    debtor_id: int | None
+
+
+@dataclass(frozen=True)
+class Settings:
+    chunk_size: int
+    default_timezones: dict[str, str]
+
+
+@cache
+def settings(path: Path = ROOT / "config" / "portfolio.yml") -> Settings:
+    raw = yaml.safe_load(path.read_text(encoding="utf-8"))
+    return Settings(chunk_size=int(raw["chunk_size"]), default_timezones=dict(raw["default_timezones"]))
+
+
+@cache
+def countries() -> frozenset[str]:
+    codes = Locale("en").territories
+    return frozenset(str(c) for c in codes if len(str(c)) == 2 and str(c).isalpha() and c not in NOT_COUNTRIES)
+
+
+@cache
+def timezones() -> frozenset[str]:
+    return frozenset(zoneinfo.available_timezones())
+
+
+def _text(value: Any) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, bool):
+        return "yes" if value else "no"
+    return str(value).strip()
+
+
+class _Checker:
+    """Collects every problem of one row (so one report names them all)."""
+
+    def __init__(self, line: int, fields: dict[str, Any]) -> None:
+        self.line, self.fields, self.problems = line, fields, list[Problem]()
+
+    def bad(self, column: str, reason: str) -> None:
+        self.problems.append(Problem(self.line, column, reason))
+
+    def get(self, column: str, *, required: bool = False, max_length: int = 200) -> str:
+        value = _text(self.fields.get(column))
+        if required and not value:
+            self.bad(column, "required")
+        elif len(value) > max_length:
+            self.bad(column, "too_long")
+            return ""
+        return value
+
+    def iso_date(self, column: str) -> date | None:
+        value = self.get(column, required=True)
+        if not value:
+            return None
+        try:
+            if not ISO_DATE.fullmatch(value):
+                raise ValueError(value)
+            return date.fromisoformat(value)
+        except ValueError:
+            self.bad(column, "invalid_date")
+            return None
+
+    def yes_no(self, column: str) -> bool | None:
+        value = self.get(column).casefold()
+        if value and value not in YES_NO:
+            self.bad(column, "invalid_yes_no")
+        return YES_NO.get(value)
+
+    def amount(self, column: str, currency: str | None, *, required: bool = False) -> Decimal:
+        value = self.get(column, required=required)
+        if not value:
+            return Decimal(0)
+        match = AMOUNT.fullmatch(value)
+        if not match:
+            self.bad(column, "invalid_amount")
+        elif currency and len(match[1] or "") > exponent(currency):
+            self.bad(column, "too_many_decimals")
+        else:
+            return Decimal(value)
+        return Decimal(0)
+
+
+def _phone(check: _Checker, country: str | None) -> tuple[str | None, phonenumbers.PhoneNumber | None]:
+    """E.164 (and the parsed number, for its time zone). Checked against the row's country first:
+    checking a number against every region sharing its calling code (+1, +44) is slow."""
+    raw = check.get("phone", max_length=40)
+    if not raw:
+        return None, None
+    try:
+        number = phonenumbers.parse(raw, country)
+    except phonenumbers.NumberParseException:
+        check.bad("phone", "invalid_phone")
+        return None, None
+    e164 = phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
+    # Numbers reserved for fiction (tests, demos) are not "valid" to the library, only possible.
+    fiction = fiction_range(e164) is not None and phonenumbers.is_possible_number(number)
+    in_country = country is not None and phonenumbers.is_valid_number_for_region(number, country)
+    if not (fiction or in_country or phonenumbers.is_valid_number(number)):
+        check.bad("phone", "invalid_phone")
+        return None, None
+    return e164, number
+
+
+def _timezone(check: _Checker, country: str | None, number: phonenumbers.PhoneNumber | None) -> str:
+    """The given zone; else the country's only one; else the phone number's (when it names one
+    of the country's); else config/portfolio.yml's default for the country."""
+    given = check.get("timezone", max_length=64)
+    if given:
+        if given not in timezones():
+            check.bad("timezone", "unknown_timezone")
+        return given
+    if country is None:
+        return ""
+    zones = [str(z) for z in get_global("territory_zones").get(country, ()) if z in timezones()]
+    if len(zones) == 1:
+        return zones[0]
+    by_phone = [z for z in phone_zones.time_zones_for_number(number) if z in timezones()] if number else []
+    if len(by_phone) == 1 and (by_phone[0] in zones or not zones):
+        return str(by_phone[0])
+    if default := settings().default_timezones.get(country):
+        return default
+    check.bad("timezone", "timezone_required")
+    return ""
+
+
+def check(line: int, fields: dict[str, Any]) -> Row | list[Problem]:
+    """One record as a Row, or every problem it has."""
+    if "" in fields:  # the reader could not split it into fields
+        return [Problem(line, "", str(fields[""]))]
+    c = _Checker(line, fields)
+    creditor = c.get("creditor", required=True)
+    reference = c.get("reference", required=True, max_length=32)
+    if reference and not REFERENCE.fullmatch(reference):
+        c.bad("reference", "invalid_reference")
+    first, last = c.get("first_name", required=True, max_length=99), c.get("last_name", required=True, max_length=99)
+    born = c.iso_date("date_of_birth")
+    if born and not date(1900, 1, 1) <= born < date.today():
+        c.bad("date_of_birth", "implausible_date")
+    country: str | None = c.get("country", required=True).upper()
+    if country and country not in countries():
+        c.bad("country", "unknown_country")
+    country = country if country in countries() else None
+    language = c.get("language", required=True)
+    locale = LANGUAGES.get(language.casefold().replace("_", "-"))
+    if language and locale is None:
+        c.bad("language", "unsupported_language")
+    phone, number = _phone(c, country)
+    zone = _timezone(c, country, number)
+    email = c.get("email", max_length=254) or None
+    if email and not EMAIL.fullmatch(email):
+        c.bad("email", "invalid_email")
+    currency: str | None = c.get("currency", required=True).upper()
+    if currency and not (len(currency) == 3 and is_currency(currency)):
+        c.bad("currency", "unknown_currency")
+        currency = None
+    amounts = tuple(
+        (kind, c.amount(kind, currency, required=kind == "principal")) for kind in ("principal", "fees", "interest")
+    )
+    if not c.problems and sum(a for _, a in amounts) <= 0:
+        c.bad("principal", "nothing_owed")
+    due = c.iso_date("due_date")
+    sms, whatsapp = c.yes_no("sms_consent"), c.yes_no("whatsapp_opt_in")
+    debtor_id = None
+    if raw_id := c.get("debtor_id"):
+        if raw_id.isdigit() and 0 < int(raw_id) < 2**31:
+            debtor_id = int(raw_id)
+        else:
+            c.bad("debtor_id", "invalid_id")
+    if c.problems or not (born and country and locale and currency and due):
+        return c.problems
+    return Row(
+        line=line, creditor=creditor, reference=reference, name=f"{first} {last}", date_of_birth=born,
+        country=country, locale=locale, timezone=zone, phone=phone, email=email, currency=currency, due_date=due,
+        amounts=amounts, sms_consent=sms, whatsapp_opt_in=whatsapp, debtor_id=debtor_id,
+    )  # fmt: skip
