@@ -85,5 +85,7 @@ def test_edited_text_is_live_without_restart(tmp_path: Path) -> None:
     before = live.text("utter_goodbye", "en")
     path = root / "en" / "messages.yml"
     path.write_text(path.read_text(encoding="utf-8").replace(before, "See you soon!"), encoding="utf-8")
-    time.sleep(1.1)
+    deadline = time.monotonic() + 5  # the files are checked at most once a second
+    while live.text("utter_goodbye", "en") != "See you soon!" and time.monotonic() < deadline:
+        time.sleep(0.05)
     assert live.text("utter_goodbye", "en") == "See you soon!"

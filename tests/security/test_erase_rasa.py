@@ -4,7 +4,7 @@ The finding: `PUT /conversations/<id>/tracker/events []` answers 200, but Rasa's
 store only appends, so typed references, birth dates, names and balances stayed in Rasa's
 `events` table (docker-compose, RASA_INSTANCES>1); the old test only checked that the PUT was
 sent, against a fake. Here Rasa runs on bot/endpoints-sharded.yml (the SQL tracker store, on
-SQLite and on PostgreSQL, as compose runs it), a debtor verifies and reads their balance, an admin
+SQLite and on PostgreSQL, as compose runs it; tests/security/stacks.py), a debtor verifies and reads their balance, an admin
 erases them through the admin API, and then Rasa's tracker API holds none of the conversation and
 a dump of Rasa's whole database holds none of the debtor's details.
 """
@@ -18,7 +18,6 @@ import subprocess
 import sys
 import time
 import uuid
-from collections.abc import Iterator
 from datetime import date
 from decimal import Decimal
 from pathlib import Path
@@ -26,60 +25,28 @@ from pathlib import Path
 import asyncpg
 import httpx
 import pytest
-import redis
+from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app import models as _all_models  # noqa: F401 - every table known to the ORM
 from core.database import make_engine
+from engine.conversations.models import Conversation
 from money.ledger import service as ledger_service
 from people.debtors.models import ComponentKind, Debt, DebtComponent, Debtor
-from tests.databases import fresh_postgres
-from tests.stack import MODEL, RASA, ROOT, Stack
+from tests.security.stacks import SecurityStack
+from tests.stack import ROOT
 
 pytestmark = pytest.mark.e2e
-LOCK_DB = 11  # Redis db for this test's Rasa locks (test_sharding uses 13, tests/inbox 15)
 PASSWORD = f"erase-rasa-{uuid.uuid4().hex}"
 BIRTH = date(1971, 4, 3)
 TYPED_BIRTH = "03/04/1971"
 
 
-class SqlTrackerStack(Stack):
-    """tests/stack.py's processes, Rasa on the SQL tracker store (bot/endpoints-sharded.yml)."""
-
-    tracker_store_url: str = ""
-
-    def env(self) -> dict[str, str]:
-        env = super().env()
-        env.update(
-            RASA_TRACKER_STORE_URL=self.tracker_store_url,  # Rasa's store, and the gateway's to erase from
-            RASA_LOCK_STORE_HOST="127.0.0.1",
-            RASA_LOCK_STORE_PORT="6379",
-            RASA_LOCK_STORE_DB=str(LOCK_DB),
-        )
-        return env
-
-    def command(self, name: str) -> list[str]:
-        command = super().command(name)
-        if name == "rasa":
-            command[command.index("--endpoints") + 1] = "bot/endpoints-sharded.yml"
-        return command
-
-
 @pytest.fixture(scope="module", params=["sqlite", "postgres"])
-def sql_stack(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Iterator[SqlTrackerStack]:
-    if not MODEL.exists() or not RASA.exists():
-        pytest.fail("end-to-end tests need the Rasa venv and a trained model: run `make test`")
-    redis.Redis(host="127.0.0.1", port=6379).ping()  # Rasa's lock store
-    workdir: Path = tmp_path_factory.mktemp(f"erase-rasa-{request.param}")
-    stack = SqlTrackerStack(workdir=workdir, database_url=f"sqlite+aiosqlite:///{workdir / 'db.sqlite'}")
-    if request.param == "sqlite":
-        stack.tracker_store_url = f"sqlite:///{workdir / 'rasa-trackers.db'}"
-    else:
-        stack.tracker_store_url = asyncio.run(fresh_postgres("rasa_erase_e2e"))
-    try:
-        yield stack.up()  # type: ignore[misc]
-    finally:
-        stack.down()
+def sql_stack(request: pytest.FixtureRequest) -> SecurityStack:
+    """The security stacks with Rasa on the SQL tracker store (tests/security/stacks.py): services
+    and Rasa on SQLite, or both on PostgreSQL."""
+    return request.getfixturevalue(f"security_{request.param}_stack")
 
 
 async def _debtor(url: str) -> dict[str, str]:
@@ -115,7 +82,7 @@ def details(who: dict[str, str]) -> list[str]:
     ]  # fmt: skip
 
 
-def rasa_dump(stack: SqlTrackerStack) -> str:
+def rasa_dump(stack: SecurityStack) -> str:
     """Every row of every table in Rasa's database (and, for SQLite, the raw file too)."""
     url = stack.tracker_store_url
     if url.startswith("sqlite"):
@@ -142,7 +109,7 @@ def rasa_dump(stack: SqlTrackerStack) -> str:
     return asyncio.run(pg())
 
 
-def admin(stack: SqlTrackerStack) -> tuple[httpx.Client, dict[str, str]]:
+def admin(stack: SecurityStack) -> tuple[httpx.Client, dict[str, str]]:
     username = f"dpo-{uuid.uuid4().hex[:8]}@example.org"
     subprocess.run(
         [sys.executable, "-m", "app.manage", "create-staff", "--username", username, "--display-name", "DPO",
@@ -155,25 +122,32 @@ def admin(stack: SqlTrackerStack) -> tuple[httpx.Client, dict[str, str]]:
     return client, {"X-CSRF-Token": login.json()["csrf_token"]}
 
 
-def tracker(stack: SqlTrackerStack, conversation_id: str) -> dict:
+def tracker(stack: SecurityStack, conversation_id: str) -> dict:
     response = httpx.get(
         f"http://127.0.0.1:{stack.ports['rasa']}/conversations/{conversation_id}/tracker",
         params=stack.rasa_auth,
         timeout=60,
     )
     response.raise_for_status()
-    return response.json()  # type: ignore[no-any-return]
+    return response.json()
 
 
-def conversation_of(stack: SqlTrackerStack, session_id: str) -> str:
-    with sqlite3.connect(stack.database_url.split("///", 1)[1]) as db:
-        [(conversation_id,)] = db.execute(
-            "SELECT id FROM conversations WHERE channel = 'webchat' AND external_id = ?", (session_id,)
-        ).fetchall()
-    return str(conversation_id)
+def conversation_of(stack: SecurityStack, session_id: str) -> str:
+    async def query() -> str:
+        engine = make_engine(stack.database_url)
+        try:
+            async with AsyncSession(engine) as session:
+                found = select(Conversation.id).where(
+                    Conversation.channel == "webchat", Conversation.external_id == session_id
+                )
+                return (await session.execute(found)).scalar_one()
+        finally:
+            await engine.dispose()
+
+    return asyncio.run(query())
 
 
-def test_erase_leaves_nothing_of_the_debtor_in_rasas_sql_tracker_store(sql_stack: SqlTrackerStack) -> None:
+def test_erase_leaves_nothing_of_the_debtor_in_rasas_sql_tracker_store(sql_stack: SecurityStack) -> None:
     who = asyncio.run(_debtor(sql_stack.database_url))
     session_id = f"erase-{uuid.uuid4().hex}"
     sql_stack.say(session_id, "hello")

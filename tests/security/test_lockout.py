@@ -9,8 +9,8 @@ as `/restart` did) or the attacker moves to fresh chats or other channels, the t
 a reference locks it — and nobody is told about failures someone else made.
 
 Each test guesses on references of its own (twins of the demo debtors, tests/own_debtor.py), so
-its locks reach no other test; on SQLite the tests share the suite's stack, on PostgreSQL they
-start one of their own.
+its locks reach no other test; on SQLite the tests share the suite's stack, on PostgreSQL the
+security tests' PostgreSQL stack (tests/security/stacks.py).
 """
 
 from __future__ import annotations
@@ -19,8 +19,7 @@ import asyncio
 import itertools
 import time
 import uuid
-from collections.abc import Callable, Iterator
-from pathlib import Path
+from collections.abc import Callable
 
 import httpx
 import pytest
@@ -31,11 +30,10 @@ from engine.conversations.models import Conversation
 from locales import Catalog
 from people.identity.models import VerificationAttempt
 from tests.conftest import SMS_NUMBER, TELEGRAM_SECRET
-from tests.databases import fresh_postgres
 from tests.fakes.telegram_server import FakeTelegram, text_update
 from tests.fakes.twilio_server import FakeTwilio, inbound_form, signed
 from tests.own_debtor import own_debtor
-from tests.stack import MODEL, RASA, Stack, fake_provider_env
+from tests.stack import Stack
 
 pytestmark = pytest.mark.e2e
 catalog = Catalog()
@@ -61,27 +59,11 @@ _updates = itertools.count(uuid.uuid4().int % 10**8)
 
 
 @pytest.fixture(scope="module", params=["sqlite", "postgres"])
-def lockout_stack(
-    request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory, fakes: tuple[FakeTwilio, FakeTelegram]
-) -> Iterator[Stack]:
-    """The suite's stack on SQLite, a stack of its own on PostgreSQL (the debtors are the tests' own)."""
-    if request.param == "sqlite":
-        yield request.getfixturevalue("stack")
-        return
-    if not MODEL.exists() or not RASA.exists():
-        pytest.fail("end-to-end tests need the Rasa venv and a trained model: run `make test`")
-    workdir: Path = tmp_path_factory.mktemp(f"lockout-{request.param}")
-    url = asyncio.run(fresh_postgres("debtor_security_lockout"))
-    twilio, telegram = fakes
-    stack = Stack(
-        workdir=workdir,
-        database_url=url,
-        extra_env=fake_provider_env(twilio, telegram, telegram_secret=TELEGRAM_SECRET),
-    )
-    try:
-        yield stack.up()
-    finally:
-        stack.down()
+def lockout_stack(request: pytest.FixtureRequest) -> Stack:
+    """The suite's stack on SQLite; on PostgreSQL the security tests' own (tests/security/stacks.py,
+    shared with test_erase_rasa.py: the debtors are the tests' own either way)."""
+    name = "stack" if request.param == "sqlite" else "security_postgres_stack"
+    return request.getfixturevalue(name)
 
 
 # --- talking to the stack -------------------------------------------------------------------------

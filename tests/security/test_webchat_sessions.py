@@ -8,9 +8,7 @@ from __future__ import annotations
 import json
 import sqlite3
 import time
-from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
-from pathlib import Path
 from typing import Any
 
 import httpx
@@ -20,34 +18,18 @@ from websockets.sync.client import ClientConnection, connect
 
 from tests.e2e.test_handoff import PASSWORD, create_staff
 from tests.own_debtor import own_debtor
-from tests.stack import MODEL, RASA, Stack
+from tests.security.stacks import IDLE_SECONDS, SecurityStack
+from tests.stack import Stack
 
 pytestmark = pytest.mark.e2e
-IDLE_SECONDS = 6.0
 BALANCE = "£612.45"
 
 
-class LoggedStack(Stack):
-    """The gateway with uvicorn's access log on (the Docker image's command), so it is checked too."""
-
-    def command(self, name: str) -> list[str]:
-        return [part for part in super().command(name) if part != "--no-access-log"]
-
-
-@pytest.fixture(scope="module")
-def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
-    if not MODEL.exists() or not RASA.exists():
-        pytest.fail("end-to-end tests need the Rasa venv and a trained model: run `make test`")
-    workdir: Path = tmp_path_factory.mktemp("security-webchat")
-    stack = LoggedStack(
-        workdir=workdir,
-        database_url=f"sqlite+aiosqlite:///{workdir / 'security.db'}",
-        extra_env={"WEBCHAT_VERIFIED_IDLE_MINUTES": str(IDLE_SECONDS / 60), "LOG_LEVEL": "INFO"},
-    )
-    try:
-        yield stack.up()
-    finally:
-        stack.down()
+@pytest.fixture
+def stack(security_sqlite_stack: SecurityStack) -> SecurityStack:
+    """The security tests' SQLite stack (tests/security/stacks.py): uvicorn's access log on (the
+    Docker image's command), so it is checked too, and a short verified-idle time."""
+    return security_sqlite_stack
 
 
 def socket(stack: Stack, session_id: str) -> ClientConnection:

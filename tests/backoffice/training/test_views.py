@@ -1,7 +1,7 @@
 """The admin API with a stand-in `rasa` (tests/training/fake_rasa.py) and a stand-in Rasa server:
 examples, the whole retrain -> evaluate -> compare -> activate -> re-activate cycle, a failing
 training, Rasa refusing a model; bad input is a clear 4xx, never a 500. The real Rasa cycle is
-tests/training/test_e2e.py."""
+tests/backoffice/training/test_intents_browser.py."""
 
 from __future__ import annotations
 

@@ -193,13 +193,20 @@ def tiny_model_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
     labels = torch.tensor([y for _, y in examples])
 
     optimizer = torch.optim.AdamW(model.parameters(), lr=5e-3)
-    model.train()
-    for _ in range(60):
-        optimizer.zero_grad()
-        loss = model(**batch, labels=labels).loss
-        loss.backward()
-        optimizer.step()
-    model.eval()
+    # Tensors this small train ~10x cheaper on one thread: a thread pool spins on each tiny op,
+    # which costs most when the cores are busy (the suite runs in parallel).
+    threads = torch.get_num_threads()
+    torch.set_num_threads(1)
+    try:
+        model.train()
+        for _ in range(60):
+            optimizer.zero_grad()
+            loss = model(**batch, labels=labels).loss
+            loss.backward()
+            optimizer.step()
+        model.eval()
+    finally:
+        torch.set_num_threads(threads)
 
     out = directory / "model"
     model.save_pretrained(out)

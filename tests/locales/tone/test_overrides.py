@@ -12,14 +12,16 @@ from locales.tone import service
 from locales.tone.overrides import ToneOverrides
 
 files = Catalog()
+TTL = 0.06  # seconds a process trusts its cached overrides
 
 
 async def test_an_edit_reaches_another_process_within_a_second(
     committed: async_sessionmaker[AsyncSession],
 ) -> None:
     # Two processes: each its own catalog and its own database layer (its own cache).
-    gateway = Catalog(overrides=ToneOverrides(committed, ttl=0.3))
-    worker = Catalog(overrides=ToneOverrides(committed, ttl=0.3))
+    # A short cache time (production's is longer): each wait below only has to outlast it.
+    gateway = Catalog(overrides=ToneOverrides(committed, ttl=TTL))
+    worker = Catalog(overrides=ToneOverrides(committed, ttl=TTL))
     await gateway.refresh()
     await worker.refresh()
     original = files.text("utter_goodbye", "en", "empathetic")
@@ -31,7 +33,7 @@ async def test_an_edit_reaches_another_process_within_a_second(
             text="Take care, talk soon!", author_id=None,
         )  # fmt: skip
         await session.commit()
-    await asyncio.sleep(0.35)
+    await asyncio.sleep(TTL * 1.5)  # the cached snapshot is now older than the cache time
     await worker.refresh()
     assert worker.text("utter_goodbye", "en") == "Take care, talk soon!"
     assert worker.render("utter_goodbye", "en").text == "Take care, talk soon!"
@@ -42,7 +44,7 @@ async def test_an_edit_reaches_another_process_within_a_second(
     async with committed() as session:
         await service.rollback_text(session=session, catalog=files, version_id=version.id, author_id=None)
         await session.commit()
-    await asyncio.sleep(0.35)
+    await asyncio.sleep(TTL * 1.5)  # the cached snapshot is now older than the cache time
     assert gateway.text("utter_goodbye", "en") == original  # stale: this render kicked off the check
     for _ in range(100):
         await asyncio.sleep(0.02)
