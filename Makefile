@@ -32,7 +32,7 @@ export RASA_LOCK_STORE_DB ?= 1
 # generated on the first `make run`, kept in this git-ignored file, handed to every process by honcho.
 SECRETS_ENV := var/secrets.env
 
-.PHONY: help run test install db train eval-nlu eval-cv compare-pipelines lint browser clean bench fuzz reliability import-portfolio bench-import
+.PHONY: help run test install db train eval-nlu eval-cv compare-pipelines lint browser clean bench fuzz reliability import-portfolio bench-import export-activity
 
 help:
 	@echo "make run    - set up whatever is missing and start Rasa, actions and the gateway"
@@ -43,6 +43,7 @@ help:
 	@echo "make bench [CONCURRENCY=20 CONVERSATIONS=200] - full stack vs bare Rasa -> reports/bench.json"
 	@echo "make fuzz [FUZZ_EXAMPLES=50] - schemathesis over every API operation: cases tried, failures -> reports/fuzz.json"
 	@echo "make import-portfolio FILE=path.csv - debtors and debts from a CSV or .jsonl file (exit 0 all applied, 2 rows refused, 1 unreadable)"
+	@echo "make export-activity SINCE=2026-05-01T00:00:00Z [UNTIL=...] [OUT=path.csv|-] - events since then per creditor reference -> reports/activity-<time>.csv (prints the until: the next SINCE)"
 	@echo "make bench-import [ROWS=100000] - portfolio import rows/s on SQLite and PostgreSQL -> reports/bench-import.json"
 	@echo "make reliability [RELIABILITY_SCALE=1] - forgery sweep, replay storm, crash under load, disclosure fuzz -> reports/reliability.json"
 
@@ -150,6 +151,13 @@ import-portfolio: $(VENV)/.installed
 	@test "$(origin FILE)" != file || (echo "usage: make import-portfolio FILE=path.csv"; exit 1)
 	$(VENV)/bin/python -m app.manage migrate
 	$(VENV)/bin/python -m app.manage import-portfolio $(FILE)
+
+# Issue 16 point 2 (people/portfolio/activity.py): the export back, [SINCE, UNTIL) with UNTIL now by
+# default; the JSON summary printed names the `until` used, the next run's SINCE. OUT=- writes stdout.
+EXPORT_OUT ?= $(or $(OUT),reports/activity-$(shell date -u +%Y%m%dT%H%M%SZ).csv)
+export-activity: $(VENV)/.installed
+	@test -n "$(SINCE)" || (echo "usage: make export-activity SINCE=2026-05-01T00:00:00Z [UNTIL=...] [OUT=path.csv|-]"; exit 1)
+	@$(VENV)/bin/python -m app.manage export-activity --since "$(SINCE)" $(if $(UNTIL),--until "$(UNTIL)") --out "$(EXPORT_OUT)"
 
 ROWS ?= 100000
 BENCH_POSTGRES_ADMIN ?= postgresql://127.0.0.1:5432/test

@@ -1,4 +1,4 @@
-"""Operational commands: `python -m app.manage migrate|seed [--demo]|create-staff|telegram-poll|import-portfolio`.
+"""Operational commands: `python -m app.manage migrate|seed [--demo]|create-staff|telegram-poll|import-portfolio|export-activity`.
 
 Demo debtors are seeded only on request (`seed --demo`, which `make run` does): never by a
 deployment's migrate step, so production never holds the published demo people."""
@@ -12,6 +12,7 @@ import json
 import os
 import sys
 from dataclasses import dataclass
+from datetime import datetime
 from pathlib import Path
 
 from alembic import command
@@ -23,12 +24,13 @@ from tqdm import tqdm
 from app import models as _all_models  # noqa: F401 - every table known to the ORM
 from app.config import get_settings
 from core.config import ROOT
-from core.database import make_engine, make_sessionmaker
+from core.database import make_engine, make_sessionmaker, utcnow
 from core.logging import configure_logging, configured
 from people.auth import passwords
 from people.auth import service as auth_service
 from people.auth.models import Role, StaffUser
 from people.debtors.seed import seed_demo
+from people.portfolio import activity
 from people.portfolio import service as portfolio_service
 from people.portfolio.reader import Unreadable
 
@@ -153,6 +155,35 @@ async def import_portfolio(database_url: str, path: Path) -> int:
     return 2 if report.rejected else 0
 
 
+async def export_activity(database_url: str, *, since: datetime, until: datetime, out: Path | None) -> int:
+    """The events in [since, until) as CSV into `out` (or stdout). The summary (rows, since, until:
+    the next run's --since) is JSON on stdout after a file, on stderr after CSV on stdout."""
+    window = activity.window(since, until)
+    engine = make_engine(database_url)
+    try:
+        async with make_sessionmaker(engine)() as session:
+            found = await activity.rows(session=session, window=window)
+    finally:
+        await engine.dispose()
+    summary = {"rows": len(found), "since": window.since.isoformat(), "until": window.until.isoformat()}
+    if out is None:
+        activity.write(sys.stdout, found)
+        print(json.dumps(summary), file=sys.stderr)
+        return 0
+    out.parent.mkdir(parents=True, exist_ok=True)
+    with out.open("w", encoding="utf-8", newline="") as file:
+        activity.write(file, found)
+    print(json.dumps({**summary, "out": str(out)}))
+    return 0
+
+
+def _moment(text: str) -> datetime:
+    try:
+        return activity.moment(text)
+    except activity.BadMoment:
+        raise argparse.ArgumentTypeError(f"not an ISO 8601 time (e.g. 2026-05-01T00:00:00Z): {text!r}") from None
+
+
 async def telegram_poll() -> None:
     """Local development without a public URL: Telegram updates by long polling go into the same
     inbox as webhook updates (and the worker answers them). Ctrl-C stops."""
@@ -201,8 +232,18 @@ def main(argv: list[str] | None = None) -> int:
     staff.add_argument("--role", choices=[role.value for role in Role], default=Role.AGENT.value)
     importing = commands.add_parser("import-portfolio", help="debtors and debts from a CSV (or .jsonl) file")
     importing.add_argument("path", type=Path)
+    exporting = commands.add_parser("export-activity", help="what happened since a time, as CSV per creditor reference")
+    exporting.add_argument("--since", type=_moment, required=True, help="ISO 8601, inclusive (no offset: UTC)")
+    exporting.add_argument("--until", type=_moment, help="ISO 8601, exclusive (default: now)")
+    exporting.add_argument("--out", type=Path, help="a CSV file to write (default: stdout)")
     args = parser.parse_args(argv)
     url = os.environ.get("DATABASE_URL") or get_settings().database_url
+    if args.command == "export-activity":
+        until = args.until or utcnow()
+        if args.since > until:
+            parser.error("--since is after --until")
+        out = None if args.out is None or str(args.out) == "-" else args.out
+        return asyncio.run(export_activity(url, since=args.since, until=until, out=out))
     if args.command == "import-portfolio":
         return asyncio.run(import_portfolio(url, args.path))
     if args.command == "telegram-poll":

@@ -9,18 +9,10 @@ from __future__ import annotations
 
 import csv
 import io
-from typing import Any
 
 from backoffice.analytics.metrics import NUMBERS, Report, flat
+from core.spreadsheet import safe
 from money.ledger.money import from_minor
-
-FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
-
-
-def safe(value: Any) -> Any:
-    if isinstance(value, str) and value.startswith(FORMULA_START):
-        return "'" + value
-    return "" if value is None else value
 
 
 def zero(currency: str) -> str:

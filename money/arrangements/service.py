@@ -23,6 +23,7 @@ from money.arrangements.evaluation import PlanReview as PlanReview  # re-exporte
 from money.arrangements.evaluation import end_of_day as end_of_day
 from money.arrangements.evaluation import evaluate_plans as evaluate_plans
 from money.arrangements.evaluation import evaluate_promises as evaluate_promises
+from money.arrangements.history import activity as activity  # the export back (people/portfolio)
 from money.arrangements.models import (
     Installment,
     InstallmentStatus,

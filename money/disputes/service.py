@@ -18,6 +18,7 @@ from typing import Any
 from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from core.activity import Happening, Window
 from core.database import utcnow
 from core.errors import RequestRefused
 from core.pii.cards import redact_card_numbers
@@ -187,3 +188,20 @@ async def for_conversation(*, session: AsyncSession, conversation_id: str) -> li
 async def for_debtor(*, session: AsyncSession, debtor_id: int) -> list[DisputeView]:
     """Every case of the debtor, from any conversation or channel (agent console)."""
     return await _views(session, Dispute.debtor_id == debtor_id)
+
+
+async def activity(*, session: AsyncSession, window: Window) -> list[Happening]:
+    """Disputes opened and resolved in the window (the reason or outcome as a code: never the
+    debtor's own words nor the staff note)."""
+    disputes = await session.scalars(
+        select(Dispute).where(window.where(Dispute.opened_at) | window.where(Dispute.resolved_at))
+    )
+    found = []
+    for dispute in disputes.all():
+        if dispute.opened_at in window:
+            found.append(Happening(dispute.opened_at, "dispute_opened", dispute.debtor_id, dispute.debt_id,
+                                   detail=f"dispute:{dispute.id} {dispute.reason.value}"))  # fmt: skip
+        if dispute.resolved_at is not None and dispute.resolved_at in window:
+            found.append(Happening(dispute.resolved_at, "dispute_resolved", dispute.debtor_id, dispute.debt_id,
+                                   detail=f"dispute:{dispute.id} {dispute.status.value}"))  # fmt: skip
+    return found

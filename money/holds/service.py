@@ -11,6 +11,7 @@ from datetime import datetime
 from sqlalchemy import or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from core.activity import Happening, Window
 from core.database import utcnow
 from money.holds.models import CollectionHold, HoldReason
 from people.debtors.models import Debt
@@ -88,3 +89,33 @@ async def paused_debt_ids(*, session: AsyncSession, debtor_id: int, now: datetim
     if any(h.debt_id is None for h in holds):
         return set((await session.scalars(select(Debt.id).where(Debt.debtor_id == debtor_id))).all())
     return {h.debt_id for h in holds if h.debt_id is not None}
+
+
+# Holds a debtor's hardship placed (a dispute's hold is reported as the dispute itself).
+HARDSHIP_HOLDS = (HoldReason.HARDSHIP, HoldReason.BREATHING_SPACE)
+
+
+def ended_at(hold: CollectionHold) -> datetime | None:
+    """Released early, or run out at `ends_at`, whichever came first."""
+    ends = [moment for moment in (hold.released_at, hold.ends_at) if moment is not None]
+    return min(ends) if ends else None
+
+
+async def activity(*, session: AsyncSession, window: Window) -> list[Happening]:
+    """Hardship holds started and ended in the window; a hold that runs out ends at its `ends_at`
+    (nothing is written then: the window that holds that moment reports it)."""
+    holds = await session.scalars(
+        select(CollectionHold).where(
+            CollectionHold.reason.in_(HARDSHIP_HOLDS),
+            window.where(CollectionHold.starts_at)
+            | window.where(CollectionHold.released_at)
+            | window.where(CollectionHold.ends_at),
+        )
+    )
+    found = []
+    for hold in holds.all():
+        detail = f"hold:{hold.id} {hold.reason.value}"
+        for event, at in (("hardship_hold_started", hold.starts_at), ("hardship_hold_ended", ended_at(hold))):
+            if at is not None and at in window:
+                found.append(Happening(at, event, hold.debtor_id, hold.debt_id, detail=detail))
+    return found

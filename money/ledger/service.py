@@ -14,6 +14,7 @@ from sqlalchemy import func, insert, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from core.activity import Happening, Window
 from core.database import table_of
 from money.ledger.models import LedgerEntry, LedgerTransaction, TransactionKind
 from money.ledger.money import to_minor
@@ -331,3 +332,27 @@ async def paid_between(*, session: AsyncSession, debtor_id: int, currency: str, 
         )
     )
     return int(total or 0)
+
+
+async def activity(*, session: AsyncSession, window: Window) -> list[Happening]:
+    """Payments and refunds booked in the window, one per debt they reached (the amount that
+    debt's receivables went down or up); an overpayment's credit belongs to no debt."""
+    keys = (LedgerTransaction.id, LedgerTransaction.kind, LedgerTransaction.created_at, LedgerTransaction.payment_id,
+            LedgerEntry.debtor_id, LedgerEntry.debt_id, LedgerEntry.currency)  # fmt: skip
+    rows = await session.execute(
+        select(*keys, func.sum(LedgerEntry.amount_minor))
+        .join(LedgerEntry)
+        .where(
+            LedgerTransaction.kind.in_([TransactionKind.PAYMENT, TransactionKind.REFUND]),
+            window.where(LedgerTransaction.created_at),
+            LedgerEntry.account == RECEIVABLE,
+            LedgerEntry.debt_id.is_not(None),
+        )
+        .group_by(*keys)
+    )
+    return [
+        Happening(at, TransactionKind(kind).value, int(debtor_id), int(debt_id), abs(int(total)), currency,
+                  detail=f"payment:{payment_id}" if payment_id else f"transaction:{tx}")
+        for tx, kind, at, payment_id, debtor_id, debt_id, currency, total in rows.all()
+        if debtor_id is not None and total
+    ]  # fmt: skip

@@ -8,6 +8,7 @@ from sqlalchemy import insert, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from core.activity import Happening, Window
 from core.database import table_of, utcnow
 from people.consent.models import ChannelIdentity, Consent
 from people.gdpr import suppression
@@ -91,3 +92,22 @@ async def record_imported(
     if new:  # thousands per import chunk: one executemany
         await session.execute(insert(table_of(Consent)), list(new.values()))
     await session.flush()
+
+
+async def activity(*, session: AsyncSession, window: Window) -> list[Happening]:
+    """Opt-outs and opt-ins of a known debtor changed in the window: the channel and how (e.g.
+    `keyword:STOP`), never the address. What an imported file stated is the creditor's own news,
+    not reported back. Only the latest change per address is kept (the table holds the state)."""
+    consents = await session.scalars(
+        select(Consent).where(
+            window.where(Consent.changed_at),
+            Consent.debtor_id.is_not(None),
+            ~Consent.source.startswith(IMPORT_SOURCE),
+        )
+    )
+    return [
+        Happening(c.changed_at, "opt_out" if c.opted_out else "opt_in", c.debtor_id, channel=c.channel,
+                  detail=c.source)
+        for c in consents.all()
+        if c.debtor_id is not None
+    ]  # fmt: skip

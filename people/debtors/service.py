@@ -104,6 +104,16 @@ class PlacedDebt:
 
 
 @dataclass(frozen=True)
+class KeyedDebt:
+    """A debt as the creditor names it (the export back to the agency keys every row so)."""
+
+    id: int
+    creditor: str
+    reference: str
+    currency: str
+
+
+@dataclass(frozen=True)
 class Person:
     id: int
     name: str
@@ -161,6 +171,21 @@ async def creditor_debtors(*, session: AsyncSession, creditor: str, born: Iterab
         .where(Debtor.date_of_birth.in_(dates), Debtor.id.in_(select(Debt.debtor_id).where(Debt.creditor == creditor)))
     )  # fmt: skip
     return [Person(*row) for row in rows.all()]
+
+
+async def keyed_debts(*, session: AsyncSession, debtor_ids: Iterable[int]) -> dict[int, list[KeyedDebt]]:
+    """Every debt of these debtors (whatever its status), per debtor, in id order; read in slices
+    so that a large export stays under SQLite's bound-parameter limit."""
+    ids, found = sorted(set(debtor_ids)), defaultdict[int, list[KeyedDebt]](list)
+    for start in range(0, len(ids), 5000):
+        rows = await session.execute(
+            select(Debt.debtor_id, Debt.id, Debt.creditor, Debt.reference, Debt.currency)
+            .where(Debt.debtor_id.in_(ids[start : start + 5000]))
+            .order_by(Debt.id)
+        )
+        for debtor_id, debt_id, creditor, reference, currency in rows.tuples().all():
+            found[debtor_id].append(KeyedDebt(debt_id, creditor, reference, currency))
+    return dict(found)
 
 
 async def people(*, session: AsyncSession, debtor_ids: Iterable[int]) -> dict[int, Person]:

@@ -88,6 +88,7 @@ AUDITED_PATHS = (
     "/agent/api/admin/gdpr/debtors",
     "/agent/api/admin/gdpr/debtors/{debtor_id}",
     "/agent/api/admin/gdpr/debtors/{debtor_id}/export",
+    "/agent/api/admin/portfolio/activity.csv",
 )
 
 
@@ -120,6 +121,12 @@ async def test_each_audited_read_leaves_its_row(committed: async_sessionmaker[As
         ),
         ("gdpr.get_debtor", f"/agent/api/admin/gdpr/debtors/{debtor}", ("debtor", str(debtor)), None),
         ("gdpr.export", f"/agent/api/admin/gdpr/debtors/{debtor}/export", ("debtor", str(debtor)), None),
+        (
+            "portfolio.activity_csv",
+            "/agent/api/admin/portfolio/activity.csv?since=2020-01-01",
+            (None, None),
+            {"debtors": []},
+        ),
     ]
     start = await _last_id(committed)
     with gateway(committed) as client:
