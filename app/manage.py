@@ -1,7 +1,11 @@
-"""Operational commands: `python -m app.manage migrate|seed [--demo]|create-staff|telegram-poll|import-portfolio`.
+"""Operational commands: `python -m app.manage migrate|seed [--demo]|create-staff|telegram-poll|import-portfolio|check-config`.
 
-Demo debtors are seeded only on request (`seed --demo`, which `make run` does): never by a
-deployment's migrate step, so production never holds the published demo people."""
+`migrate` only upgrades the schema: the demo debtors and the demo admin come from `seed --demo`
+alone (`make run` does it), never from a deployment's migrate step, so production never holds the
+published demo people nor an admin whose password sits in a file; its first admin is made with
+`create-staff --role admin`. The commands read the settings without the production profile's
+refusal (core/profile.py): `check-config` reports it, `migrate` and `create-staff` set a
+deployment up before it can pass."""
 
 from __future__ import annotations
 
@@ -21,7 +25,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from tqdm import tqdm
 
 from app import models as _all_models  # noqa: F401 - every table known to the ORM
-from app.config import get_settings
+from app.config import GatewaySettings, get_settings
 from core.config import ROOT
 from core.database import make_engine, make_sessionmaker
 from core.logging import configure_logging, configured
@@ -54,12 +58,13 @@ def migrate(database_url: str | None = None) -> None:
 @dataclass(frozen=True)
 class Seeded:
     debtors: int  # demo debtors added (0 without --demo)
-    admin_password: str | None  # set only when the demo admin was created just now
+    admin_password: str | None  # set only when the demo admin was created just now (--demo only)
 
 
 async def seed_admin(*, session: AsyncSession) -> str | None:
-    """A first admin for the agent console when there is no staff account at all (so `make run`
-    users can log in to /agent); returns its random password, or None when staff already exist."""
+    """The demo's first admin for the agent console when there is no staff account at all (so
+    `make run` users can log in to /agent); returns its random password, or None when staff
+    already exist. Only `seed --demo` makes it: a deployment's first admin is `create-staff`'s."""
     if await session.scalar(select(func.count()).select_from(StaffUser)):
         return None
     password = passwords.generate(username=DEMO_ADMIN)  # random, and what the password policy accepts
@@ -79,13 +84,13 @@ def write_credentials(path: Path, username: str, password: str) -> None:
 
 
 async def seed(database_url: str, *, demo: bool = False) -> Seeded:
-    """A first console admin into an empty staff table, and with `demo` the demo debtors.
-    Idempotent: existing debtors and staff are kept."""
+    """With `demo`: the demo debtors, and the demo admin into an empty staff table; without it,
+    nothing (a deployment holds no demo data). Idempotent: existing debtors and staff are kept."""
     engine = make_engine(database_url)
     try:
         async with make_sessionmaker(engine)() as session:
             added = await seed_demo(session=session) if demo else 0
-            password = await seed_admin(session=session)
+            password = await seed_admin(session=session) if demo else None
             await session.commit()
             return Seeded(debtors=added, admin_password=password)
     finally:
@@ -190,7 +195,7 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m app.manage")
     commands = parser.add_subparsers(dest="command", required=True)
     commands.add_parser("migrate", help="upgrade the database schema")
-    seeding = commands.add_parser("seed", help="a console admin when there is no staff yet (+ demo debtors: --demo)")
+    seeding = commands.add_parser("seed", help="--demo: the demo debtors and admin (make run only)")
     seeding.add_argument("--demo", action="store_true", help="also the demo debtors (make run; never in production)")
     commands.add_parser("telegram-poll", help="Telegram by long polling (no public URL needed)")
     staff = commands.add_parser(
@@ -201,8 +206,13 @@ def main(argv: list[str] | None = None) -> int:
     staff.add_argument("--role", choices=[role.value for role in Role], default=Role.AGENT.value)
     importing = commands.add_parser("import-portfolio", help="debtors and debts from a CSV (or .jsonl) file")
     importing.add_argument("path", type=Path)
+    commands.add_parser("check-config", help="every problem with this configuration; exit 1 if any")
     args = parser.parse_args(argv)
-    url = os.environ.get("DATABASE_URL") or get_settings().database_url
+    if args.command == "check-config":
+        from app import checkconfig  # it uses this module's alembic_config
+
+        return checkconfig.main()
+    url = os.environ.get("DATABASE_URL") or GatewaySettings().database_url
     if args.command == "import-portfolio":
         return asyncio.run(import_portfolio(url, args.path))
     if args.command == "telegram-poll":
@@ -224,6 +234,8 @@ def main(argv: list[str] | None = None) -> int:
         seeded = asyncio.run(seed(url, demo=args.demo))
         if args.demo:
             print(f"demo data: {seeded.debtors} debtor(s) added", file=sys.stderr)
+        else:
+            print("nothing seeded without --demo; the first admin: create-staff --role admin", file=sys.stderr)
         if seeded.admin_password is not None:
             path = Path(os.environ.get("CONSOLE_CREDENTIALS_FILE") or CREDENTIALS_FILE)
             write_credentials(path, DEMO_ADMIN, seeded.admin_password)
