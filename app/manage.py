@@ -1,4 +1,4 @@
-"""Operational commands: `python -m app.manage migrate|seed [--demo]|create-staff|telegram-poll|import-portfolio|check-config`.
+"""Operational commands: `python -m app.manage migrate|seed [--demo]|create-staff|telegram-poll|import-portfolio|check-config|install-model`.
 
 `migrate` only upgrades the schema: the demo debtors and the demo admin come from `seed --demo`
 alone (`make run` does it), never from a deployment's migrate step, so production never holds the
@@ -12,8 +12,10 @@ from __future__ import annotations
 import argparse
 import asyncio
 import getpass
+import hashlib
 import json
 import os
+import shutil
 import sys
 from dataclasses import dataclass
 from pathlib import Path
@@ -26,6 +28,7 @@ from tqdm import tqdm
 
 from app import models as _all_models  # noqa: F401 - every table known to the ORM
 from app.config import GatewaySettings, get_settings
+from backoffice.training.data import point_active
 from core.config import ROOT
 from core.database import make_engine, make_sessionmaker
 from core.logging import configure_logging, configured
@@ -158,6 +161,24 @@ async def import_portfolio(database_url: str, path: Path) -> int:
     return 2 if report.rejected else 0
 
 
+def install_model(model: Path, models_dir: Path, *, replace: bool) -> str:
+    """A model trained elsewhere (`make train`, where Rasa is installed) into the models folder Rasa
+    starts from (var/models/active.tar.gz; compose shares it read-only with every Rasa): only when
+    there is no active model yet, unless `replace`. Returns what happened."""
+    link = models_dir / "active.tar.gz"
+    if link.exists() and not replace:
+        return f"kept {link} -> {link.resolve().name}"
+    if not model.is_file():
+        raise SystemExit(f"no model at {model} (make train builds it)")
+    digest = hashlib.sha256(model.read_bytes()).hexdigest()[:12]
+    target = models_dir / f"installed-{digest}.tar.gz"
+    models_dir.mkdir(parents=True, exist_ok=True)
+    if not target.exists():
+        shutil.copy2(model, target)
+    point_active(models_dir, target)
+    return f"{link} -> {target.name}"
+
+
 async def telegram_poll() -> None:
     """Local development without a public URL: Telegram updates by long polling go into the same
     inbox as webhook updates (and the worker answers them). Ctrl-C stops."""
@@ -207,11 +228,17 @@ def main(argv: list[str] | None = None) -> int:
     importing = commands.add_parser("import-portfolio", help="debtors and debts from a CSV (or .jsonl) file")
     importing.add_argument("path", type=Path)
     commands.add_parser("check-config", help="every problem with this configuration; exit 1 if any")
+    installing = commands.add_parser("install-model", help="a trained model becomes the one Rasa starts with")
+    installing.add_argument("path", type=Path)
+    installing.add_argument("--replace", action="store_true", help="also when there is an active model already")
     args = parser.parse_args(argv)
     if args.command == "check-config":
         from app import checkconfig  # it uses this module's alembic_config
 
         return checkconfig.main()
+    if args.command == "install-model":
+        print(install_model(args.path, GatewaySettings().training_models_dir, replace=args.replace))
+        return 0
     url = os.environ.get("DATABASE_URL") or GatewaySettings().database_url
     if args.command == "import-portfolio":
         return asyncio.run(import_portfolio(url, args.path))
