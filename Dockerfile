@@ -21,7 +21,9 @@ COPY migrations migrations
 COPY alembic.ini .
 # The project itself, editable: the code stays in /app next to config/ and migrations/.
 RUN pip install --no-cache-dir --no-deps -e .
-RUN useradd --create-home assistant
+# var/ (the application's files, the trained models Rasa starts from) belongs to the app user: a
+# named volume mounted there starts as a copy of it, ownership included (docker-compose.yml).
+RUN useradd --create-home assistant && mkdir -p /app/var/models && chown -R assistant:assistant /app/var
 USER assistant
 EXPOSE 8000 5055
 CMD ["python", "-m", "uvicorn", "app.main:create_app", "--factory", "--host", "0.0.0.0", "--port", "8000"]

@@ -32,7 +32,7 @@ export RASA_LOCK_STORE_DB ?= 1
 # generated on the first `make run`, kept in this git-ignored file, handed to every process by honcho.
 SECRETS_ENV := var/secrets.env
 
-.PHONY: help run test install db train eval-nlu eval-cv compare-pipelines lint browser clean bench fuzz reliability import-portfolio bench-import export-activity
+.PHONY: help run test install db train check-config eval-nlu eval-cv compare-pipelines lint browser clean bench fuzz reliability import-portfolio bench-import export-activity
 
 help:
 	@echo "make run    - set up whatever is missing and start Rasa, actions and the gateway"
@@ -46,6 +46,7 @@ help:
 	@echo "make export-activity SINCE=2026-05-01T00:00:00Z [UNTIL=...] [OUT=path.csv|-] - events since then per creditor reference -> reports/activity-<time>.csv (prints the until: the next SINCE)"
 	@echo "make bench-import [ROWS=100000] - portfolio import rows/s on SQLite and PostgreSQL -> reports/bench-import.json"
 	@echo "make reliability [RELIABILITY_SCALE=1] - forgery sweep, replay storm, crash under load, disclosure fuzz -> reports/reliability.json"
+	@echo "make check-config - every problem with this environment's configuration (ASSISTANT_ENV=production by default); exit 1 if any"
 
 # The pinned versions (requirements*.txt), then this project itself, editable (pyproject.toml): its
 # packages import from anywhere, with no search path set by hand.
@@ -102,6 +103,11 @@ PYTEST_ORDER ?= -p no:randomly
 test: install $(MODEL) browser lint
 	$(VENV)/bin/python -m pytest -q -p no:cacheprovider $(PYTEST_ORDER)
 
+# The production profile's refusals (core/profile.py) plus the database, Redis and Rasa answering:
+# run it with the deployment's environment (compose: `docker compose run --rm gateway python -m app.manage check-config`).
+check-config: $(VENV)/.installed
+	$(VENV)/bin/python -m app.manage check-config
+
 FILE ?= bot/nlu/eval/heldout.tsv
 eval-nlu: install $(MODEL)
 	@mkdir -p reports
@@ -132,6 +138,9 @@ CONVERSATIONS ?= 200
 bench: install $(MODEL)
 	@mkdir -p reports
 	$(VENV)/bin/python -m app.tools.bench --concurrency $(CONCURRENCY) --conversations $(CONVERSATIONS) --out reports/bench.json
+
+# The tools below run the application on this machine (SQLite, http on loopback): the test profile.
+fuzz bench reliability bench-import: export ASSISTANT_ENV ?= test
 
 FUZZ_EXAMPLES ?= 50
 # Schemathesis against the gateway's OpenAPI schema, in process on a fresh SQLite database, as a

@@ -10,6 +10,7 @@ from pydantic_settings import BaseSettings
 
 from channels.config import ChannelSettings
 from core.config import CoreSettings
+from core.profile import refuse_unfit
 from engine.abuse.config import AbuseSettings
 from payments.config import PaymentSettings
 
@@ -34,7 +35,19 @@ class GatewaySettings(CoreSettings, AbuseSettings, PaymentSettings, ChannelSetti
     """Everything the gateway needs; abuse limits: engine/abuse/config.py, payments:
     payments/config.py, channels: channels/config.py, probes and metrics: OpsSettings."""
 
+    def production_problems(self) -> list[str]:
+        """Every part's (core/profile.py), in one list: the gateway and the worker refuse on any."""
+        return [
+            *super().production_problems(),
+            *self.abuse_problems(),
+            *self.payment_problems(),
+            *self.channel_problems(),
+        ]
+
 
 @lru_cache
 def get_settings() -> GatewaySettings:
-    return GatewaySettings()
+    """The settings the gateway and the worker run with: refused when production is not fit for it."""
+    settings = GatewaySettings()
+    refuse_unfit(settings)
+    return settings

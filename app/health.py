@@ -61,7 +61,7 @@ async def ready(request: Request) -> JSONResponse:
         _bounded("database", _database(request, settings), timeout),
         _bounded("rasa", _rasa(rasa), timeout),
         _bounded("action_server", _action_server(rasa), timeout),
-        *(_bounded(name, _redis(name, url, timeout), timeout) for name, url in redis_urls(settings).items()),
+        *(_bounded(name, redis_check(name, url, timeout), timeout) for name, url in redis_urls(settings).items()),
     )
     checks = [check for group in groups for check in group]
     down = [check.name for check in checks if not check.up]
@@ -112,7 +112,7 @@ async def _action_server(rasa: RasaClient) -> list[Check]:
     return [Check(name="action_server", up=up, detail=detail)]
 
 
-async def _redis(name: str, url: str, seconds: float) -> list[Check]:
+async def redis_check(name: str, url: str, seconds: float) -> list[Check]:
     client = aioredis.from_url(url, socket_connect_timeout=seconds, socket_timeout=seconds)
     try:
         await client.ping()

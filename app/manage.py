@@ -1,15 +1,21 @@
-"""Operational commands: `python -m app.manage migrate|seed [--demo]|create-staff|telegram-poll|import-portfolio|export-activity`.
+"""Operational commands: `python -m app.manage migrate|seed [--demo]|create-staff|telegram-poll|import-portfolio|export-activity|check-config|install-model`.
 
-Demo debtors are seeded only on request (`seed --demo`, which `make run` does): never by a
-deployment's migrate step, so production never holds the published demo people."""
+`migrate` only upgrades the schema: the demo debtors and the demo admin come from `seed --demo`
+alone (`make run` does it), never from a deployment's migrate step, so production never holds the
+published demo people nor an admin whose password sits in a file; its first admin is made with
+`create-staff --role admin`. The commands read the settings without the production profile's
+refusal (core/profile.py): `check-config` reports it, `migrate` and `create-staff` set a
+deployment up before it can pass."""
 
 from __future__ import annotations
 
 import argparse
 import asyncio
 import getpass
+import hashlib
 import json
 import os
+import shutil
 import sys
 from dataclasses import dataclass
 from datetime import datetime
@@ -22,7 +28,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from tqdm import tqdm
 
 from app import models as _all_models  # noqa: F401 - every table known to the ORM
-from app.config import get_settings
+from app.config import GatewaySettings, get_settings
+from backoffice.training.data import point_active
 from core.config import ROOT
 from core.database import make_engine, make_sessionmaker, utcnow
 from core.logging import configure_logging, configured
@@ -56,12 +63,13 @@ def migrate(database_url: str | None = None) -> None:
 @dataclass(frozen=True)
 class Seeded:
     debtors: int  # demo debtors added (0 without --demo)
-    admin_password: str | None  # set only when the demo admin was created just now
+    admin_password: str | None  # set only when the demo admin was created just now (--demo only)
 
 
 async def seed_admin(*, session: AsyncSession) -> str | None:
-    """A first admin for the agent console when there is no staff account at all (so `make run`
-    users can log in to /agent); returns its random password, or None when staff already exist."""
+    """The demo's first admin for the agent console when there is no staff account at all (so
+    `make run` users can log in to /agent); returns its random password, or None when staff
+    already exist. Only `seed --demo` makes it: a deployment's first admin is `create-staff`'s."""
     if await session.scalar(select(func.count()).select_from(StaffUser)):
         return None
     password = passwords.generate(username=DEMO_ADMIN)  # random, and what the password policy accepts
@@ -81,13 +89,13 @@ def write_credentials(path: Path, username: str, password: str) -> None:
 
 
 async def seed(database_url: str, *, demo: bool = False) -> Seeded:
-    """A first console admin into an empty staff table, and with `demo` the demo debtors.
-    Idempotent: existing debtors and staff are kept."""
+    """With `demo`: the demo debtors, and the demo admin into an empty staff table; without it,
+    nothing (a deployment holds no demo data). Idempotent: existing debtors and staff are kept."""
     engine = make_engine(database_url)
     try:
         async with make_sessionmaker(engine)() as session:
             added = await seed_demo(session=session) if demo else 0
-            password = await seed_admin(session=session)
+            password = await seed_admin(session=session) if demo else None
             await session.commit()
             return Seeded(debtors=added, admin_password=password)
     finally:
@@ -184,6 +192,24 @@ def _moment(text: str) -> datetime:
         raise argparse.ArgumentTypeError(f"not an ISO 8601 time (e.g. 2026-05-01T00:00:00Z): {text!r}") from None
 
 
+def install_model(model: Path, models_dir: Path, *, replace: bool) -> str:
+    """A model trained elsewhere (`make train`, where Rasa is installed) into the models folder Rasa
+    starts from (var/models/active.tar.gz; compose shares it read-only with every Rasa): only when
+    there is no active model yet, unless `replace`. Returns what happened."""
+    link = models_dir / "active.tar.gz"
+    if link.exists() and not replace:
+        return f"kept {link} -> {link.resolve().name}"
+    if not model.is_file():
+        raise SystemExit(f"no model at {model} (make train builds it)")
+    digest = hashlib.sha256(model.read_bytes()).hexdigest()[:12]
+    target = models_dir / f"installed-{digest}.tar.gz"
+    models_dir.mkdir(parents=True, exist_ok=True)
+    if not target.exists():
+        shutil.copy2(model, target)
+    point_active(models_dir, target)
+    return f"{link} -> {target.name}"
+
+
 async def telegram_poll() -> None:
     """Local development without a public URL: Telegram updates by long polling go into the same
     inbox as webhook updates (and the worker answers them). Ctrl-C stops."""
@@ -221,7 +247,7 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m app.manage")
     commands = parser.add_subparsers(dest="command", required=True)
     commands.add_parser("migrate", help="upgrade the database schema")
-    seeding = commands.add_parser("seed", help="a console admin when there is no staff yet (+ demo debtors: --demo)")
+    seeding = commands.add_parser("seed", help="--demo: the demo debtors and admin (make run only)")
     seeding.add_argument("--demo", action="store_true", help="also the demo debtors (make run; never in production)")
     commands.add_parser("telegram-poll", help="Telegram by long polling (no public URL needed)")
     staff = commands.add_parser(
@@ -236,8 +262,19 @@ def main(argv: list[str] | None = None) -> int:
     exporting.add_argument("--since", type=_moment, required=True, help="ISO 8601, inclusive (no offset: UTC)")
     exporting.add_argument("--until", type=_moment, help="ISO 8601, exclusive (default: now)")
     exporting.add_argument("--out", type=Path, help="a CSV file to write (default: stdout)")
+    commands.add_parser("check-config", help="every problem with this configuration; exit 1 if any")
+    installing = commands.add_parser("install-model", help="a trained model becomes the one Rasa starts with")
+    installing.add_argument("path", type=Path)
+    installing.add_argument("--replace", action="store_true", help="also when there is an active model already")
     args = parser.parse_args(argv)
-    url = os.environ.get("DATABASE_URL") or get_settings().database_url
+    if args.command == "check-config":
+        from app import checkconfig  # it uses this module's alembic_config
+
+        return checkconfig.main()
+    if args.command == "install-model":
+        print(install_model(args.path, GatewaySettings().training_models_dir, replace=args.replace))
+        return 0
+    url = os.environ.get("DATABASE_URL") or GatewaySettings().database_url
     if args.command == "export-activity":
         until = args.until or utcnow()
         if args.since > until:
@@ -265,6 +302,8 @@ def main(argv: list[str] | None = None) -> int:
         seeded = asyncio.run(seed(url, demo=args.demo))
         if args.demo:
             print(f"demo data: {seeded.debtors} debtor(s) added", file=sys.stderr)
+        else:
+            print("nothing seeded without --demo; the first admin: create-staff --role admin", file=sys.stderr)
         if seeded.admin_password is not None:
             path = Path(os.environ.get("CONSOLE_CREDENTIALS_FILE") or CREDENTIALS_FILE)
             write_credentials(path, DEMO_ADMIN, seeded.admin_password)

@@ -10,6 +10,7 @@ from pydantic import Field, SecretStr
 
 from core.config import PublicAddress
 from core.deps import settings_of
+from core.profile import redis_url_problem
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -33,6 +34,28 @@ class ChannelSettings(PublicAddress):
     webchat_session_idle_minutes: float = Field(default=60.0, gt=0)
     webchat_session_max_hours: float = Field(default=24.0, gt=0)
     webchat_verified_idle_minutes: float = Field(default=15.0, gt=0)
+
+    def channel_problems(self) -> list[str]:
+        """Production: every provider complete or off, the inbox queue in Redis (core/profile.py)."""
+        problems = []
+        twilio = {
+            "TWILIO_ACCOUNT_SID": bool(self.twilio_account_sid),
+            "TWILIO_AUTH_TOKEN": bool(self.twilio_auth_token),
+            "TWILIO_SMS_FROM or TWILIO_WHATSAPP_FROM": bool(self.twilio_sms_from or self.twilio_whatsapp_from),
+        }
+        if any(twilio.values()) and not all(twilio.values()):
+            missing = ", ".join(name for name, present in twilio.items() if not present)
+            problems.append(f"Twilio is half-configured: {missing} missing (set all three, or none)")
+        if bool(self.telegram_bot_token) != bool(self.telegram_webhook_secret):
+            problems.append(
+                "Telegram is half-configured: set both TELEGRAM_BOT_TOKEN and TELEGRAM_WEBHOOK_SECRET, or neither"
+            )
+        problems += redis_url_problem(
+            "HUEY_REDIS_URL", self.huey_redis_url, "the inbox queue must be shared by the gateway and the worker"
+        )
+        if self.huey_immediate:
+            problems.append("HUEY_IMMEDIATE is on: inbox tasks would run inside the gateway (tests only)")
+        return problems
 
 
 def channel_settings(settings: object) -> ChannelSettings:

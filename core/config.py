@@ -4,13 +4,13 @@ settings classes, composed by the gateway (app/config.py)."""
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Literal
 from urllib.parse import urlsplit, urlunsplit
 
 from pydantic import AliasChoices, Field, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from core.internal_tokens import InternalTokenSettings
+from core.profile import Profile, database_problems, public_url_problems, token_problems
 from core.settings_sources import SecretSources
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -24,7 +24,7 @@ class PublicAddress(BaseSettings):
     public_base_url: str = "http://127.0.0.1:8000"
 
 
-class CoreSettings(SecretSources, InternalTokenSettings, PublicAddress):
+class CoreSettings(SecretSources, Profile, InternalTokenSettings, PublicAddress):
     """What every process shares (database, Rasa, the action server, limits on messages, training);
     defaults are the embedded (single machine) setup. Secrets come from the environment or files
     only (core/settings_sources.py). The gateway adds the features' own settings (app/config.py)."""
@@ -58,9 +58,6 @@ class CoreSettings(SecretSources, InternalTokenSettings, PublicAddress):
     evaluate_every_minutes: float = Field(default=15.0, gt=0)
     # How long an agent console login lasts.
     staff_session_hours: float = Field(default=12.0, gt=0)
-    # ASSISTANT_ENV: "demo" (what `make run` sets) opens /docs, /redoc and /openapi.json to anyone;
-    # anything else keeps them for logged-in staff (app/openapi.py).
-    assistant_env: Literal["production", "demo"] = "production"
     # Admin retraining (training/): where trained models go (var/models/active.tar.gz points at
     # the active one), the Rasa executable that trains and evaluates them, the model `make train`
     # builds from the repository (registered as the first version), and a bound on one training.
@@ -73,6 +70,14 @@ class CoreSettings(SecretSources, InternalTokenSettings, PublicAddress):
     def _rasa_endpoints_valid(self) -> CoreSettings:
         self.rasa_endpoints()  # a duplicated instance fails at start, not on the first message
         return self
+
+    def production_problems(self) -> list[str]:
+        """The shared part of the production profile (core/profile.py); the gateway adds its features'."""
+        return [
+            *database_problems(self.database_url),
+            *public_url_problems(self.public_base_url),
+            *token_problems(self),
+        ]
 
     def rasa_endpoints(self) -> list[str]:
         """Every Rasa instance the gateway routes to, in a stable order (the hash ring's nodes)."""

@@ -9,7 +9,7 @@ from logging.config import fileConfig
 from alembic import context
 from sqlalchemy.engine import Connection
 
-from app.config import get_settings
+from app.config import GatewaySettings
 from app.models import Base
 from core.database import make_engine
 
@@ -21,7 +21,7 @@ target_metadata = Base.metadata
 
 
 def _url() -> str:
-    return config.attributes.get("database_url") or os.environ.get("DATABASE_URL") or get_settings().database_url
+    return config.attributes.get("database_url") or os.environ.get("DATABASE_URL") or GatewaySettings().database_url
 
 
 def run_migrations_offline() -> None:

@@ -26,6 +26,17 @@ class PaymentSettings(PublicAddress):
     stripe_api_base: str | None = None  # tests point this at a fake Stripe on loopback
     sandbox_secret_file: Path = ROOT / "var" / "sandbox-webhook-secret"
 
+    def payment_problems(self) -> list[str]:
+        """Production: no sandbox, and Stripe either off or complete (core/profile.py)."""
+        problems = []
+        if self.payments_sandbox:
+            problems.append("PAYMENTS_SANDBOX is on: it books payments without moving money (make run only)")
+        if bool(self.stripe_secret_key) != bool(self.stripe_webhook_secret):
+            problems.append(
+                "Stripe is half-configured: set both STRIPE_SECRET_KEY and STRIPE_WEBHOOK_SECRET, or neither"
+            )
+        return problems
+
     @property
     def provider_name(self) -> str | None:
         """ "stripe", "sandbox", or None: card payment is not available here."""

@@ -7,6 +7,10 @@ import os
 # In-process tests run inbox tasks immediately (huey's own test mode); real processes started
 # by tests (the e2e stack) get a real queue — tests/stack.py sets HUEY_IMMEDIATE=false for them.
 os.environ.setdefault("HUEY_IMMEDIATE", "true")
+# The test profile (core/profile.py): SQLite, plain http and the payments sandbox are allowed, API
+# docs stay staff-only as in production. Set before anything reads the settings (app.worker does
+# on import); tests of the production profile set ASSISTANT_ENV themselves.
+os.environ["ASSISTANT_ENV"] = "test"
 
 import asyncio
 import logging

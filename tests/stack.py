@@ -125,6 +125,7 @@ class Stack:
             CONSOLE_CREDENTIALS_FILE=str(self.workdir / "console-credentials.txt"),
             TRAINING_MODELS_DIR=str(self.workdir / "models"),
             PRIVACY_HASH_KEY_FILE=str(self.workdir / "privacy-hash-key"),  # not the repo's var/
+            ASSISTANT_ENV="test",  # SQLite and http on loopback (core/profile.py); extra_env may say otherwise
             **self.tokens,
             **{**STACK_RATE_LIMITS, **SANDBOX_ON, **self.extra_env},  # extra_env may lower a limit to test it
             RASA_TELEMETRY_ENABLED="false",

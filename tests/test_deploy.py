@@ -19,7 +19,7 @@ import yaml
 from app.config import GatewaySettings
 
 ROOT = Path(__file__).resolve().parent.parent
-ONE_SHOT = {"migrate", "rasa-db"}  # run to completion before the others start
+ONE_SHOT = {"migrate", "rasa-db", "models-init"}  # run to completion before the others start
 ENV_REF = re.compile(r"\$\{([A-Z0-9_]+)(?:[:?\-][^}]*)?\}")
 
 
@@ -97,12 +97,10 @@ def test_rasa_instances_share_state_and_match_the_routing(compose: dict[str, Any
     assert {"RASA_TRACKER_STORE_URL", "RASA_LOCK_STORE_HOST"} <= needed
     pinned = re.search(r"^rasa==([\d.]+)", (ROOT / "requirements-rasa.txt").read_text(), flags=re.M)
     assert pinned
-    model = re.search(r"^MODEL := (\S+)", (ROOT / "Makefile").read_text(), flags=re.M)
     urls = set()
     for name, service in rasa.items():
         command = service["command"]
         assert command[command.index("--endpoints") + 1] == "bot/endpoints-sharded.yml", name
-        assert model and command[command.index("--model") + 1] == model.group(1), name
         assert service["image"].startswith(f"rasa/rasa:{pinned.group(1)}"), name
         env = app_env(service)
         assert needed <= set(env), (name, needed - set(env))
@@ -154,3 +152,72 @@ def test_dockerfile_copies_every_package() -> None:
     packages = {p.parent.name for p in ROOT.glob("*/__init__.py")} - {"tests", "tools"}
     assert packages <= copied, packages - copied
     assert "config" in copied and "migrations" in copied
+
+
+def app_services(compose: dict[str, Any]) -> dict[str, dict[str, Any]]:
+    """The services running the application image (built from the Dockerfile)."""
+    return {name: s for name, s in compose["services"].items() if s.get("build")}
+
+
+def mounts(service: dict[str, Any]) -> dict[str, tuple[str, bool]]:
+    """Container path -> (source, read-only) of each short-syntax volume."""
+    found = {}
+    for volume in service.get("volumes") or []:
+        source, target, *mode = str(volume).split(":")
+        found[target] = (source, "ro" in mode)
+    return found
+
+
+def test_var_is_a_volume_the_image_user_can_write(compose: dict[str, Any]) -> None:
+    """The image runs as its own user: /app/var (and var/models) must be created and owned by that
+    user in the image, so a named volume mounted there starts as a writable copy of it."""
+    dockerfile = (ROOT / "Dockerfile").read_text()
+    workdir = re.findall(r"^WORKDIR (\S+)", dockerfile, flags=re.M)[-1]
+    user = re.findall(r"^USER (\S+)", dockerfile, flags=re.M)[-1]
+    var = f"{workdir.rstrip('/')}/var"
+    before_user = dockerfile[: dockerfile.rindex(f"USER {user}")]
+    chowned = re.search(rf"mkdir -p {var}/models\b.*chown -R {user}(:{user})? {var}\b", before_user)
+    assert chowned, "the image creates var/ owned by its user before switching to it"
+    assert user != "root"
+    named = set(compose.get("volumes") or {})
+    for name, service in app_services(compose).items():
+        source, read_only = mounts(service).get(var, ("", True))
+        assert source in named and not read_only, (name, "var/ is a writable named volume")
+
+
+def test_migrate_never_seeds(compose: dict[str, Any]) -> None:
+    command = compose["services"]["migrate"]["command"]
+    assert command[-2:] == ["app.manage", "migrate"] and not any("seed" in str(a) for a in command)
+    manage = (ROOT / "app" / "manage.py").read_text()
+    assert re.search(r'elif args.command == "migrate":\n\s+migrate\(url\)\n\s+elif', manage), "migrate does only that"
+
+
+def test_the_model_volume_is_shared_read_only_with_every_rasa(compose: dict[str, Any]) -> None:
+    """The gateway writes var/models (admin activation: PUT /model with its absolute path, then the
+    active.tar.gz link); every Rasa mounts the same volume read-only at the same path and starts
+    from the active model inside it."""
+    gateway = mounts(compose["services"]["gateway"])
+    models_dir = "/app/var/models"
+    assert GatewaySettings.model_fields["training_models_dir"].default == ROOT / "var" / "models"
+    source, read_only = gateway[models_dir]
+    assert source in (compose.get("volumes") or {}) and not read_only
+    writers = [n for n, s in app_services(compose).items() if mounts(s).get(models_dir, ("", True))[1] is False]
+    assert set(writers) == {"gateway", "models-init"}, writers
+    init = compose["services"]["models-init"]["command"]
+    assert init[init.index("install-model") + 1] == "models/debtor.tar.gz"
+    for name, service in rasa_services(compose).items():
+        assert mounts(service)[models_dir] == (source, True), name
+        assert service.get("working_dir") == "/app", name
+        model = service["command"][service["command"].index("--model") + 1]
+        assert f"/app/{model}" == f"{models_dir}/active.tar.gz", name
+        assert service["depends_on"]["models-init"]["condition"] == "service_completed_successfully"
+
+
+def test_every_application_service_runs_the_production_profile(compose: dict[str, Any]) -> None:
+    for name, service in app_services(compose).items():
+        env = app_env(service)
+        assert env.get("ASSISTANT_ENV") == "production", name
+        assert env["DATABASE_URL"].startswith("postgresql://"), name
+        assert env["PUBLIC_BASE_URL"].startswith("${PUBLIC_BASE_URL:?"), name
+        for key in ("HUEY_REDIS_URL", "RATE_LIMIT_STORAGE_URL"):
+            assert env[key].startswith("redis://"), (name, key)

@@ -14,6 +14,7 @@ from limits.storage import SCHEMES
 from pydantic import Field, field_validator
 from pydantic_settings import BaseSettings
 
+from core.profile import redis_url_problem
 from engine.abuse.clientip import trusted_networks
 
 MIB = 1024 * 1024
@@ -72,6 +73,12 @@ class AbuseSettings(BaseSettings):
     )
     # Docker/Kubernetes secrets: a file per setting, named like it (app/settings_sources.py).
     secrets_dir: Path = Path("/run/secrets")
+
+    def abuse_problems(self) -> list[str]:
+        """Production: counters every gateway replica shares, and survive a restart (core/profile.py)."""
+        return redis_url_problem(
+            "RATE_LIMIT_STORAGE_URL", self.rate_limit_storage_url, "rate limits counted in memory reset on restart"
+        )
 
     # A typo fails at start, not on the first request.
     @field_validator(*RATE_FIELDS)

@@ -159,6 +159,7 @@ async def in_process(*, database_url: str | None = None) -> AsyncIterator[Target
         dead = f"http://127.0.0.1:{free_port()}"
         values = {
             "DATABASE_URL": url,
+            "ASSISTANT_ENV": "test",  # SQLite, http, the sandbox (core/profile.py)
             "RASA_URL": dead,
             "RASA_URLS": "",
             "ACTION_SERVER_URL": dead,

@@ -1,5 +1,5 @@
-"""`python -m app.manage seed` makes a first console admin (`--demo` adds the demo debtors, nothing
-else does); `create-staff` adds accounts."""
+"""`python -m app.manage seed --demo` makes the demo debtors and the demo console admin (nothing else
+does: plain `seed` and `migrate` add neither); `create-staff` adds accounts, the first admin too."""
 
 from __future__ import annotations
 
@@ -60,9 +60,40 @@ def test_seed_creates_one_admin_and_says_so_once(
     assert credentials.read_text().splitlines()[-1] == f"password: {lines['password']}"
 
 
-def test_seed_without_demo_adds_no_demo_debtors(database: str, capsys: pytest.CaptureFixture[str]) -> None:
+def test_migrate_seeds_nothing(database: str, tmp_path: Path) -> None:
+    """The fixture only migrated (what compose's migrate service runs): no staff, no debtors."""
+
+    async def counts() -> tuple[int, int]:
+        engine = make_engine(database)
+        try:
+            async with make_sessionmaker(engine)() as session:
+                staff = await session.scalar(select(func.count()).select_from(StaffUser))
+                debtors = await session.scalar(select(func.count()).select_from(Debtor))
+                return int(staff or 0), int(debtors or 0)
+        finally:
+            await engine.dispose()
+
+    assert main(["migrate"]) == 0  # again, through the command line: idempotent, still nothing seeded
+    assert asyncio.run(counts()) == (0, 0)
+    assert not (tmp_path / "var" / "console-credentials.txt").exists()
+
+
+def test_seed_without_demo_adds_no_demo_debtors_nor_admin(
+    database: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
     assert main(["seed"]) == 0
     assert "debtor" not in capsys.readouterr().err
+    assert not (tmp_path / "var" / "console-credentials.txt").exists()
+
+    async def staff() -> int:
+        engine = make_engine(database)
+        try:
+            async with make_sessionmaker(engine)() as session:
+                return int(await session.scalar(select(func.count()).select_from(StaffUser)) or 0)
+        finally:
+            await engine.dispose()
+
+    assert asyncio.run(staff()) == 0
 
     async def debtors() -> int:
         engine = make_engine(database)
@@ -79,7 +110,7 @@ def test_seed_without_demo_adds_no_demo_debtors(database: str, capsys: pytest.Ca
 def test_seed_leaves_existing_staff_alone(database: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("STAFF_PASSWORD", "a long enough password")
     main(["create-staff", "--username", "first@example.org", "--display-name", "First"])
-    main(["seed"])
+    main(["seed", "--demo"])
     assert not (tmp_path / "var" / "console-credentials.txt").exists()
     assert authenticate(database, DEMO_ADMIN, "anything at all") is None
 
