@@ -100,8 +100,10 @@ browser:
 
 # File order by default; `make test PYTEST_ORDER=` shuffles (pytest-randomly) to hunt order dependences.
 PYTEST_ORDER ?= -p no:randomly
+# Test processes (pytest-xdist, whole files each: pyproject.toml); `make test PYTEST_WORKERS=0` runs one.
+PYTEST_WORKERS ?= 2
 test: install $(MODEL) browser lint
-	$(VENV)/bin/python -m pytest -q -p no:cacheprovider $(PYTEST_ORDER)
+	$(VENV)/bin/python -m pytest -q -p no:cacheprovider $(PYTEST_ORDER) -n $(PYTEST_WORKERS)
 
 # The production profile's refusals (core/profile.py) plus the database, Redis and Rasa answering:
 # run it with the deployment's environment (compose: `docker compose run --rm gateway python -m app.manage check-config`).

@@ -2,7 +2,13 @@
 
 from __future__ import annotations
 
+import asyncio
+import logging
 import os
+import shutil
+import tempfile
+from collections.abc import AsyncIterator, Iterator
+from pathlib import Path
 
 # In-process tests run inbox tasks immediately (huey's own test mode); real processes started
 # by tests (the e2e stack) get a real queue — tests/stack.py sets HUEY_IMMEDIATE=false for them.
@@ -11,11 +17,6 @@ os.environ.setdefault("HUEY_IMMEDIATE", "true")
 # docs stay staff-only as in production. Set before anything reads the settings (app.worker does
 # on import); tests of the production profile set ASSISTANT_ENV themselves.
 os.environ["ASSISTANT_ENV"] = "test"
-
-import asyncio
-import logging
-from collections.abc import AsyncIterator, Iterator
-from pathlib import Path
 
 import pytest
 from playwright.sync_api import Browser, Playwright, sync_playwright
@@ -36,6 +37,53 @@ PG_CONCURRENCY_DATABASE = "debtor_assistant_concurrency"
 
 
 TELEGRAM_SECRET = "tg-secret-for-tests"
+
+
+# The files the app keeps under the repository's var/ by default, as the settings that move them.
+VAR_FILES = {
+    "HUEY_FILE": "huey.db",
+    "SANDBOX_SECRET_FILE": "sandbox-webhook-secret",
+    "CONSOLE_CREDENTIALS_FILE": "console-credentials.txt",
+    "TRAINING_MODELS_DIR": "models",
+    "PRIVACY_HASH_KEY_FILE": "privacy-hash-key",
+}
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    """var/ files go to a folder of this test process (of each xdist worker), set before any test
+    module is imported: workers never share a queue, a secret or a model, nor race to create one,
+    and a run leaves the developer's var/ alone. Stacks (tests/stack.py) still get their own."""
+    worker = os.environ.get("PYTEST_XDIST_WORKER", "main")
+    folder = Path(tempfile.mkdtemp(prefix=f"pytest-var-{worker}-"))
+    config.add_cleanup(lambda: shutil.rmtree(folder, ignore_errors=True))
+    for name, file in VAR_FILES.items():
+        os.environ[name] = str(folder / file)  # not setdefault: workers inherit the controller's
+
+
+# The slowest files (half a minute to a minute and a half each, mostly their own real processes).
+# xdist hands out whole files in collection order (pyproject: --dist loadfile
+# --no-loadscope-reorder): started first, they overlap with the rest instead of leaving one worker
+# running one alone at the end.
+SLOW_FILES = {
+    "tests/backoffice/training/test_e2e.py",
+    "tests/app/tools/test_reliability_disclosure.py",
+    "tests/e2e/test_sharding.py",
+    "tests/backoffice/training/test_intents_browser.py",
+    "tests/security/test_erase_rasa.py",
+    "tests/security/test_lockout.py",
+    "tests/security/test_webchat_sessions.py",
+    "tests/app/tools/test_reliability_crash.py",
+    "tests/e2e/test_channels.py",
+    "tests/people/gdpr/test_views.py",
+    "tests/security/test_payments_sandbox.py",
+    "tests/e2e/test_conversation.py",
+    "tests/app/tools/test_reliability_replay.py",
+}
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """Slow files first; a stable sort, so file order (or pytest-randomly's shuffle) stays otherwise."""
+    items.sort(key=lambda item: item.nodeid.split("::", 1)[0] not in SLOW_FILES)
 
 
 @pytest.fixture(autouse=True)

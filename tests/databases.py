@@ -11,9 +11,9 @@ PG_ADMIN = os.environ.get("TEST_POSTGRES_ADMIN_DSN", "postgresql://127.0.0.1:543
 
 async def fresh_postgres(name: str) -> str:
     """An empty PostgreSQL database of that name (dropped first if it exists); its URL.
-    `TEST_DB_SUFFIX` (or xdist's worker id) keeps runs that share one server apart."""
-    suffix = os.environ.get("TEST_DB_SUFFIX") or os.environ.get("PYTEST_XDIST_WORKER", "")
-    name = f"{name}_{suffix}" if suffix else name
+    `TEST_DB_SUFFIX` keeps runs that share one server apart, xdist's worker id the workers of one run."""
+    suffixes = (os.environ.get("TEST_DB_SUFFIX"), os.environ.get("PYTEST_XDIST_WORKER"))
+    name = "_".join([name, *filter(None, suffixes)])
     admin = await asyncpg.connect(PG_ADMIN)
     try:
         await admin.execute(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")

@@ -99,7 +99,16 @@ class Admin:
 
 @pytest.fixture(scope="module")
 def world(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Admin, RasaServer, Path]]:
-    folder: Path = tmp_path_factory.mktemp("training-api")
+    yield from _world(tmp_path_factory.mktemp("training-api"))
+
+
+@pytest.fixture
+def fresh_world(tmp_path: Path) -> Iterator[tuple[Admin, RasaServer, Path]]:
+    """A world no other test trained in yet (the module's `world` may have, in any order)."""
+    yield from _world(tmp_path)
+
+
+def _world(folder: Path) -> Iterator[tuple[Admin, RasaServer, Path]]:
     url = f"sqlite+aiosqlite:///{folder / 'api.db'}"
     migrate(url)
 
@@ -193,9 +202,9 @@ def test_bad_requests_get_a_clear_4xx(
 
 
 def test_retrain_evaluate_compare_activate_and_reactivate(
-    world: tuple[Admin, RasaServer, Path], monkeypatch: pytest.MonkeyPatch
+    fresh_world: tuple[Admin, RasaServer, Path], monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    admin, rasa, folder = world
+    admin, rasa, folder = fresh_world
     assert admin.get("/versions")["versions"] == []
     before = admin.get("/versions")["untrained_changes"]
     example = {"locale": "en", "intent": "check_balance", "text": "how much is left on the account now"}
