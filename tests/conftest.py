@@ -65,7 +65,6 @@ def pytest_configure(config: pytest.Config) -> None:
 # --no-loadscope-reorder): started first, they overlap with the rest instead of leaving one worker
 # running one alone at the end.
 SLOW_FILES = {
-    "tests/backoffice/training/test_e2e.py",
     "tests/app/tools/test_reliability_disclosure.py",
     "tests/e2e/test_sharding.py",
     "tests/backoffice/training/test_intents_browser.py",
