@@ -63,7 +63,7 @@ def create_app(settings: GatewaySettings | None = None) -> FastAPI:
             app.state.sessionmaker = make_sessionmaker(engine)
             # Trainings interrupted by a restart are marked failed (one gateway process trains).
             await training_jobs.on_startup(app.state.sessionmaker)
-            # Texts from locales/ with admins' live edits (tone/overrides.py), Rasa, outputs: app/wiring.py.
+            # Texts from locales/ with admins' live edits (locales/tone/overrides.py), Rasa, outputs: app/wiring.py.
             app.state.pipeline = build_pipeline(
                 settings, sessionmaker=app.state.sessionmaker, http=http,
                 outputs={"webchat": app.state.webchat_connections},
@@ -109,6 +109,6 @@ def create_app(settings: GatewaySettings | None = None) -> FastAPI:
     app.add_exception_handler(OperationalError, database_busy)  # an overloaded SQLite: 503, not 500
     app_openapi.document_refusals(app)  # 401/403/400 each route inherits, in the OpenAPI schema
     app.add_middleware(AuditMiddleware)
-    app.add_middleware(WebhookGuard)  # failed webhook signatures per IP (abuse/guard.py)
+    app.add_middleware(WebhookGuard)  # failed webhook signatures per IP (engine/abuse/guard.py)
     app.add_middleware(BodySizeLimit, max_bytes=settings.max_body_bytes, by_path=settings.max_body_bytes_by_path)
     return app

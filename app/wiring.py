@@ -1,5 +1,5 @@
 """The message pipeline wired once: the gateway (app/main.py) and every inbox worker thread
-(inbox/worker.py) build theirs here, so both talk to Rasa with the same token, tracker store,
+(app/worker.py) build theirs here, so both talk to Rasa with the same token, tracker store,
 texts, detector, scorer and outputs."""
 
 from __future__ import annotations

@@ -27,7 +27,7 @@ router = APIRouter(tags=["channels"])
 EMPTY_TWIML = '<?xml version="1.0" encoding="UTF-8"?><Response></Response>'
 MAX_FORM_BYTES = 64 * 1024
 # What the Twilio message webhooks answer: empty TwiML (we reply later, through the API), or a
-# refusal: 404 not configured, 400 unreadable, 413 too large, 429 over a limit (abuse/guard.py).
+# refusal: 404 not configured, 400 unreadable, 413 too large, 429 over a limit (engine/abuse/guard.py).
 TWIML_RESPONSES: dict[int | str, dict[str, Any]] = {
     200: {"description": "Acknowledged: empty TwiML", "content": {"application/xml": {"schema": {"type": "string"}}}},
     **refusals(400, 404, 413, 429),
@@ -73,7 +73,7 @@ async def _store(request: Request, message: InboundMessage, background: Backgrou
     after the response has gone: the queue's own I/O is not part of the acknowledgement, and an
     enqueue lost to a crash is picked up by the worker's sweep (the event is pending in the inbox).
     Returns a Server-Timing value (how long the durable write took) for the benchmark."""
-    await guard.check_sender(request, message)  # 429 + Retry-After over RATE_LIMIT_SENDER (abuse/guard.py)
+    await guard.check_sender(request, message)  # 429 + Retry-After over RATE_LIMIT_SENDER (engine/abuse/guard.py)
 
     async def once() -> str | None:
         async with request.app.state.sessionmaker() as session:

@@ -33,12 +33,12 @@ class CoreSettings(SecretSources, Profile, InternalTokenSettings, PublicAddress)
 
     database_url: str = DEFAULT_DATABASE_URL
     rasa_url: str = "http://127.0.0.1:5005"
-    # Sharded Rasa (conversations/sharding.py): RASA_URLS lists every instance (comma-separated);
+    # Sharded Rasa (engine/conversations/sharding.py): RASA_URLS lists every instance (comma-separated);
     # without it RASA_INSTANCES=N means RASA_URL's host on N consecutive ports. See rasa_endpoints().
     rasa_urls: str = ""
     rasa_instances: int = Field(default=1, ge=1, le=64)
     # Rasa's SQL tracker store (the URL Rasa gets in bot/endpoints-sharded.yml); GDPR erasure and
-    # retention delete conversations' rows there (conversations/tracker_store.py). Unset: in memory.
+    # retention delete conversations' rows there (engine/conversations/tracker_store.py). Unset: in memory.
     rasa_tracker_store_url: str | None = None
     action_server_url: str = "http://127.0.0.1:5055"
     # The inbox queue retries a conversation whose turn failed with backoff up to this long.

@@ -8,7 +8,7 @@ a few dozen lines, adds no dependency to three processes, and it writes the exce
 redaction filter already masked (python-json-logger formats `exc_info` again itself).
 
 `RedactingFilter` sits on the handler and masks IBANs, card numbers and national ID numbers
-(privacy/redaction.py) in the message, its arguments, every extra field and the exception text.
+(core/pii/redaction.py) in the message, its arguments, every extra field and the exception text.
 It is the last line of defence: log calls must still carry ids, lengths and intents, never what a
 debtor wrote or what we answered.
 

@@ -1,6 +1,6 @@
 """The agent console page at `/agent` (handoff/templates/console.html, in the staff member's
 language) and its static files (vanilla JS, no build step, nothing loaded from the internet). The page itself holds no data: everything comes from the JSON API
-(handoff/views.py, auth/views.py) after login, so it is served to anyone, but with 401 when
+(handoff/views.py, people/auth/views.py) after login, so it is served to anyone, but with 401 when
 the request has no valid staff session (the page then shows its login form)."""
 
 from __future__ import annotations

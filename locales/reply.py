@@ -33,7 +33,7 @@ class Reply:
     text: str
     buttons: tuple[Button, ...] = ()
     message_id: int | None = None  # the transcript row, once stored
-    intent: str | None = None  # stored on the transcript row (conversations/welfare.py: a question asked)
+    intent: str | None = None  # stored on the transcript row (engine/conversations/welfare.py: a question asked)
 
     def wire(self) -> dict[str, Any]:
         """`{"text", "buttons": [{"title", "payload"}]}`: what Rasa's NLG and the web chat send."""

@@ -99,7 +99,7 @@ def _logging_restored() -> Iterator[None]:
 @pytest.fixture(autouse=True)
 def _privacy_key(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
     """The privacy hash key for in-process tests: every test that builds the app or erases someone
-    would otherwise write (and then share) the developer's var/privacy-hash-key (gdpr/config.py)."""
+    would otherwise write (and then share) the developer's var/privacy-hash-key (people/gdpr/config.py)."""
     monkeypatch.setenv("PRIVACY_HASH_KEY", "test-privacy-key-not-for-production")
     gdpr_config.hash_key.cache_clear()
     yield

@@ -29,7 +29,7 @@ MODEL = ROOT / "models" / "debtor.tar.gz"
 RASA = ROOT / ".venv-rasa" / "bin" / "rasa"
 # Test and benchmark stacks send from 127.0.0.1 as fast as they can (20 concurrent web chat
 # conversations, 1000-webhook replay storms, forgery sweeps): limits no run reaches, still enforced
-# (abuse/config.py; /tmp/notes/limits.md). `extra_env` may set lower ones to test a limit.
+# (engine/abuse/config.py; /tmp/notes/limits.md). `extra_env` may set lower ones to test a limit.
 STACK_RATE_LIMITS = {
     "RATE_LIMIT_WEBCHAT_SESSION": "100000/minute",
     "RATE_LIMIT_WEBCHAT_IP": "1000000/minute",

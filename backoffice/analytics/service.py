@@ -28,7 +28,7 @@ opt-outs; "unknown" for a plan or promise without a conversation), and the varia
 experiment (the latest started unless chosen): the variant assigned to the conversation's debtor
 (the payer, planner or promiser for money, plans and promises), "unassigned" for everybody else.
 
-Facts come from analytics/queries.py; they are combined here in Python into cells
+Facts come from backoffice/analytics/queries.py; they are combined here in Python into cells
 (bucket or total) x (dimension, value), with sets of conversation ids where distinct counts are needed.
 """
 

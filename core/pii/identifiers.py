@@ -2,8 +2,8 @@
 
 Masked in logs, not in transcripts: an agent handling a dispute or a refund may need the IBAN or
 the personnummer the debtor wrote, so the transcript keeps them (card numbers, which nobody may
-take in chat, are redacted everywhere: privacy/cards.py). Logs are read by more people, kept in
-more places and never needed for that, so privacy/redaction.py masks all of these there.
+take in chat, are redacted everywhere: core/pii/cards.py). Logs are read by more people, kept in
+more places and never needed for that, so core/pii/redaction.py masks all of these there.
 
 Every detector checks what the number itself proves (IBAN mod 97, Luhn, CPF and Steuer-ID check
 digits, a real date of birth) so ordinary numbers (amounts, dates, references) stay readable:

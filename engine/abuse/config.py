@@ -54,7 +54,7 @@ class AbuseSettings(BaseSettings):
     rate_limit_webhook_failures_ip: str = "20/minute;100/hour"
     # Failed console logins per client IP, whatever the username.
     rate_limit_login_ip: str = "20/15minutes;100/day"
-    # Console login lockout (auth/service.py Lockout): failures of one username from one IP within the
+    # Console login lockout (people/auth/service.py Lockout): failures of one username from one IP within the
     # window lock that pair; each repeated lock doubles, up to the cap. Failures of one username from
     # all IPs together lock the username for everyone, for the base time only (never growing).
     login_max_failures: int = Field(default=5, ge=1)
@@ -62,7 +62,7 @@ class AbuseSettings(BaseSettings):
     login_lock_minutes: float = Field(default=15.0, gt=0)
     login_lock_max_minutes: float = Field(default=1440.0, gt=0)
     login_username_max_failures: int = Field(default=20, ge=1)
-    # Request bodies (abuse/bodysize.py): every route, and larger where a route needs it (exact paths).
+    # Request bodies (engine/abuse/bodysize.py): every route, and larger where a route needs it (exact paths).
     max_body_bytes: int = Field(default=64 * 1024, ge=1024)
     max_body_bytes_by_path: dict[str, int] = Field(
         default_factory=lambda: {

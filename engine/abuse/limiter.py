@@ -82,7 +82,7 @@ def _hashed(parts: tuple[str, ...]) -> str:
 
 
 class Limiter:
-    """One per gateway app (app.state, see abuse/guard.py); `rule` is a setting's value."""
+    """One per gateway app (app.state, see engine/abuse/guard.py); `rule` is a setting's value."""
 
     def __init__(self, *, storage_url: str = "memory://", strategy: str = "sliding-window-counter") -> None:
         uri, options = _storage_uri(storage_url)

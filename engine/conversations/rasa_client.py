@@ -1,7 +1,7 @@
 """HTTP client for Rasa (through our `gateway` connector) and the action server's health.
 
 With several Rasa instances (RASA_URLS / RASA_INSTANCES) every call about a conversation goes to
-the instance its id hashes to (conversations/sharding.py): load spreads evenly and one
+the instance its id hashes to (engine/conversations/sharding.py): load spreads evenly and one
 conversation's messages queue in one process. When that instance cannot be connected to, the
 next one on the ring takes the call. That
 failover is safe only because sharded instances share the tracker store (SQL) and the lock store
@@ -92,7 +92,7 @@ class RasaClient:
         self._actions_up: tuple[float, bool] | None = None
         self._down_since: dict[str, float] = {}
         # Rasa's SQL tracker store when it has one (RASA_TRACKER_STORE_URL): erasure deletes its
-        # rows there, since the API cannot (conversations/tracker_store.py); None: in memory only.
+        # rows there, since the API cannot (engine/conversations/tracker_store.py); None: in memory only.
         self.tracker_store = tracker_store
 
     @property

@@ -1,7 +1,7 @@
 """Shared pieces of the texts-and-tone admin API (views.py, settings_views.py).
 
 Reads come straight from the database (the page shows exactly what is stored); after every change
-this process's catalog is refreshed at once, other processes within a second (tone/overrides.py).
+this process's catalog is refreshed at once, other processes within a second (locales/tone/overrides.py).
 Refusals are `{"detail": "<code>"}` or, with specifics, `{"detail": {"code": ..., ...}}`.
 """
 

@@ -1,4 +1,4 @@
-"""Sample arguments for previews: the locale's demo debtor (debtors/seed.py), its debt advice
+"""Sample arguments for previews: the locale's demo debtor (people/debtors/seed.py), its debt advice
 (config/handoff.yml) and plausible numbers, in the shapes the actions send — so money, dates and
 times come out exactly as the bot would format them (Babel, through the catalog)."""
 

@@ -1,7 +1,7 @@
 """Staff reads of a conversation or a debtor are audited (who, which route, which id, when).
 
 A route that returns conversation or debtor data to staff declares it with
-`dependencies=[AUDITED_READ]`; the audit middleware (audit/middleware.py) then writes the row
+`dependencies=[AUDITED_READ]`; the audit middleware (people/audit/middleware.py) then writes the row
 before the response starts, and answers 503 instead of the data when the row cannot be written:
 no personal data leaves without its audit entry. The route names what it showed with `note()`
 (a list page: the ids on it). tests/audit/test_reads.py walks every staff GET route, so a new one

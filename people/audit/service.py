@@ -1,6 +1,6 @@
 """Write and read the audit log.
 
-`record()` is the one way in: the middleware (audit/middleware.py) calls it for every
+`record()` is the one way in: the middleware (people/audit/middleware.py) calls it for every
 state-changing staff request, routes call it for sensitive reads (a GDPR export), jobs for what
 they did. Details are cleaned here, so no caller can store a password, a token or what a debtor
 or agent wrote, even by mistake.

@@ -1,5 +1,5 @@
 """Staff accounts and console sessions: argon2id passwords, opaque session tokens, login lockout
-(auth/lockout.py: layered, growing per username+IP), password policy (auth/passwords.py).
+(people/auth/lockout.py: layered, growing per username+IP), password policy (people/auth/passwords.py).
 
 Passwords are hashed with argon2id (argon2-cffi's RFC 9106 defaults) in a worker thread, so a
 login never blocks the event loop. A session cookie carries a random token; the database keeps
@@ -101,7 +101,7 @@ async def create_user(
     *, session: AsyncSession, username: str, password: str, display_name: str, role: Role = Role.AGENT
 ) -> StaffUser:
     """Raises AuthError: invalid_username / invalid_display_name / weak_password (too short or long) /
-    password_contains_username / password_too_common (422, auth/passwords.py), username_taken (409)."""
+    password_contains_username / password_too_common (422, people/auth/passwords.py), username_taken (409)."""
     username = normalize_username(username)
     display_name = display_name.strip()
     if not username or len(username) > MAX_USERNAME_CHARS or any(c.isspace() for c in username):
@@ -138,7 +138,7 @@ async def authenticate(
 ) -> StaffUser | None:
     """The active user with this username and password, else None. Raises LockedOut (AuthError
     "locked", 429) while the username is locked for this client IP or for everyone (the password
-    is then not even checked). See auth/lockout.py for why the lock is layered."""
+    is then not even checked). See people/auth/lockout.py for why the lock is layered."""
     lockout = LOCKOUT if lockout is None else lockout
     name = normalize_username(username)
     pair, wide = lockout_keys.keys(name, client_ip)

@@ -5,7 +5,7 @@ Login needs no CSRF token: it only accepts `Content-Type: application/json` (any
 cross-site script sending JSON needs a CORS preflight, which this gateway never grants. Every
 other state-changing route needs the session's CSRF token (app/deps.py).
 
-Guessing is limited three ways (auth/lockout.py says why): per username and client IP (a lock
+Guessing is limited three ways (people/auth/lockout.py says why): per username and client IP (a lock
 that grows), per username from all IPs, and per client IP whatever the username (429
 too_many_attempts, RATE_LIMIT_LOGIN_IP). Every 429 carries Retry-After.
 """

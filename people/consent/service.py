@@ -18,7 +18,7 @@ async def opted_out(*, session: AsyncSession, channel: str, address: str) -> boo
     found = await session.scalar(
         select(Consent.opted_out).where(Consent.channel == channel, Consent.address == address)
     )
-    if found is None:  # an erased person's opt-out lives on as a keyed hash (gdpr/suppression.py)
+    if found is None:  # an erased person's opt-out lives on as a keyed hash (people/gdpr/suppression.py)
         return await suppression.suppressed(session=session, channel=channel, address=address)
     return bool(found)
 

@@ -3,7 +3,7 @@
 A made-up number that happens to be real rings a real person (or texts them a debt reminder);
 these ranges are never assigned to anyone. Each entry: a pattern over the E.164 form and its source.
 Brazil has none: Anatel publishes no numbers reserved for fiction, so the Brazilian demo debtor
-has no phone number at all (debtors/seed.py).
+has no phone number at all (people/debtors/seed.py).
 """
 
 from __future__ import annotations

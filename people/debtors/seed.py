@@ -1,5 +1,5 @@
 """Demo debtors used by `make run` (`manage seed --demo`) and by the tests. Idempotent: existing
-references are kept. Their phone numbers lie in ranges reserved for fiction (debtors/fiction.py),
+references are kept. Their phone numbers lie in ranges reserved for fiction (people/debtors/fiction.py),
 so no real person is ever texted; Brazil has no such range, so Lucas has no phone number."""
 
 from __future__ import annotations

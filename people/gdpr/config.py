@@ -6,7 +6,7 @@ trying them all. With the key elsewhere, a leaked database does not reveal an er
 Every process (gateway, inbox worker, action server) must use the same key: set
 `PRIVACY_HASH_KEY` in production (docker-compose), else a random key is created once in
 `var/privacy-hash-key` (or `PRIVACY_HASH_KEY_FILE`). Losing the key means erased opt-outs no
-longer match (see gdpr/suppression.py).
+longer match (see people/gdpr/suppression.py).
 """
 
 from __future__ import annotations

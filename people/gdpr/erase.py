@@ -1,10 +1,10 @@
 """Right to erasure (Art. 17 GDPR) with the bookkeeping records the law requires kept.
 
 An erasure request is recorded (who, when, why), then every registered table is treated as
-gdpr/registry.py says: identity, contact details and everything the person or staff wrote about
+people/gdpr/registry.py says: identity, contact details and everything the person or staff wrote about
 them is replaced or deleted; ledger, payments, debts and agreements are kept without anything that
 names the person, until `retain_until` (config/privacy.yml, per locale). Opted-out addresses stay
-opted out through keyed hashes (gdpr/suppression.py). The case reference is replaced by a random
+opted out through keyed hashes (people/gdpr/suppression.py). The case reference is replaced by a random
 one and the date of birth by a sentinel, so nobody can verify as the person any more.
 
 Idempotent: a debtor erased once is not erased again (the completed request is returned). While an
@@ -15,7 +15,7 @@ Rasa keeps its own copy of each conversation (the tracker), after the database c
 memory, emptied through its HTTP API (PUT /conversations/{id}/tracker/events with [], on the
 conversation's instance); sharded Rasa (bot/endpoints-sharded.yml, docker-compose) keeps them in an
 SQL tracker store that the API only appends to, so the gateway deletes the conversations' rows
-from its `events` table itself (RASA_TRACKER_STORE_URL, conversations/tracker_store.py). A
+from its `events` table itself (RASA_TRACKER_STORE_URL, engine/conversations/tracker_store.py). A
 conversation is reported cleared only when every store took it; the rest are listed as failed
 and can be retried (POST /erasures/{id}/rasa).
 """

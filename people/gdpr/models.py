@@ -1,5 +1,5 @@
 """Erasure requests (who asked, when, why, what was done) and the keyed-hash opt-out list that
-keeps an erased person's STOP working (see gdpr/suppression.py)."""
+keeps an erased person's STOP working (see people/gdpr/suppression.py)."""
 
 from __future__ import annotations
 

@@ -124,7 +124,7 @@ REGISTRY: tuple[Entry, ...] = (
         "consents",
         (_by(Kind.DEBTOR, "debtor_id"), _by(Kind.ADDRESS, "channel", "address")),
         Action.DELETE,
-        "opted-out addresses live on as keyed hashes in consent_suppressions (gdpr/suppression.py)",
+        "opted-out addresses live on as keyed hashes in consent_suppressions (people/gdpr/suppression.py)",
     ),
     Entry(
         "debtor_segments",

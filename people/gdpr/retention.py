@@ -14,7 +14,7 @@ Rasa's copy goes too (given the RasaClient: the daily job and the admin's "run n
 tracker store (sharded Rasa, docker-compose) the events older than the cutoff of every
 conversation begun before it are deleted — again on every run, so a run that could not reach the
 store is made good by the next; a conversation idle since before its cutoff whose texts are being
-redacted now also has its in-memory tracker emptied through Rasa's API (gdpr/erase.py).
+redacted now also has its in-memory tracker emptied through Rasa's API (people/gdpr/erase.py).
 """
 
 from __future__ import annotations

@@ -1,6 +1,6 @@
 """Right of access (Art. 15 GDPR): find everything about one debtor and export it as JSON.
 
-The rows are found through gdpr/registry.py: first the ids that make up the debtor's world
+The rows are found through people/gdpr/registry.py: first the ids that make up the debtor's world
 (their conversations, debts, payments, plans, ledger transactions and channel addresses), then
 every registered table's rows that point at one of them. Tables are read through
 `Base.metadata`, so tables added by other features are exported once they are registered.

@@ -4,7 +4,7 @@ When a person is erased, their channel addresses (phone numbers, Telegram chats)
 from `consents` and `channel_identities`. But a STOP must keep working: if the same number
 writes again, or a creditor later places a new debt with that number, nothing may be sent there.
 So for every address that was opted out, a keyed hash (HMAC-SHA256 with the installation's
-secret, gdpr/config.py) of channel + address is kept in `consent_suppressions`. The hash lets a
+secret, people/gdpr/config.py) of channel + address is kept in `consent_suppressions`. The hash lets a
 lookup recognise the address, but the address cannot be read back from the database (Art. 17(3)(b)
 and Art. 21(3) GDPR: keeping the minimum needed to honour the objection).
 

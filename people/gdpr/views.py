@@ -101,7 +101,7 @@ async def get_debtor(_admin: AdminDep, session: SessionDep, debtor_id: DebtorId)
 @router.get("/debtors/{debtor_id}/export", responses=refusals(404), dependencies=[AUDITED_READ])
 async def export_debtor(request: Request, admin: AdminDep, session: SessionDep, debtor_id: DebtorId) -> Response:
     """Everything about the debtor as a JSON download. A read, but of everything: audited (the row
-    is written before the download starts, audit/reads.py)."""
+    is written before the download starts, people/audit/reads.py)."""
     request.state.audit = {"action": "gdpr.export", "target": ("debtor", debtor_id)}
     try:
         document = await service.export(session=session, debtor_id=debtor_id)
@@ -121,7 +121,7 @@ async def export_debtor(request: Request, admin: AdminDep, session: SessionDep, 
 
 
 def _note_for_audit(request: Request, target: tuple[str, object], detail: dict[str, Any]) -> None:
-    """What the audit middleware adds to this request's row (audit/middleware.py)."""
+    """What the audit middleware adds to this request's row (people/audit/middleware.py)."""
     request.state.audit = {"target": target, "detail": detail}
 
 

@@ -10,7 +10,7 @@
 
 A failure counts for a day; a lock is remembered for a week. References that do not exist are
 counted exactly like those that do, so a lock says nothing about whether a reference is real.
-Which counter a person may be told about is the caller's business (identity/service.py): only
+Which counter a person may be told about is the caller's business (people/identity/service.py): only
 the conversation's own.
 """
 

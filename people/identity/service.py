@@ -1,7 +1,7 @@
 """Verification with lockout: reference + date of birth, never the date itself stored.
 
 Failures are counted per claimed reference (across every conversation and channel) and per
-conversation, as separate counters (identity/lockout.py). What a person is told comes from their
+conversation, as separate counters (people/identity/lockout.py). What a person is told comes from their
 own conversation's counter only: an attempt on a reference that others' failures locked is
 refused without checking the details and answered exactly like wrong details (and counted as
 this conversation's failure), so nobody learns of failures someone else made.

@@ -22,7 +22,7 @@ def entries(locale: str) -> dict:
 
     merged: dict = {}
     for path in sorted((LOCALES_DIR / locale).glob("*.yml")):
-        if path.name != "locale.yml":  # page labels live in pages/ (tests/app/test_pages.py)
+        if path.name != "locale.yml":  # page labels live in pages/ (tests/core/test_pages.py)
             merged.update(yaml.safe_load(path.read_text(encoding="utf-8")) or {})
     return merged
 

@@ -32,7 +32,7 @@ from people.debtors import service as debtors_service
 PROBABILITY = 0.5
 QUEUED = 3  # conversations waiting for an agent
 TAKEN = 3  # conversations the fuzzing admin has taken over (reply, release, resolve succeed)
-# Messages with framing variants (experiments/definitions.py: `<message>_<framing>` keys).
+# Messages with framing variants (engine/experiments/definitions.py: `<message>_<framing>` keys).
 FRAMED = {
     "utter_reminder_due_soon": ["utter_reminder_due_soon_loss_aversion", "utter_reminder_due_soon_social_proof"],
     "utter_reminder_promise_due": ["utter_reminder_promise_due_loss_aversion"],

@@ -31,7 +31,7 @@ from people.auth import service as auth_service
 from people.auth.models import Role, StaffUser
 
 ADMIN = "fuzz-admin@example.org"
-# Abuse limits (issue 8 point 7, abuse/config.py) are settings: off here, and the login lockout
+# Abuse limits (issue 8 point 7, engine/abuse/config.py) are settings: off here, and the login lockout
 # out of reach, so the fuzzer is never throttled (a wrong password for its own account is one of
 # its cases). Names GatewaySettings does not know yet are ignored by it (extra="ignore").
 UNTHROTTLED: dict[str, Any] = {

@@ -22,7 +22,7 @@ def test_every_table_about_a_debtor_is_registered() -> None:
         linked = (LINK_COLUMNS & set(found.c.keys())) or (targets & (registered | {"debtors", "conversations"}))
         if linked:
             missing.append(f"{name} ({', '.join(sorted(linked))})")
-    assert not missing, f"register these tables in gdpr/registry.py (export + erasure): {missing}"
+    assert not missing, f"register these tables in people/gdpr/registry.py (export + erasure): {missing}"
 
 
 def test_registered_tables_and_columns_exist() -> None:

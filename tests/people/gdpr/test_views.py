@@ -148,7 +148,7 @@ async def test_search_export_erase_and_audit(committed: async_sessionmaker[Async
             for page in (2, 3, 4, 5):
                 more = client.get(f"{API}/audit", params={**mine, "per_page": 2, "page": page}).json()["items"]
                 actions += [(e["action"], e["status_code"]) for e in more]
-            assert actions == [  # reads of a debtor too (audit/reads.py), also the one not found
+            assert actions == [  # reads of a debtor too (people/audit/reads.py), also the one not found
                 ("gdpr.run_retention", 200),
                 ("gdpr.get_debtor", 200),
                 ("gdpr.erase_debtor", 200),  # the repeat: nothing changed, still recorded
