@@ -3,7 +3,6 @@ attachment, with the `until` used), an agent gets 403, nobody logged in 401, a b
 
 from __future__ import annotations
 
-import asyncio
 import csv
 import io
 from collections.abc import Iterator
@@ -13,16 +12,9 @@ import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from app.config import GatewaySettings
-from app.main import create_app
-from app.manage import migrate
-from core.database import make_engine
-from people.auth import service as auth_service
-from people.auth.models import Role
 from people.consent import service as consent
 from tests.people.portfolio.activity_data import add_person
-from tests.people.portfolio.test_views import PASSWORD, login
-from tests.stack import free_port
+from tests.people.portfolio.api import gateway_with_staff, login
 
 URL = "/agent/api/admin/portfolio/activity.csv"
 CREDITOR = "-Creditor (formula-like)"
@@ -30,28 +22,14 @@ CREDITOR = "-Creditor (formula-like)"
 
 @pytest.fixture(scope="module")
 def app_client(tmp_path_factory: pytest.TempPathFactory) -> Iterator[TestClient]:
-    url = f"sqlite+aiosqlite:///{tmp_path_factory.mktemp('activity-api') / 'api.db'}"
-    migrate(url)
+    async def data(session: AsyncSession) -> None:
+        debtor_id, _ = await add_person(session, CREDITOR, ("API-1", "API-2"))
+        await consent.set_opted_out(
+            session=session, channel="sms", address="+46701740642", opted_out=True, source="keyword:STOP",
+            debtor_id=debtor_id,
+        )  # fmt: skip
 
-    async def data() -> None:
-        engine = make_engine(url)
-        async with AsyncSession(engine) as session:
-            for name, role in (("admin", Role.ADMIN), ("agent", Role.AGENT)):
-                await auth_service.create_user(
-                    session=session, username=f"{name}@example.org", password=PASSWORD, display_name=name, role=role
-                )
-            debtor_id, _ = await add_person(session, CREDITOR, ("API-1", "API-2"))
-            await consent.set_opted_out(
-                session=session, channel="sms", address="+46701740642", opted_out=True, source="keyword:STOP",
-                debtor_id=debtor_id,
-            )  # fmt: skip
-            await session.commit()
-        await engine.dispose()
-
-    asyncio.run(data())
-    dead = f"http://127.0.0.1:{free_port()}"
-    settings = GatewaySettings(database_url=url, rasa_url=dead, action_server_url=dead, health_timeout_seconds=0.5)
-    with TestClient(create_app(settings)) as client:
+    with gateway_with_staff(tmp_path_factory.mktemp("activity-api"), data) as client:
         yield client
 
 

@@ -3,53 +3,21 @@ counts and every refused row; an agent and a request without the token get 403."
 
 from __future__ import annotations
 
-import asyncio
 from collections.abc import Iterator
 
 import pytest
 from fastapi.testclient import TestClient
-from sqlalchemy.ext.asyncio import AsyncSession
 
-from app.config import GatewaySettings
-from app.main import create_app
-from app.manage import migrate
-from core.database import make_engine
-from people.auth import service as auth_service
-from people.auth.models import Role
+from tests.people.portfolio.api import gateway_with_staff, login
 from tests.people.portfolio.portfolio import as_csv, creditor, row
-from tests.stack import free_port
 
-PASSWORD = "a long enough password"
 URL = "/agent/api/admin/portfolio/imports"
 
 
 @pytest.fixture(scope="module")
 def client(tmp_path_factory: pytest.TempPathFactory) -> Iterator[TestClient]:
-    url = f"sqlite+aiosqlite:///{tmp_path_factory.mktemp('portfolio-api') / 'api.db'}"
-    migrate(url)
-
-    async def staff() -> None:
-        engine = make_engine(url)
-        async with AsyncSession(engine) as session:
-            for name, role in (("admin", Role.ADMIN), ("agent", Role.AGENT)):
-                await auth_service.create_user(
-                    session=session, username=f"{name}@example.org", password=PASSWORD, display_name=name, role=role
-                )
-            await session.commit()
-        await engine.dispose()
-
-    asyncio.run(staff())
-    dead = f"http://127.0.0.1:{free_port()}"
-    settings = GatewaySettings(database_url=url, rasa_url=dead, action_server_url=dead, health_timeout_seconds=0.5)
-    with TestClient(create_app(settings)) as client:
+    with gateway_with_staff(tmp_path_factory.mktemp("portfolio-api")) as client:
         yield client
-
-
-def login(client: TestClient, name: str) -> str:
-    client.cookies.clear()
-    response = client.post("/agent/api/login", json={"username": f"{name}@example.org", "password": PASSWORD})
-    assert response.status_code == 200, response.text
-    return str(response.json()["csrf_token"])
 
 
 def upload(client: TestClient, data: bytes, csrf: str | None, name: str = "p.csv") -> object:
