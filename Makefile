@@ -91,7 +91,7 @@ else
 	@$(VENV)/bin/python -c "import redis; redis.Redis(host='$(RASA_LOCK_STORE_HOST)', port=$(RASA_LOCK_STORE_PORT)).ping()" \
 	  || (echo "RASA_INSTANCES=$(RASA_INSTANCES) needs Redis at $(RASA_LOCK_STORE_HOST):$(RASA_LOCK_STORE_PORT) (Rasa's lock store)"; exit 1)
 	@mkdir -p var
-	$(VENV)/bin/python -m conversations.sharding procfile $(RASA_INSTANCES) < Procfile > var/Procfile.sharded
+	$(VENV)/bin/python -m engine.conversations.sharding procfile $(RASA_INSTANCES) < Procfile > var/Procfile.sharded
 	$(VENV)/bin/honcho -e .env,$(SECRETS_ENV) -f var/Procfile.sharded start
 endif
 
