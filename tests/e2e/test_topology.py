@@ -19,7 +19,6 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-import asyncpg
 import httpx
 import pytest
 import redis
@@ -28,10 +27,11 @@ from app.manage import DEMO_ADMIN
 from engine.conversations.sharding import HashRing
 from locales import Catalog
 from people.debtors.seed import DEMO
-from tests.databases import fresh_postgres
+from tests.databases import fetch, fresh_postgres
 from tests.fakes.stripe_server import FakeStripe, event_body, sign
 from tests.fakes.twilio_server import FakeTwilio, inbound_form, signed
-from tests.stack import MODEL, RASA, REDIS, SMS_NUMBER, WHATSAPP_NUMBER, Stack
+from tests.stack import MODEL, RASA, REDIS, SMS_NUMBER, Stack
+from tests.stack_env import twilio_env
 
 pytestmark = pytest.mark.e2e
 catalog = Catalog()
@@ -77,17 +77,12 @@ def topology(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Topology]:
             demo_data=False,
             production_url=PUBLIC_BASE_URL,
             extra_env={
-                "TWILIO_ACCOUNT_SID": twilio.account_sid,
-                "TWILIO_AUTH_TOKEN": twilio.auth_token,
-                "TWILIO_SMS_FROM": SMS_NUMBER,
-                "TWILIO_WHATSAPP_FROM": WHATSAPP_NUMBER,
-                "TWILIO_API_BASE": twilio.url,  # the Twilio SDK's client, redirected to the fake
+                **twilio_env(twilio),  # Telegram is not configured: production asks nothing of it
                 "STRIPE_SECRET_KEY": "sk_test_topology",
                 "STRIPE_WEBHOOK_SECRET": STRIPE_WEBHOOK_SECRET,
                 "STRIPE_API_BASE": stripe.url,  # stripe.api_base, the SDK's own seam
                 "LOG_LEVEL_LIBRARIES": "INFO",  # Rasa's access log: which instance answered
                 "INBOX_MAX_BACKOFF_SECONDS": "3",
-                "PYTHONUNBUFFERED": "1",  # the logs read above are written as they happen (as in the image)
             },
         )
         try:
@@ -98,20 +93,12 @@ def topology(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Topology]:
                 db.flushdb()
 
 
-def query(url: str, sql: str, *args: object) -> list[asyncpg.Record]:
-    async def run() -> list[asyncpg.Record]:
-        connection = await asyncpg.connect(url)
-        try:
-            return list(await connection.fetch(sql, *args))
-        finally:
-            await connection.close()
-
-    return asyncio.run(run())
+NUMBERS = [f"+447700900{n:03d}" for n in range(1000)]  # UK drama numbers (people/debtors/fiction.py)
 
 
 def new_number() -> str:
-    """A UK number reserved for drama (people/debtors/fiction.py), new to this stack."""
-    return f"+447700900{uuid.uuid4().int % 1000:03d}"
+    """A number no conversation on this stack has used yet."""
+    return NUMBERS.pop(uuid.uuid4().int % len(NUMBERS))
 
 
 def sms(topology: Topology, sender: str, text: str) -> None:
@@ -159,54 +146,39 @@ def send_first_contact(topology: Topology, phone: str) -> None:
     wait_for(lambda: sent_to(topology, phone)[1:] and sent_to(topology, phone)[0] == disclosure, "the first answer")
 
 
-class Admin:
-    """The console API as the first admin: the session cookie is Secure (https PUBLIC_BASE_URL),
-    so it goes back by hand, as a TLS-terminating proxy in front of the gateway passes it on."""
-
-    def __init__(self, stack: Stack, username: str) -> None:
-        self.url = stack.gateway_url
-        login = httpx.post(
-            f"{self.url}/agent/api/login", json={"username": username, "password": STAFF_PASSWORD}, timeout=30
-        )
-        assert login.status_code == 200, login.text
-        assert "secure" in login.headers["set-cookie"].lower()
-        cookie = login.cookies["da_staff"]
-        self.headers = {"Cookie": f"da_staff={cookie}", "X-CSRF-Token": login.json()["csrf_token"]}
-
-    def post(self, path: str, **kwargs: Any) -> httpx.Response:
-        return httpx.post(f"{self.url}{path}", headers=self.headers, timeout=60, **kwargs)
-
-
-def first_admin(stack: Stack) -> Admin:
-    """`manage create-staff --role admin` (README: nothing is seeded in production), then logged in."""
+def first_admin(stack: Stack) -> dict[str, str]:
+    """`manage create-staff --role admin` (nothing is seeded in production), logged in: the headers
+    of its console API calls. The session cookie is Secure (https PUBLIC_BASE_URL): it goes back
+    by hand, as a TLS-terminating proxy in front of the gateway would pass it on."""
     username = f"admin-{uuid.uuid4().hex[:8]}@agency.example.org"
     done = stack.manage(
         "create-staff", "--username", username, "--display-name", "First Admin", "--role", "admin",
         env={"STAFF_PASSWORD": STAFF_PASSWORD},
     )  # fmt: skip
     assert "(admin) created" in done.stdout, done.stdout
-    return Admin(stack, username)
+    login = httpx.post(
+        f"{stack.gateway_url}/agent/api/login", json={"username": username, "password": STAFF_PASSWORD}, timeout=30
+    )
+    assert login.status_code == 200 and "secure" in login.headers["set-cookie"].lower(), login.headers
+    return {"Cookie": f"da_staff={login.cookies['da_staff']}", "X-CSRF-Token": login.json()["csrf_token"]}
 
 
-def portfolio(rows: list[dict[str, str]]) -> bytes:
+def portfolio(*debts: tuple[str, str, str, str, str, str]) -> bytes:
+    """The agency's CSV: per debt its reference, the person's name, birth date and phone (as the
+    agency writes it), and the principal and fees, GBP."""
     out = io.StringIO()
-    writer = csv.DictWriter(out, fieldnames=list(rows[0]))
-    writer.writeheader()
-    writer.writerows(rows)
+    writer = csv.writer(out)
+    writer.writerow(["creditor", "reference", "first_name", "last_name", "date_of_birth", "country", "language",
+                     "phone", "email", "principal", "fees", "currency", "due_date", "sms_consent"])  # fmt: skip
+    for reference, name, born, phone, principal, fees in debts:
+        first, last = name.split()
+        writer.writerow([CREDITOR, reference, first, last, born, "GB", "en", phone, f"{first.lower()}@example.org",
+                         principal, fees, "GBP", "2026-08-31", "yes"])  # fmt: skip
     return out.getvalue().encode("utf-8")
 
 
-def debt_row(reference: str, first: str, last: str, born: str, phone: str, principal: str, fees: str) -> dict[str, str]:
-    return {
-        "creditor": CREDITOR, "reference": reference, "first_name": first, "last_name": last,
-        "date_of_birth": born, "country": "GB", "language": "en", "timezone": "", "phone": phone,
-        "email": f"{first.lower()}@example.org", "principal": principal, "fees": fees, "interest": "0.00",
-        "currency": "GBP", "due_date": "2026-08-31", "sms_consent": "yes", "whatsapp_opt_in": "no",
-    }  # fmt: skip
-
-
 def conversation_of(stack: Stack, phone: str) -> str:
-    [row] = query(stack.database_url, "SELECT id FROM conversations WHERE channel = 'sms' AND external_id = $1", phone)
+    [row] = fetch(stack.database_url, "SELECT id FROM conversations WHERE channel = 'sms' AND external_id = $1", phone)
     return str(row["id"])
 
 
@@ -220,13 +192,13 @@ def test_production_profile_without_demo_data(topology: Topology) -> None:
     names = {check["name"] for check in ready["checks"]}
     assert {f"rasa:{stack.rasa_url(name)}" for name in stack.rasa_names} <= names, names
     assert {"redis:queue", "redis:lock_store", "redis:rate_limits"} <= names, names
-    demo = query(
+    demo = fetch(
         stack.database_url,
         "SELECT count(*) AS n FROM debtors WHERE reference = ANY($1)",
         [d["reference"] for d in DEMO],
     )
     assert demo[0]["n"] == 0
-    admins = query(stack.database_url, "SELECT count(*) AS n FROM staff_users WHERE username = $1", DEMO_ADMIN)
+    admins = fetch(stack.database_url, "SELECT count(*) AS n FROM staff_users WHERE username = $1", DEMO_ADMIN)
     assert admins[0]["n"] == 0
 
 
@@ -237,15 +209,18 @@ def test_an_imported_debtor_is_contacted_verifies_pays_and_the_export_shows_it(t
     phone, other = new_number(), new_number()
     ours, theirs = f"NW/{uuid.uuid4().hex[:8].upper()}", f"NW/{uuid.uuid4().hex[:8].upper()}"
     local = "07700 900" + phone[-3:]  # as the agency's file has it: normalised to E.164 on import
-    upload = portfolio([
-        debt_row(ours, "Alice", "Hartley", "1985-03-14", local, "100.00", "23.45"),
-        debt_row(theirs, "Bram", "Okafor", "1979-11-02", other, "40.00", "0.00"),
-    ])  # fmt: skip
-    imported = admin.post("/agent/api/admin/portfolio/imports", files={"file": ("portfolio.csv", upload, "text/csv")})
+    upload = portfolio(
+        (ours, "Alice Hartley", "1985-03-14", local, "100.00", "23.45"),
+        (theirs, "Bram Okafor", "1979-11-02", other, "40.00", "0.00"),
+    )
+    imported = httpx.post(
+        f"{stack.gateway_url}/agent/api/admin/portfolio/imports", headers=admin, timeout=60,
+        files={"file": ("portfolio.csv", upload, "text/csv")},
+    )  # fmt: skip
     assert imported.status_code == 200, imported.text
     report = imported.json()
     assert (report["rows"], report["rejected"], report["debtors_created"], report["debts_created"]) == (2, 0, 2, 2)
-    [alice] = query(
+    [alice] = fetch(
         stack.database_url,
         "SELECT d.reference, d.phone FROM debtors d JOIN debts t ON t.debtor_id = d.id "
         "WHERE t.creditor = $1 AND t.reference = $2",
@@ -274,12 +249,8 @@ def test_an_imported_debtor_is_contacted_verifies_pays_and_the_export_shows_it(t
         headers={"Content-Type": "application/json", "Stripe-Signature": sign(body, STRIPE_WEBHOOK_SECRET)},
     )  # fmt: skip
     assert webhook.status_code == 200 and webhook.json()["received"] is True, webhook.text
-    receipt = catalog.render(
-        "utter_payment_receipt_settled",
-        "en",
-        None,
-        {"paid_money": {"amount": "123.45", "currency": "GBP"}, "totals": []},
-    ).text.replace("\xa0", " ")
+    paid = {"paid_money": {"amount": "123.45", "currency": "GBP"}, "totals": []}
+    receipt = catalog.render("utter_payment_receipt_settled", "en", None, paid).text.replace("\xa0", " ")
     wait_for(lambda: receipt in sent_to(topology, phone), f"the receipt by SMS: {sent_to(topology, phone)}")
 
     # The export back: the payment, by creditor and the creditor's own reference.
@@ -292,7 +263,7 @@ def test_an_imported_debtor_is_contacted_verifies_pays_and_the_export_shows_it(t
     assert not [r for r in rows if r["reference"] == theirs and r["event"] == "payment"]
 
     # Rasa kept the conversation in its SQL tracker store on PostgreSQL.
-    events = query(
+    events = fetch(
         topology.rasa_database,
         "SELECT type_name, action_name FROM events WHERE sender_id = $1",
         conversation_of(stack, phone),
@@ -320,7 +291,7 @@ def test_conversations_are_shared_out_over_both_rasa_instances(topology: Topolog
         name, calls = urls[url], served_before[urls[url]] + len(conversations)
         answered = lambda name=name, calls=calls: webhook_calls(stack, name) >= calls  # noqa: E731
         wait_for(answered, f"{name} answering {calls} messages: {stack.tail(name)}")
-    stored = query(
+    stored = fetch(
         topology.rasa_database, "SELECT DISTINCT sender_id FROM events WHERE sender_id = ANY($1)",
         [c for conversations in owned.values() for c in conversations],
     )  # fmt: skip
