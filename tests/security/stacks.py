@@ -20,7 +20,7 @@ from dataclasses import dataclass
 from tests.stack import Stack
 
 IDLE_SECONDS = 6.0  # WEBCHAT_VERIFIED_IDLE_MINUTES of the SQLite stack, in seconds
-LOCK_DBS = {"sqlite": 11, "postgres": 12}  # Redis dbs for these Rasas' locks (test_sharding 13, inbox 15)
+LOCK_DBS = {"sqlite": 11, "postgres": 12}  # Redis dbs for these Rasas' locks (topology 4-6, test_sharding 13, inbox 15)
 
 
 @dataclass
