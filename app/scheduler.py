@@ -19,6 +19,8 @@ from channels.outputs import build_outputs
 from core.database import utcnow
 from engine.conversations.pipeline import Pipeline
 from money.arrangements import service as arrangements_service
+from money.outreach import config as outreach_config
+from money.outreach import service as outreach_service
 from money.reminders import config as reminders_config
 from money.reminders import service as reminders_service
 from payments import notices as payment_notices
@@ -77,6 +79,13 @@ def start(
     # `reminders` table, so a restart carries on without sending anything twice.
     reminders_every = timedelta(minutes=reminders_config.load().every_minutes)
     _every(scheduler, reminders_service.run_scheduled, sessionmaker, every=reminders_every, first=now, more=(outputs,))
+    # First contact on overdue debts (money/outreach): the cadence per jurisdiction, within the
+    # reminders' contact hours and their shared cap; state in `outreach_cases`, so a restart carries on.
+    outreach_every = timedelta(minutes=outreach_config.load().every_minutes)
+    _every(
+        scheduler, outreach_service.run_scheduled, sessionmaker, every=outreach_every, first=now,
+        more=(outputs, chosen.public_base_url),
+    )  # fmt: skip
     # GDPR storage limitation: expired transcript texts redacted daily (config/privacy.yml).
     privacy = privacy_config.load()
     _every(

@@ -1,0 +1,138 @@
+"""First contact on overdue debts: the dry-run plan, one run of sending, and the funnel.
+
+`run(session=..., now=..., outputs=..., base_url=...)` is the whole of it for a caller that has a
+database session and the provider channels (the scheduler, an end-to-end test): outcomes of
+earlier contacts are brought up to date, then every debtor with a first contact due is handled
+one at a time (decide under the debtor's row lock, commit, call the provider, record, commit).
+`plan` decides the same without changing anything (`make outreach-plan`).
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from datetime import datetime
+from pathlib import Path
+
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from channels.base import OutputChannel
+from core.database import utcnow
+from locales import Catalog
+from locales.tone.overrides import ensure_attached
+from money.outreach import config as outreach_config
+from money.outreach import outcomes, planner, sender
+from money.outreach.config import OutreachConfig
+from money.reminders import config as reminders_config
+from money.reminders.config import ReminderConfig
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class RunResult:
+    outcomes: list[sender.Outcome] = field(default_factory=list)
+
+    def counts(self) -> dict[str, int]:
+        counts: dict[str, int] = {}
+        for outcome in self.outcomes:
+            counts[outcome.status] = counts.get(outcome.status, 0) + 1
+        return counts
+
+
+async def plan(
+    *,
+    session: AsyncSession,
+    now: datetime,
+    config: OutreachConfig | None = None,
+    contact: ReminderConfig | None = None,
+    debtor_ids: list[int] | None = None,
+) -> list[planner.Decision]:
+    """One decision per open debt, nothing sent or written."""
+    return await planner.plan(
+        session=session,
+        config=config or outreach_config.load(),
+        contact=contact or reminders_config.load(),
+        now=now,
+        debtor_ids=debtor_ids,
+    )
+
+
+def write_report(decisions: list[planner.Decision], path: Path) -> None:
+    """reports/outreach-plan.json: a list of {reference, action, channel, at, reason}."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(json.dumps([d.report() for d in decisions], indent=2, ensure_ascii=False) + "\n", "utf-8")
+
+
+async def run(
+    *,
+    session: AsyncSession,
+    now: datetime | None = None,
+    outputs: Mapping[str, OutputChannel],
+    base_url: str,
+    catalog: Catalog | None = None,
+    config: OutreachConfig | None = None,
+    contact: ReminderConfig | None = None,
+) -> RunResult:
+    """Bring the funnel up to date, then contact every debtor who has a first contact due now
+    (at most `batch_size`), committing after each. Without a provider channel, call-list entries
+    are still made and messages wait."""
+    now = now or utcnow()
+    config, contact = config or outreach_config.load(), contact or reminders_config.load()
+    if catalog is None:
+        catalog = Catalog()
+    await outcomes.refresh(session=session, config=config, now=now)
+    await session.commit()
+    due = [d for d in await planner.plan(session=session, config=config, contact=contact, now=now)]
+    await session.commit()
+    # Every debtor with something to send or a case to stop or move on; the sender decides again.
+    debtor_ids = list(dict.fromkeys(d.debtor_id for d in due if d.action == planner.SEND or _moves(d)))
+    results: list[sender.Outcome] = []
+    for debtor_id in debtor_ids[: config.batch_size]:
+        decided = await sender.prepare(
+            session=session, debtor_id=debtor_id, config=config, contact=contact, catalog=catalog,
+            available=outputs, base_url=base_url, now=now,
+        )  # fmt: skip
+        await session.commit()
+        if isinstance(decided, sender.Outcome):
+            if decided.status != "none":
+                results.append(decided)
+            continue
+        deliveries = await sender.deliver(claimed=decided, outputs=outputs)
+        results.append(await sender.finish(session=session, claimed=decided, deliveries=deliveries, now=now))
+        await session.commit()
+    return RunResult(outcomes=results)
+
+
+def _moves(decision: planner.Decision) -> bool:
+    """A skip the sender records: a passed step, or a stop of a started case."""
+    return decision.action == planner.SKIP and (decision.reason in sender.PASSED or decision.reason in sender.STOPPING)
+
+
+async def run_scheduled(
+    sessionmaker: async_sessionmaker[AsyncSession],
+    make_outputs: Callable[[], dict[str, OutputChannel]],
+    base_url: str,
+) -> RunResult:
+    """The gateway's periodic job (app/scheduler.py), as the reminders' run_scheduled."""
+    outputs = make_outputs()
+    try:
+        catalog = Catalog()  # the texts as they are now, with admins' edits
+        ensure_attached(catalog, sessionmaker)
+        await catalog.refresh()
+        async with sessionmaker() as session:
+            result = await run(session=session, outputs=outputs, base_url=base_url, catalog=catalog)
+    finally:
+        for output in outputs.values():
+            close = getattr(output, "aclose", None)
+            if close is not None:
+                await close()
+    log.info("outreach.run", extra={f"outreach_{k}": v for k, v in result.counts().items()})
+    return result
+
+
+async def funnel(*, session: AsyncSession, since: datetime | None = None) -> dict[str, object]:
+    """contacted → replied → verified → paid or agreed, per cadence step and per text variant."""
+    return await outcomes.funnel(session=session, since=since)
