@@ -182,7 +182,7 @@ async def _compose(
     )
     conversation.locale = conversation.locale or debtor.locale
     locale = conversation.locale or debtor.locale
-    text = catalog.render(text_key, locale, None, {"link": tokens.link(base_url, token)}).text
+    text = catalog.render(text_key, locale, None, {"link": tokens.link(base_url, token, locale)}).text
     message = await conversations_service.add_message(
         session=session, conversation=conversation, direction=Direction.OUTBOUND, text=text, locale=locale, now=now
     )

@@ -20,10 +20,11 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from channels.base import OutputChannel
 from core.database import utcnow
+from engine.conversations import service as conversations_service
 from locales import Catalog
 from locales.tone.overrides import ensure_attached
 from money.outreach import config as outreach_config
-from money.outreach import outcomes, planner, sender
+from money.outreach import outcomes, planner, sender, tokens
 from money.outreach.config import OutreachConfig
 from money.reminders import config as reminders_config
 from money.reminders.config import ReminderConfig
@@ -131,6 +132,31 @@ async def run_scheduled(
                 await close()
     log.info("outreach.run", extra={f"outreach_{k}": v for k, v in result.counts().items()})
     return result
+
+
+@dataclass(frozen=True)
+class Opened:
+    """A first-contact link redeemed: the web chat conversation it opened and what to fill in."""
+
+    conversation_id: str
+    reference: str
+    locale: str
+
+
+async def open_link(
+    *, session: AsyncSession, token: str, conversation_key: str, now: datetime | None = None
+) -> Opened | None:
+    """Redeem a one-time link for the web chat conversation at `conversation_key` (created here,
+    in the debtor's language, not linked to them: verification still decides). None for a token
+    that is unknown, used or expired: the chat then opens like any other. The caller commits."""
+    debtor = await tokens.redeem(session=session, token=token, conversation_key=conversation_key, now=now or utcnow())
+    if debtor is None:
+        return None
+    conversation = await conversations_service.get_or_create(
+        session=session, channel="webchat", external_id=conversation_key
+    )
+    conversation.locale = debtor.locale
+    return Opened(conversation_id=conversation.id, reference=debtor.reference, locale=debtor.locale)
 
 
 async def funnel(*, session: AsyncSession, since: datetime | None = None) -> dict[str, object]:

@@ -37,10 +37,11 @@ async def issue(
     return token
 
 
-def link(base_url: str, token: str) -> str:
-    """The web chat page with the token in the fragment: browsers never send a fragment to the
-    server, so it stays out of every access log; the page hands it over when it opens a session."""
-    return f"{base_url.rstrip('/')}/#t={token}"
+def link(base_url: str, token: str, locale: str) -> str:
+    """The web chat page in the person's language, with the token in the fragment: browsers never
+    send a fragment to the server, so it stays out of every access log; the page hands it over
+    when it opens a session."""
+    return f"{base_url.rstrip('/')}/?lang={locale}#t={token}"
 
 
 async def redeem(*, session: AsyncSession, token: str, conversation_key: str, now: datetime) -> Debtor | None:

@@ -27,7 +27,7 @@ from tests.money.outreach.conftest import BASE_URL, NOW, cadence, cases, make_de
 from tests.money.reminders.conftest import make_promise, open_config, to
 
 Fakes = tuple[FakeTwilio, FakeTelegram]
-LINK = re.compile(re.escape(BASE_URL) + r"/#t=([A-Za-z0-9_-]{40,})")
+LINK = re.compile(re.escape(BASE_URL) + r"/\?lang=([a-zA-Z-]+)#t=([A-Za-z0-9_-]{40,})")
 
 
 async def run(session: AsyncSession, outputs: dict[str, OutputChannel], catalog: Catalog, days: float = 0, **contact):
@@ -58,7 +58,8 @@ async def test_first_sms_in_their_language_with_a_link_and_nothing_disclosed(
     [body] = to(twilio, debtor.phone)
     assert "4321" not in body and "4 321" not in body and "Hidden Creditor" not in body and debt.reference not in body
     assert body.startswith("Hej") and "STOPP" in body  # Swedish, the debtor's language
-    assert LINK.search(body)
+    link = LINK.search(body)
+    assert link is not None and link.group(1) == "sv"
     [contact] = await contacts(session, debtor.id)
     assert (contact.status, contact.channel, contact.step, contact.sent_at) == (ContactStatus.SENT, "sms", 0, NOW)
     [case] = await cases(session, debtor)
