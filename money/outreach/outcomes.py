@@ -21,7 +21,7 @@ from money.ledger import service as ledger_service
 from money.outreach import planner
 from money.outreach.config import OutreachConfig
 from money.outreach.models import OutreachCase
-from people.debtors.models import Debt, Debtor
+from people.debtors.models import Debt, Debtor, DebtStatus
 
 STAGES = ("contacted", "replied", "verified", "settled")
 
@@ -57,8 +57,29 @@ async def refresh(*, session: AsyncSession, config: OutreachConfig, now: datetim
             before = (case.replied_at, case.verified_at, case.settled_at)
             _apply(case, facts, owed.get(case.debt_id, 0), agreed, now)
             changed += before != (case.replied_at, case.verified_at, case.settled_at)
+    changed += await _close_settled(session, now)
     await session.flush()
     return changed
+
+
+async def _close_settled(session: AsyncSession, now: datetime) -> int:
+    """Cases whose debt is no longer open (paid, closed) stop: the planner only sees open debts."""
+    rows = (
+        (
+            await session.execute(
+                select(OutreachCase, Debt.status)
+                .join(Debt, Debt.id == OutreachCase.debt_id)
+                .where(
+                    OutreachCase.stopped_reason.is_(None), Debt.status.not_in((DebtStatus.OPEN, DebtStatus.DISPUTED))
+                )
+            )
+        )
+        .tuples()
+        .all()
+    )
+    for case, status in rows:
+        case.stopped_reason, case.stopped_at = ("paid" if status is DebtStatus.PAID else "closed"), now
+    return len(rows)
 
 
 async def _agreed(session: AsyncSession, debtor_id: int) -> list[tuple[datetime, list[int] | None]]:
@@ -98,12 +119,17 @@ def _row(counts: dict[str, int]) -> dict[str, Any]:
     }
 
 
-async def funnel(*, session: AsyncSession, since: datetime | None = None) -> dict[str, Any]:
-    """contacted → replied → verified → paid or agreed ("settled"), counted in debts, in total,
-    per cadence step (the last step sent before the reply, else the last sent) and per variant."""
+async def funnel(
+    *, session: AsyncSession, since: datetime | None = None, until: datetime | None = None
+) -> dict[str, Any]:
+    """contacted → replied → verified → paid or agreed ("settled"), counted in debts first
+    contacted in [since, until), in total, per cadence step (the last step sent before the reply,
+    else the last sent; 1 is the first) and per text variant ("neutral": no experiment ran)."""
     query = select(OutreachCase).where(OutreachCase.contacted_at.is_not(None))
     if since is not None:
         query = query.where(OutreachCase.contacted_at >= since)
+    if until is not None:
+        query = query.where(OutreachCase.contacted_at < until)
     total: dict[str, int] = defaultdict(int)
     steps: dict[int, dict[str, int]] = defaultdict(lambda: defaultdict(int))
     variants: dict[str, dict[str, int]] = defaultdict(lambda: defaultdict(int))
@@ -112,7 +138,7 @@ async def funnel(*, session: AsyncSession, since: datetime | None = None) -> dic
         reached += ["replied"] if case.replied_at else []
         reached += ["verified"] if case.verified_at else []
         reached += ["settled"] if case.settled_at else []
-        step = case.reply_step if case.reply_step is not None else (case.last_step or 0)
+        step = (case.reply_step if case.reply_step is not None else (case.last_step or 0)) + 1
         variant = case.variant or "neutral"  # no experiment ran on the text
         for stage in reached:
             total[stage] += 1

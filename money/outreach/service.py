@@ -15,6 +15,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
+from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
@@ -76,17 +77,18 @@ async def run(
     catalog: Catalog | None = None,
     config: OutreachConfig | None = None,
     contact: ReminderConfig | None = None,
+    debtor_ids: list[int] | None = None,
 ) -> RunResult:
     """Bring the funnel up to date, then contact every debtor who has a first contact due now
-    (at most `batch_size`), committing after each. Without a provider channel, call-list entries
-    are still made and messages wait."""
+    (at most `batch_size`; only `debtor_ids` when given), committing after each. Without a
+    provider channel, call-list entries are still made and messages wait."""
     now = now or utcnow()
     config, contact = config or outreach_config.load(), contact or reminders_config.load()
     if catalog is None:
         catalog = Catalog()
     await outcomes.refresh(session=session, config=config, now=now)
     await session.commit()
-    due = [d for d in await planner.plan(session=session, config=config, contact=contact, now=now)]
+    due = await planner.plan(session=session, config=config, contact=contact, now=now, debtor_ids=debtor_ids)
     await session.commit()
     # Every debtor with something to send or a case to stop or move on; the sender decides again.
     debtor_ids = list(dict.fromkeys(d.debtor_id for d in due if d.action == planner.SEND or _moves(d)))
@@ -159,6 +161,8 @@ async def open_link(
     return Opened(conversation_id=conversation.id, reference=debtor.reference, locale=debtor.locale)
 
 
-async def funnel(*, session: AsyncSession, since: datetime | None = None) -> dict[str, object]:
+async def funnel(
+    *, session: AsyncSession, since: datetime | None = None, until: datetime | None = None
+) -> dict[str, Any]:
     """contacted → replied → verified → paid or agreed, per cadence step and per text variant."""
-    return await outcomes.funnel(session=session, since=since)
+    return await outcomes.funnel(session=session, since=since, until=until)
