@@ -29,6 +29,7 @@ from people.gdpr import retention as gdpr_retention
 
 log = logging.getLogger(__name__)
 NOTICE_SWEEP_MINUTES = 5
+OUTREACH_OFFSET = timedelta(seconds=30)
 
 
 async def evaluate_arrangements(sessionmaker: async_sessionmaker[AsyncSession]) -> None:
@@ -81,10 +82,11 @@ def start(
     _every(scheduler, reminders_service.run_scheduled, sessionmaker, every=reminders_every, first=now, more=(outputs,))
     # First contact on overdue debts (money/outreach): the cadence per jurisdiction, within the
     # reminders' contact hours and their shared cap; state in `outreach_cases`, so a restart carries on.
+    # It starts a little after the reminders, so the two jobs never wait on each other's start.
     outreach_every = timedelta(minutes=outreach_config.load().every_minutes)
     _every(
-        scheduler, outreach_service.run_scheduled, sessionmaker, every=outreach_every, first=now,
-        more=(outputs, chosen.public_base_url),
+        scheduler, outreach_service.run_scheduled, sessionmaker, every=outreach_every,
+        first=now + OUTREACH_OFFSET, more=(outputs, chosen.public_base_url),
     )  # fmt: skip
     # GDPR storage limitation: expired transcript texts redacted daily (config/privacy.yml).
     privacy = privacy_config.load()

@@ -75,7 +75,7 @@ async def prepare(
     debtor_id: int,
     config: OutreachConfig,
     contact: ReminderConfig,
-    catalog: Catalog,
+    catalog: Catalog | None,
     available: Mapping[str, OutputChannel],
     base_url: str,
     now: datetime,
@@ -125,7 +125,7 @@ async def prepare(
     if first.channel == "call_list":
         await _call_list(session, debtor, first, now)
         return Outcome(debtor.id, "listed", "call_list")
-    assert first.address is not None
+    assert first.address is not None and catalog is not None  # the service builds it when a message is due
     return await _compose(session, debtor, first, [cases[d.debt_id] for d in chosen], catalog, config, base_url, now)
 
 

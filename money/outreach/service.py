@@ -84,14 +84,14 @@ async def run(
     provider channel, call-list entries are still made and messages wait."""
     now = now or utcnow()
     config, contact = config or outreach_config.load(), contact or reminders_config.load()
-    if catalog is None:
-        catalog = Catalog()
     await outcomes.refresh(session=session, config=config, now=now)
     await session.commit()
     due = await planner.plan(session=session, config=config, contact=contact, now=now, debtor_ids=debtor_ids)
     await session.commit()
     # Every debtor with something to send or a case to stop or move on; the sender decides again.
     debtor_ids = list(dict.fromkeys(d.debtor_id for d in due if d.action == planner.SEND or _moves(d)))
+    if catalog is None and any(d.action == planner.SEND and d.channel in outputs for d in due):
+        catalog = Catalog()
     results: list[sender.Outcome] = []
     for debtor_id in debtor_ids[: config.batch_size]:
         decided = await sender.prepare(
@@ -119,12 +119,18 @@ async def run_scheduled(
     make_outputs: Callable[[], dict[str, OutputChannel]],
     base_url: str,
 ) -> RunResult:
-    """The gateway's periodic job (app/scheduler.py), as the reminders' run_scheduled."""
-    outputs = make_outputs()
+    """The gateway's periodic job (app/scheduler.py), as the reminders' run_scheduled: the provider
+    clients and the texts are built only when a message is due (closed after the run)."""
+    async with sessionmaker() as session:
+        decisions = await plan(session=session, now=utcnow())
+    due = any(d.action == planner.SEND and d.channel != "call_list" for d in decisions)
+    outputs = make_outputs() if due else {}
     try:
-        catalog = Catalog()  # the texts as they are now, with admins' edits
-        ensure_attached(catalog, sessionmaker)
-        await catalog.refresh()
+        catalog = None
+        if due:
+            catalog = Catalog()  # the texts as they are now, with admins' edits
+            ensure_attached(catalog, sessionmaker)
+            await catalog.refresh()
         async with sessionmaker() as session:
             result = await run(session=session, outputs=outputs, base_url=base_url, catalog=catalog)
     finally:
