@@ -1,7 +1,7 @@
 """First contact on overdue debts: the dry-run plan, one run of sending, and the funnel.
 
-`run(session=..., now=..., outputs=..., base_url=...)` is the whole of it for a caller that has a
-database session and the provider channels (the scheduler, an end-to-end test): outcomes of
+`run(session=..., now=...)` is the whole of it for a caller with a database session (the scheduler
+passes its provider channels; without them they come from the environment): outcomes of
 earlier contacts are brought up to date, then every debtor with a first contact due is handled
 one at a time (decide under the debtor's row lock, commit, call the provider, record, commit).
 `plan` decides the same without changing anything (`make outreach-plan`).
@@ -20,6 +20,8 @@ from typing import Any
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from channels.base import OutputChannel
+from channels.config import ChannelSettings
+from channels.outputs import build_outputs
 from core.database import utcnow
 from engine.conversations import service as conversations_service
 from locales import Catalog
@@ -72,8 +74,9 @@ async def run(
     *,
     session: AsyncSession,
     now: datetime | None = None,
-    outputs: Mapping[str, OutputChannel],
-    base_url: str,
+    outputs: Mapping[str, OutputChannel] | None = None,
+    base_url: str | None = None,
+    settings: ChannelSettings | None = None,
     catalog: Catalog | None = None,
     config: OutreachConfig | None = None,
     contact: ReminderConfig | None = None,
@@ -81,19 +84,33 @@ async def run(
 ) -> RunResult:
     """Bring the funnel up to date, then contact every debtor who has a first contact due now
     (at most `batch_size`; only `debtor_ids` when given), committing after each. Without a
-    provider channel, call-list entries are still made and messages wait."""
+    provider channel, call-list entries are still made and messages wait.
+
+    `outputs` and `base_url` (the links' site) default to the ones `settings` describe (the
+    process environment's without it); provider clients built here are closed here."""
+    if outputs is None:
+        chosen = settings or ChannelSettings()
+        built = build_outputs(chosen, public_base_url=chosen.public_base_url)
+        try:
+            return await run(
+                session=session, now=now, outputs=built, base_url=base_url or chosen.public_base_url,
+                catalog=catalog, config=config, contact=contact, debtor_ids=debtor_ids,
+            )  # fmt: skip
+        finally:
+            await _close(built)
     now = now or utcnow()
+    base_url = base_url or (settings or ChannelSettings()).public_base_url
     config, contact = config or outreach_config.load(), contact or reminders_config.load()
     await outcomes.refresh(session=session, config=config, now=now)
     await session.commit()
     due = await planner.plan(session=session, config=config, contact=contact, now=now, debtor_ids=debtor_ids)
     await session.commit()
     # Every debtor with something to send or a case to stop or move on; the sender decides again.
-    debtor_ids = list(dict.fromkeys(d.debtor_id for d in due if d.action == planner.SEND or _moves(d)))
+    contacting = list(dict.fromkeys(d.debtor_id for d in due if d.action == planner.SEND or _moves(d)))
     if catalog is None and any(d.action == planner.SEND and d.channel in outputs for d in due):
         catalog = Catalog()
     results: list[sender.Outcome] = []
-    for debtor_id in debtor_ids[: config.batch_size]:
+    for debtor_id in contacting[: config.batch_size]:
         decided = await sender.prepare(
             session=session, debtor_id=debtor_id, config=config, contact=contact, catalog=catalog,
             available=outputs, base_url=base_url, now=now,
@@ -107,6 +124,13 @@ async def run(
         results.append(await sender.finish(session=session, claimed=decided, deliveries=deliveries, now=now))
         await session.commit()
     return RunResult(outcomes=results)
+
+
+async def _close(outputs: Mapping[str, OutputChannel]) -> None:
+    for output in outputs.values():
+        close = getattr(output, "aclose", None)
+        if close is not None:
+            await close()
 
 
 def _moves(decision: planner.Decision) -> bool:
@@ -134,10 +158,7 @@ async def run_scheduled(
         async with sessionmaker() as session:
             result = await run(session=session, outputs=outputs, base_url=base_url, catalog=catalog)
     finally:
-        for output in outputs.values():
-            close = getattr(output, "aclose", None)
-            if close is not None:
-                await close()
+        await _close(outputs)
     log.info("outreach.run", extra={f"outreach_{k}": v for k, v in result.counts().items()})
     return result
 

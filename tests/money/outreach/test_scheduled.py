@@ -12,7 +12,7 @@ from channels.base import OutputChannel
 from money.outreach import service
 from tests.fakes.telegram_server import FakeTelegram
 from tests.fakes.twilio_server import FakeTwilio
-from tests.money.outreach.conftest import BASE_URL, make_debtor
+from tests.money.outreach.conftest import BASE_URL, NOW, make_debtor
 from tests.money.reminders.conftest import to
 from tests.money.reminders.test_restart import outputs_from_environment, provider_env  # noqa: F401 - fixture
 
@@ -45,3 +45,19 @@ async def test_the_scheduled_job_sends_each_first_contact_once(
     assert len(to(twilio, debtor.phone)) == 1 and first.counts().get("sent", 0) >= 1
     assert second.counts().get("sent", 0) == 0 and (decision.action, decision.reason) == ("defer", "next_step")
     assert len(built) == 1  # the second run had nothing to send: no provider client was built
+
+
+async def test_one_call_plans_and_sends_with_the_environments_channels(
+    committed: async_sessionmaker[AsyncSession],
+    fakes: Fakes,
+    provider_env: None,  # noqa: F811
+) -> None:
+    """What an end-to-end test or a tool calls after an import: `run(session=..., now=...)`."""
+    twilio, _ = fakes
+    async with committed() as session:
+        debtor, _ = await make_debtor(session)
+        await session.commit()
+        result = await service.run(session=session, now=NOW)
+    assert result.counts().get("sent", 0) >= 1  # the demo debtors in this database may be contacted too
+    [body] = to(twilio, debtor.phone)
+    assert "http://127.0.0.1:8000/?lang=en#t=" in body  # PUBLIC_BASE_URL's default
