@@ -173,6 +173,7 @@ export-activity: $(VENV)/.installed
 # Issue 16 point 4 (money/outreach): first contact per open debt at AT (default now), nothing sent.
 outreach-plan: $(VENV)/.installed
 	@mkdir -p reports
+	$(VENV)/bin/python -m app.manage migrate
 	$(VENV)/bin/python -m app.manage outreach-plan $(if $(AT),--at "$(AT)") --out reports/outreach-plan.json
 
 ROWS ?= 100000
