@@ -6,11 +6,14 @@ from __future__ import annotations
 
 from datetime import timedelta
 
+from sqlalchemy import update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from engine.conversations import service as conversations_service
-from engine.conversations.models import Conversation
+from engine.conversations.models import Conversation, Direction
+from engine.experiments import outcomes as experiment_outcomes
 from engine.experiments import service as experiments_service
+from engine.experiments.models import ExperimentAssignment
 from locales import Catalog
 from money.ledger import service as ledger_service
 from money.outreach import service
@@ -72,6 +75,9 @@ async def test_the_funnel_per_step_and_variant(
     answered = await conversations_service.find(session=session, channel="sms", external_id=replying.phone or "")
     assert answered is not None  # the conversation the first message went out in
     answered.last_inbound_at = at  # as the pipeline records a reply
+    await conversations_service.add_message(
+        session=session, conversation=answered, direction=Direction.INBOUND, text="ok", now=at
+    )
     session.add(Conversation(channel="webchat", external_id="link-chat-verifying", debtor_id=verifying.id,
                              verified_at=at, last_inbound_at=at))  # fmt: skip
     await pay_all(session, paying, 12000)
@@ -93,3 +99,12 @@ async def test_the_funnel_per_step_and_variant(
     variants = {v["variant"]: v for v in funnel["variants"]}
     assert set(variants) <= {"short", "social_proof"} and sum(v["contacted"] for v in variants.values()) == 5
     assert sum(v["settled"] for v in variants.values()) == 2
+    # The experiment's own results count the answer to the first contact as a reply too (assigned
+    # at the test's clock, not the wall clock, so the answer comes after the assignment).
+    await session.execute(
+        update(ExperimentAssignment).where(ExperimentAssignment.experiment_id == experiment.id).values(assigned_at=NOW)
+    )
+    replied = await experiment_outcomes.first_occurrences(
+        session=session, experiment_id=experiment.id, metric=experiment_outcomes.Metric.REPLIED
+    )
+    assert list(replied.values()) == [at]  # the answer to the SMS, in the conversation it went out in
