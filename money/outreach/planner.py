@@ -210,6 +210,8 @@ async def decide(
     if due > now:
         return made(DEFER, "next_step", channel=step.channel, at=due, step=index)
     if step.channel == "call_list":
+        if not (debtor.phone or "").strip():
+            return made(SKIP, "no_address", channel=step.channel, step=index)
         return made(SEND, "call_list", channel=step.channel, step=index)
     route = await _channel_reason(session, debtor, cadence, step.channel)
     if isinstance(route, str):

@@ -130,9 +130,9 @@ async def prepare(
 
 
 async def _call_list(session: AsyncSession, debtor: Debtor, decision: planner.Decision, now: datetime) -> None:
-    """An entry in the agent console's queue, on the conversation of the debtor's number: a
-    person rings them (the cadence's messages went unanswered)."""
-    phone = "".join((debtor.phone or "").split()) or f"debtor:{debtor.id}"
+    """An entry in the agent console's queue, on the conversation of the debtor's number, with a
+    callback naming the case reference: a person rings them (the messages went unanswered)."""
+    phone = "".join((debtor.phone or "").split())
     conversation = await conversations_service.get_or_create(session=session, channel="sms", external_id=phone)
     conversation.locale = conversation.locale or debtor.locale
     await handoff_service.escalate(
@@ -140,7 +140,7 @@ async def _call_list(session: AsyncSession, debtor: Debtor, decision: planner.De
         detail={"reference": debtor.reference}, now=now,
     )  # fmt: skip
     await handoff_service.add_callback(
-        session=session, conversation_id=conversation.id, details="outreach:call_list", phone=debtor.phone
+        session=session, conversation_id=conversation.id, details=debtor.reference, phone=debtor.phone
     )
     session.add(
         OutreachContact(debtor_id=debtor.id, step=decision.step or 0, channel="call_list",

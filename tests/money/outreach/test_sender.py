@@ -91,7 +91,7 @@ async def test_the_cadence_passes_whatsapp_without_opt_in_and_ends_on_the_call_l
     callback = await session.scalar(
         select(CallbackRequest).where(CallbackRequest.conversation_id == listed.conversation_id)
     )
-    assert callback is not None and callback.phone == debtor.phone
+    assert callback is not None and (callback.phone, callback.details) == (debtor.phone, debtor.reference)
     await run(session, outputs, catalog, days=11)
     [case] = await cases(session, debtor)
     assert case.stopped_reason == "cadence_done"
