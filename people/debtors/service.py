@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
 
-from sqlalchemy import insert, select, update
+from sqlalchemy import insert, or_, select, union, update
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import selectinload
 
@@ -17,6 +17,7 @@ from core.database import table_of
 from money.ledger import service as ledger_service
 from money.ledger.money import from_minor
 from people.debtors.models import ComponentKind, Debt, DebtComponent, Debtor, DebtStatus
+from people.debtors.references import reference_key
 
 
 @dataclass(frozen=True)
@@ -44,6 +45,26 @@ class Balance:
 
 async def get_by_reference(*, session: AsyncSession, reference: str) -> Debtor | None:
     return await session.scalar(select(Debtor).where(Debtor.reference == reference))
+
+
+async def by_reference_key(*, session: AsyncSession, key: str) -> list[Debtor]:
+    """Debtors whose case reference, or one of whose debts' creditor references, has this key
+    (references.py): a reference typed in any spelling. Several when creditors' formats collide."""
+    owning = select(Debt.debtor_id).where(Debt.reference_key == key)
+    query = select(Debtor).where(or_(Debtor.reference_key == key, Debtor.id.in_(owning))).order_by(Debtor.id)
+    return list((await session.scalars(query)).all())
+
+
+async def known_reference_keys(*, session: AsyncSession, keys: Iterable[str]) -> set[str]:
+    """Which of these keys name a case or a debt (to tell the reference in a sentence apart)."""
+    wanted = list(set(keys))
+    if not wanted:
+        return set()
+    found = union(
+        select(Debtor.reference_key).where(Debtor.reference_key.in_(wanted)),
+        select(Debt.reference_key).where(Debt.reference_key.in_(wanted)),
+    )
+    return {key for key in (await session.scalars(select(found.subquery().c[0]))).all() if key}
 
 
 async def get(*, session: AsyncSession, debtor_id: int) -> Debtor | None:
@@ -218,7 +239,11 @@ async def add_debtors(*, session: AsyncSession, debtors: Sequence[NewDebtor]) ->
     refs = await _free_references(session, [d.country for d in debtors])
     # No RETURNING: its row order is only kept row by row; the fresh references give the ids back.
     await session.execute(
-        insert(table_of(Debtor)), [{**vars(d), "reference": ref} for d, ref in zip(debtors, refs, strict=True)]
+        insert(table_of(Debtor)),
+        [
+            {**vars(d), "reference": ref, "reference_key": reference_key(ref)}
+            for d, ref in zip(debtors, refs, strict=True)
+        ],
     )
     found = dict(
         (await session.execute(select(Debtor.reference, Debtor.id).where(Debtor.reference.in_(refs)))).tuples().all()
@@ -232,7 +257,11 @@ async def add_debts(*, session: AsyncSession, debts: Sequence[NewDebt]) -> list[
     if not debts:
         return []
     await session.execute(
-        insert(table_of(Debt)), [{k: v for k, v in vars(d).items() if k != "components"} for d in debts]
+        insert(table_of(Debt)),
+        [
+            {**{k: v for k, v in vars(d).items() if k != "components"}, "reference_key": reference_key(d.reference)}
+            for d in debts
+        ],
     )
     by_creditor: dict[str, list[str]] = defaultdict(list)
     for d in debts:
