@@ -4,11 +4,12 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from sqlalchemy import insert, select
+from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from core.activity import Happening, Window
+from core.bulk import insert_many
 from core.database import table_of, utcnow
 from people.consent.models import ChannelIdentity, Consent
 from people.gdpr import suppression
@@ -90,7 +91,7 @@ async def record_imported(
         elif consent.opted_out != (not consented) and (not consented or consent.source.startswith(IMPORT_SOURCE)):
             consent.opted_out, consent.source, consent.changed_at = not consented, source, utcnow()
     if new:  # thousands per import chunk: one executemany
-        await session.execute(insert(table_of(Consent)), list(new.values()))
+        await insert_many(session, table_of(Consent), list(new.values()))
     await session.flush()
 
 

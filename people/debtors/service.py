@@ -9,10 +9,11 @@ from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
 
-from sqlalchemy import insert, or_, select, union, update
+from sqlalchemy import or_, select, union, update
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import selectinload
 
+from core.bulk import insert_many
 from core.database import table_of
 from money.ledger import service as ledger_service
 from money.ledger.money import from_minor
@@ -238,8 +239,9 @@ async def add_debtors(*, session: AsyncSession, debtors: Sequence[NewDebtor]) ->
         return []
     refs = await _free_references(session, [d.country for d in debtors])
     # No RETURNING: its row order is only kept row by row; the fresh references give the ids back.
-    await session.execute(
-        insert(table_of(Debtor)),
+    await insert_many(
+        session,
+        table_of(Debtor),
         [
             {**vars(d), "reference": ref, "reference_key": reference_key(ref)}
             for d, ref in zip(debtors, refs, strict=True)
@@ -256,8 +258,9 @@ async def add_debts(*, session: AsyncSession, debts: Sequence[NewDebt]) -> list[
     caller books them in the ledger (the balance is the ledger's)."""
     if not debts:
         return []
-    await session.execute(
-        insert(table_of(Debt)),
+    await insert_many(
+        session,
+        table_of(Debt),
         [
             {**{k: v for k, v in vars(d).items() if k != "components"}, "reference_key": reference_key(d.reference)}
             for d in debts
@@ -286,7 +289,7 @@ async def add_components(*, session: AsyncSession, components: Sequence[tuple[in
     """Components (debt id, kind, amount as placed); a re-import adds a kind the debt lacked."""
     rows = [{"debt_id": i, "kind": ComponentKind(k), "amount": a} for i, k, a in components if a]
     if rows:
-        await session.execute(insert(table_of(DebtComponent)), rows)
+        await insert_many(session, table_of(DebtComponent), rows)
 
 
 async def set_due_dates(*, session: AsyncSession, due: dict[int, date]) -> None:
