@@ -76,7 +76,12 @@ async def record_imported(
     existing = {
         (c.channel, c.address): c
         for c in (
-            await session.scalars(select(Consent).where(Consent.address.in_({a for _, a, _, _ in consents})))
+            await session.scalars(
+                select(Consent).where(  # both columns: the (channel, address) index serves the lookup
+                    Consent.channel.in_({c for c, _, _, _ in consents}),
+                    Consent.address.in_({a for _, a, _, _ in consents}),
+                )
+            )
         ).all()
     }
     new: dict[tuple[str, str], dict[str, object]] = {}
