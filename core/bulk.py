@@ -33,7 +33,7 @@ def _value(column: Column[Any], row: Mapping[str, Any]) -> Any:
     default = column.default
     if default is None:
         return None
-    if default.is_callable:  # type: ignore[attr-defined]
+    if default.is_callable:
         return default.arg(_Context(row))  # type: ignore[attr-defined]
     return default.arg if default.is_scalar else None  # type: ignore[attr-defined]
 
