@@ -223,13 +223,16 @@ async def people(*, session: AsyncSession, debtor_ids: Iterable[int]) -> dict[in
 async def _free_references(session: AsyncSession, countries: list[str]) -> list[str]:
     """New case references `CC-123456` (the shape verification reads), none already taken."""
     chosen: list[str | None] = [None] * len(countries)
+    given: set[str] = set()  # chosen in earlier rounds: not in the table yet, taken all the same
     while missing := [i for i, ref in enumerate(chosen) if ref is None]:
         tries = {i: f"{countries[i]}-{secrets.randbelow(10**6):06d}" for i in missing}
-        taken = set((await session.scalars(select(Debtor.reference).where(Debtor.reference.in_(tries.values())))).all())
+        query = select(Debtor.reference).where(Debtor.reference.in_(tries.values()))
+        taken = set((await session.scalars(query)).all()) | given
         for i, ref in tries.items():
             if ref not in taken:
                 chosen[i] = ref
                 taken.add(ref)
+                given.add(ref)
     return [ref for ref in chosen if ref is not None]
 
 
