@@ -17,14 +17,18 @@ from core import templates
 from handoff.pages import STAFF_SCRIPTS, staff_context, staff_locale
 from locales.pages import labels
 from people.auth.deps import AdminDep
+from people.portfolio.rows import OPTIONAL, REQUIRED
 
 router = APIRouter(tags=["admin-pages"], include_in_schema=False)
 STATIC = Path(__file__).resolve().parent / "static"
 NAME = re.compile(r"^[a-z][a-z0-9_-]{0,40}$")
 MEDIA = {".js": "text/javascript; charset=utf-8", ".css": "text/css; charset=utf-8"}
 # The admin sections in nav order (their labels are keys of the `staff` section of locales/<locale>/pages/staff.yml).
-PAGES: tuple[str, ...] = ("intents", "tone", "experiments", "reminders", "dashboard", "privacy")
+PAGES: tuple[str, ...] = ("intents", "tone", "experiments", "reminders", "dashboard", "privacy", "portfolio")
 EXTRA_STYLES = {"dashboard": ["/agent/static/admin/dashboard.css"]}
+# What a page's template shows beside its labels (the file format's column names are not words
+# to translate: they are the format).
+EXTRA_CONTEXT: dict[str, dict[str, object]] = {"portfolio": {"required": REQUIRED, "optional": OPTIONAL}}
 
 
 def _page(name: str, request: Request, admin: AdminDep) -> HTMLResponse:
@@ -40,6 +44,7 @@ def _page(name: str, request: Request, admin: AdminDep) -> HTMLResponse:
         f"admin/{name}.html",
         {
             **context,
+            **EXTRA_CONTEXT.get(name, {}),
             "t": t,
             "nav": nav,
             "title": t["title"] if name == "index" else f"{staff[name]} – {t['title']}",

@@ -19,7 +19,6 @@ from bot.actions.payments import offer_payment
 from engine.conversations import service as conversations_service
 from handoff.models import Reason
 from people.identity import service as identity_service
-from people.identity.dates import parse_reference
 
 
 class ValidateVerifyIdentityForm(FormValidationAction):
@@ -31,7 +30,10 @@ class ValidateVerifyIdentityForm(FormValidationAction):
     ) -> dict[str, Any]:
         if slot_value is None:  # cleared by action_verify_identity, not typed: nothing to complain about
             return {"reference": None}
-        reference = parse_reference(str(slot_value))
+        # The whole message first: "INV2024 00123" is one reference however the NLU split it.
+        typed = (tracker.latest_message or {}).get("text") or ""
+        async with db() as session:
+            reference = await identity_service.read_reference(session=session, texts=[typed, str(slot_value)])
         if reference is None:
             dispatcher.utter_message(response="utter_reference_invalid")
         return {"reference": reference}
@@ -122,7 +124,9 @@ class ActionHandleInform(Action):
             return []
         text = (tracker.latest_message or {}).get("text") or ""
         prefill: list[EventType] = []
-        if reference := parse_reference(text):
+        async with db() as session:
+            reference = await identity_service.read_reference(session=session, texts=[text])
+        if reference:
             prefill.append(SlotSet("reference", reference))
         if born := read_birth_date(text, tracker):
             prefill.append(SlotSet("dob", born.isoformat()))

@@ -10,11 +10,12 @@ from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
-from sqlalchemy import func, insert, select
+from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from core.activity import Happening, Window
+from core.bulk import insert_many
 from core.database import table_of
 from money.ledger.models import LedgerEntry, LedgerTransaction, TransactionKind
 from money.ledger.money import to_minor
@@ -123,8 +124,9 @@ async def _insert(
     its components on `receivable`, their sum against the creditor's claim."""
     reasons = [item.reason[:200] if isinstance(item, Adjustment) else None for item in items]
     # No RETURNING: its row order is only kept row by row; the unique keys give the ids back.
-    await session.execute(
-        insert(table_of(LedgerTransaction)),
+    await insert_many(
+        session,
+        table_of(LedgerTransaction),
         [
             {"kind": kind, "idempotency_key": key, "currency": item.currency, "reason": reason}
             for item, key, reason in zip(items, keys, reasons, strict=True)
@@ -152,7 +154,7 @@ async def _insert(
                 {**common, "account": CREDITOR, "debt_id": item.debt_id, "component": None, "amount_minor": -total}
             )
     if entries:
-        await session.execute(insert(table_of(LedgerEntry)), entries)
+        await insert_many(session, table_of(LedgerEntry), entries)
 
 
 async def open_debts(*, session: AsyncSession, placements: Sequence[Placement]) -> None:

@@ -4,11 +4,12 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from sqlalchemy import insert, select
+from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from core.activity import Happening, Window
+from core.bulk import insert_many
 from core.database import table_of, utcnow
 from people.consent.models import ChannelIdentity, Consent
 from people.gdpr import suppression
@@ -75,7 +76,12 @@ async def record_imported(
     existing = {
         (c.channel, c.address): c
         for c in (
-            await session.scalars(select(Consent).where(Consent.address.in_({a for _, a, _, _ in consents})))
+            await session.scalars(
+                select(Consent).where(  # both columns: the (channel, address) index serves the lookup
+                    Consent.channel.in_({c for c, _, _, _ in consents}),
+                    Consent.address.in_({a for _, a, _, _ in consents}),
+                )
+            )
         ).all()
     }
     new: dict[tuple[str, str], dict[str, object]] = {}
@@ -90,7 +96,7 @@ async def record_imported(
         elif consent.opted_out != (not consented) and (not consented or consent.source.startswith(IMPORT_SOURCE)):
             consent.opted_out, consent.source, consent.changed_at = not consented, source, utcnow()
     if new:  # thousands per import chunk: one executemany
-        await session.execute(insert(table_of(Consent)), list(new.values()))
+        await insert_many(session, table_of(Consent), list(new.values()))
     await session.flush()
 
 

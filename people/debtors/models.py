@@ -10,6 +10,7 @@ from sqlalchemy import Date, Enum, ForeignKey, Numeric, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from core.database import Base, UTCDateTime, utcnow
+from people.debtors.references import key_default
 
 
 class DebtStatus(StrEnum):
@@ -31,6 +32,8 @@ class Debtor(Base):
     id: Mapped[int] = mapped_column(primary_key=True)
     # The case reference printed on letters; with the date of birth it proves identity.
     reference: Mapped[str] = mapped_column(String(32), unique=True)
+    # How a typed reference finds it (references.py); None once erased: nobody verifies as it.
+    reference_key: Mapped[str | None] = mapped_column(String(32), index=True, default=key_default)
     name: Mapped[str] = mapped_column(String(200))
     date_of_birth: Mapped[date] = mapped_column(Date)
     locale: Mapped[str] = mapped_column(String(8))
@@ -55,6 +58,8 @@ class Debt(Base):
     creditor: Mapped[str] = mapped_column(String(200))
     # The creditor's own invoice/contract reference.
     reference: Mapped[str] = mapped_column(String(64))
+    # The reference as a person may type it (references.py); None once the debtor is erased.
+    reference_key: Mapped[str | None] = mapped_column(String(64), index=True, default=key_default)
     currency: Mapped[str] = mapped_column(String(3))
     due_date: Mapped[date] = mapped_column(Date)
     status: Mapped[DebtStatus] = mapped_column(

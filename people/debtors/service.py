@@ -9,14 +9,16 @@ from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
 
-from sqlalchemy import insert, select, update
+from sqlalchemy import or_, select, union, update
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import selectinload
 
+from core.bulk import insert_many
 from core.database import table_of
 from money.ledger import service as ledger_service
 from money.ledger.money import from_minor
 from people.debtors.models import ComponentKind, Debt, DebtComponent, Debtor, DebtStatus
+from people.debtors.references import reference_key
 
 
 @dataclass(frozen=True)
@@ -44,6 +46,26 @@ class Balance:
 
 async def get_by_reference(*, session: AsyncSession, reference: str) -> Debtor | None:
     return await session.scalar(select(Debtor).where(Debtor.reference == reference))
+
+
+async def by_reference_key(*, session: AsyncSession, key: str) -> list[Debtor]:
+    """Debtors whose case reference, or one of whose debts' creditor references, has this key
+    (references.py): a reference typed in any spelling. Several when creditors' formats collide."""
+    owning = select(Debt.debtor_id).where(Debt.reference_key == key)
+    query = select(Debtor).where(or_(Debtor.reference_key == key, Debtor.id.in_(owning))).order_by(Debtor.id)
+    return list((await session.scalars(query)).all())
+
+
+async def known_reference_keys(*, session: AsyncSession, keys: Iterable[str]) -> set[str]:
+    """Which of these keys name a case or a debt (to tell the reference in a sentence apart)."""
+    wanted = list(set(keys))
+    if not wanted:
+        return set()
+    found = union(
+        select(Debtor.reference_key).where(Debtor.reference_key.in_(wanted)),
+        select(Debt.reference_key).where(Debt.reference_key.in_(wanted)),
+    )
+    return {key for key in (await session.scalars(select(found.subquery().c[0]))).all() if key}
 
 
 async def get(*, session: AsyncSession, debtor_id: int) -> Debtor | None:
@@ -201,13 +223,16 @@ async def people(*, session: AsyncSession, debtor_ids: Iterable[int]) -> dict[in
 async def _free_references(session: AsyncSession, countries: list[str]) -> list[str]:
     """New case references `CC-123456` (the shape verification reads), none already taken."""
     chosen: list[str | None] = [None] * len(countries)
+    given: set[str] = set()  # chosen in earlier rounds: not in the table yet, taken all the same
     while missing := [i for i, ref in enumerate(chosen) if ref is None]:
         tries = {i: f"{countries[i]}-{secrets.randbelow(10**6):06d}" for i in missing}
-        taken = set((await session.scalars(select(Debtor.reference).where(Debtor.reference.in_(tries.values())))).all())
+        query = select(Debtor.reference).where(Debtor.reference.in_(tries.values()))
+        taken = set((await session.scalars(query)).all()) | given
         for i, ref in tries.items():
             if ref not in taken:
                 chosen[i] = ref
                 taken.add(ref)
+                given.add(ref)
     return [ref for ref in chosen if ref is not None]
 
 
@@ -217,8 +242,13 @@ async def add_debtors(*, session: AsyncSession, debtors: Sequence[NewDebtor]) ->
         return []
     refs = await _free_references(session, [d.country for d in debtors])
     # No RETURNING: its row order is only kept row by row; the fresh references give the ids back.
-    await session.execute(
-        insert(table_of(Debtor)), [{**vars(d), "reference": ref} for d, ref in zip(debtors, refs, strict=True)]
+    await insert_many(
+        session,
+        table_of(Debtor),
+        [
+            {**vars(d), "reference": ref, "reference_key": reference_key(ref)}
+            for d, ref in zip(debtors, refs, strict=True)
+        ],
     )
     found = dict(
         (await session.execute(select(Debtor.reference, Debtor.id).where(Debtor.reference.in_(refs)))).tuples().all()
@@ -231,8 +261,13 @@ async def add_debts(*, session: AsyncSession, debts: Sequence[NewDebt]) -> list[
     caller books them in the ledger (the balance is the ledger's)."""
     if not debts:
         return []
-    await session.execute(
-        insert(table_of(Debt)), [{k: v for k, v in vars(d).items() if k != "components"} for d in debts]
+    await insert_many(
+        session,
+        table_of(Debt),
+        [
+            {**{k: v for k, v in vars(d).items() if k != "components"}, "reference_key": reference_key(d.reference)}
+            for d in debts
+        ],
     )
     by_creditor: dict[str, list[str]] = defaultdict(list)
     for d in debts:
@@ -257,7 +292,7 @@ async def add_components(*, session: AsyncSession, components: Sequence[tuple[in
     """Components (debt id, kind, amount as placed); a re-import adds a kind the debt lacked."""
     rows = [{"debt_id": i, "kind": ComponentKind(k), "amount": a} for i, k, a in components if a]
     if rows:
-        await session.execute(insert(table_of(DebtComponent)), rows)
+        await insert_many(session, table_of(DebtComponent), rows)
 
 
 async def set_due_dates(*, session: AsyncSession, due: dict[int, date]) -> None:

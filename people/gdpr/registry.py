@@ -112,6 +112,7 @@ REGISTRY: tuple[Entry, ...] = (
             "phone": None,
             "email": None,
             "reference": PerRow(_random_reference),
+            "reference_key": None,  # a typed reference finds nobody
         },
     ),
     Entry(
@@ -209,7 +210,13 @@ REGISTRY: tuple[Entry, ...] = (
         "statutory and dispute holds must keep stopping collection",
     ),
     # --- money ---------------------------------------------------------------------------------
-    Entry("debts", (_by(Kind.DEBTOR, "debtor_id"),), Action.KEEP, "the claim behind the bookings (bookkeeping law)"),
+    Entry(
+        "debts",
+        (_by(Kind.DEBTOR, "debtor_id"),),
+        Action.REDACT,
+        "the claim behind the bookings (bookkeeping law); its typed-reference key goes: nobody verifies by it",
+        {"reference_key": None},
+    ),
     Entry("debt_components", (_by(Kind.DEBT, "debt_id"),), Action.KEEP, "itemised claim (bookkeeping law)"),
     Entry(
         "payments",

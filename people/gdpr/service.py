@@ -20,10 +20,11 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from core.database import Base, utcnow
 from core.errors import RequestRefused
+from people.debtors import service as debtors_service
 from people.debtors.models import Debtor
+from people.debtors.references import reference_key
 from people.gdpr.models import ErasureRequest, ErasureStatus
 from people.gdpr.registry import REGISTRY, Entry, Kind
-from people.identity.dates import parse_reference
 
 # Channels whose conversation address is the person's own (a phone number, a Telegram chat).
 ADDRESS_CHANNELS = ("sms", "whatsapp", "telegram")
@@ -208,13 +209,14 @@ async def counts(*, session: AsyncSession, debtor: Debtor) -> dict[str, int]:
 
 
 async def find(*, session: AsyncSession, query: str) -> list[Debtor]:
-    """By case reference (any spelling the chat accepts: "uk 300552"), or by id ("#12" or "12")."""
+    """By case or debt reference (any spelling the chat accepts: "uk 300552", "inv 2024 00123"),
+    or by id ("#12" or "12")."""
     text = query.strip()
     if text.lstrip("#").isdigit():
         found = await session.get(Debtor, int(text.lstrip("#"))) if len(text) < 10 else None
         return [found] if found else []
-    reference = parse_reference(text) or text.upper()
-    return list((await session.scalars(select(Debtor).where(Debtor.reference == reference))).all())
+    key = reference_key(text)
+    return await debtors_service.by_reference_key(session=session, key=key) if key else []
 
 
 async def erasures(*, session: AsyncSession, offset: int = 0, limit: int = 50) -> list[ErasureRequest]:

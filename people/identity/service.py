@@ -10,6 +10,7 @@ this conversation's failure), so nobody learns of failures someone else made.
 from __future__ import annotations
 
 import hashlib
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
 from enum import StrEnum
@@ -21,12 +22,14 @@ from core.database import utcnow
 from engine.conversations import service as conversations_service
 from people.debtors import service as debtors_service
 from people.debtors.models import Debtor
-from people.identity import lockout
-from people.identity.dates import parse_reference
+from people.debtors.references import reference_key
+from people.identity import lockout, references
 from people.identity.lockout import LOCK_STEPS, MAX_FAILURES, Counter
 from people.identity.models import VerificationAttempt
 
-__all__ = ["LOCK_STEPS", "MAX_FAILURES", "LockState", "Outcome", "VerificationResult", "lock_state", "verify"]
+__all__ = [
+    "LOCK_STEPS", "MAX_FAILURES", "LockState", "Outcome", "VerificationResult", "lock_state", "read_reference", "verify",
+]  # fmt: skip
 
 
 class Outcome(StrEnum):
@@ -93,6 +96,17 @@ async def _serialize(session: AsyncSession, *keys: str) -> None:
         await session.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": number})
 
 
+async def read_reference(*, session: AsyncSession, texts: Sequence[str]) -> str | None:
+    """The reference key in what was typed (the whole message first, then a slot's value): the
+    longest candidate that names a case or a debt, else the text's likely reference, else None
+    (nothing there can be a reference). Which one is chosen changes nothing the person is told."""
+    found = [c for text in texts for c in references.candidates(text)]
+    known = await debtors_service.known_reference_keys(session=session, keys=[c.key for c in found])
+    if best := next((c.key for c in sorted(found, key=lambda c: -len(c.key)) if c.key in known), None):
+        return best
+    return next((key for text in texts if (key := references.fallback(text))), None)
+
+
 async def verify(
     *,
     session: AsyncSession,
@@ -101,21 +115,27 @@ async def verify(
     date_of_birth: date,
     now: datetime | None = None,
 ) -> VerificationResult:
-    """Check reference + date of birth, store the attempt, and link the conversation on success."""
+    """Check reference + date of birth, store the attempt, and link the conversation on success.
+
+    The reference is compared by its key (any spelling): it may be a case reference or a debt's
+    creditor reference; when creditors' references collide, the date of birth must single out
+    one debtor. Attempts and the per-reference counter are kept by key."""
     now = now or utcnow()
-    reference = parse_reference(reference) or reference.strip().upper()[:32]
+    reference = reference_key(reference)[: references.MAX_KEY]
     await _serialize(session, f"verify:conversation:{conversation_id}", f"verify:reference:{reference}")
     own = await conversation_counter(session=session, conversation_id=conversation_id, now=now)
     if own.locked_until:
         return VerificationResult(outcome=Outcome.LOCKED, locked_until=own.locked_until)
     refused = (await reference_counter(session=session, reference=reference, now=now)).locked_until is not None
-    debtor = await debtors_service.get_by_reference(session=session, reference=reference)
-    success = not refused and debtor is not None and debtor.date_of_birth == date_of_birth
+    named = await debtors_service.by_reference_key(session=session, key=reference) if reference else []
+    born = [d for d in named if d.date_of_birth == date_of_birth]
+    debtor = born[0] if len(born) == 1 else None
+    success = not refused and debtor is not None
     session.add(
         VerificationAttempt(
             conversation_id=conversation_id,
             claimed_reference=reference,
-            debtor_id=debtor.id if debtor else None,
+            debtor_id=debtor.id if debtor else (named[0].id if len(named) == 1 else None),
             success=success,
             refused=refused,
             created_at=now,

@@ -10,7 +10,7 @@ import zoneinfo
 from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
-from functools import cache
+from functools import cache, lru_cache
 from pathlib import Path
 from typing import Any
 
@@ -18,7 +18,7 @@ import phonenumbers
 import yaml
 from babel import Locale
 from babel.core import get_global
-from babel.numbers import is_currency
+from babel.numbers import is_currency, list_currencies
 from phonenumbers import timezone as phone_zones
 
 from core.config import ROOT
@@ -86,6 +86,11 @@ def countries() -> frozenset[str]:
 
 
 @cache
+def currencies() -> frozenset[str]:
+    return frozenset(code for code in list_currencies() if len(code) == 3 and is_currency(code))
+
+
+@cache
 def timezones() -> frozenset[str]:
     return frozenset(zoneinfo.available_timezones())
 
@@ -148,28 +153,46 @@ class _Checker:
         return Decimal(0)
 
 
-def _phone(check: _Checker, country: str | None) -> tuple[str | None, phonenumbers.PhoneNumber | None]:
-    """E.164 (and the parsed number, for its time zone). Checked against the row's country first:
-    checking a number against every region sharing its calling code (+1, +44) is slow."""
-    raw = check.get("phone", max_length=40)
-    if not raw:
-        return None, None
+@lru_cache(maxsize=100_000)
+def normalised_phone(raw: str, country: str | None) -> tuple[str, tuple[str, ...]] | None:
+    """E.164 and the time zones the number names, or None when it is no phone number. Checked
+    against the row's country first (checking one against every region sharing its calling code,
+    +1 or +44, is slow); cached by (raw, country): a file repeats numbers (one per debtor, a row
+    per debt) and parsing is the costliest check of a row."""
     try:
         number = phonenumbers.parse(raw, country)
     except phonenumbers.NumberParseException:
-        check.bad("phone", "invalid_phone")
-        return None, None
+        return None
     e164 = phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
-    # Numbers reserved for fiction (tests, demos) are not "valid" to the library, only possible.
-    fiction = fiction_range(e164) is not None and phonenumbers.is_possible_number(number)
     in_country = country is not None and phonenumbers.is_valid_number_for_region(number, country)
-    if not (fiction or in_country or phonenumbers.is_valid_number(number)):
+    # Numbers reserved for fiction (tests, demos) are not "valid" to the library, only possible.
+    if not (
+        in_country
+        or (fiction_range(e164) is not None and phonenumbers.is_possible_number(number))
+        or phonenumbers.is_valid_number(number)
+    ):
+        return None
+    return e164, tuple(str(z) for z in phone_zones.time_zones_for_number(number) if z in timezones())
+
+
+def _phone(check: _Checker, country: str | None) -> tuple[str | None, tuple[str, ...]]:
+    """E.164 and the number's time zones (none without a phone)."""
+    raw = check.get("phone", max_length=40)
+    if not raw:
+        return None, ()
+    found = normalised_phone(raw, country)
+    if found is None:
         check.bad("phone", "invalid_phone")
-        return None, None
-    return e164, number
+        return None, ()
+    return found
 
 
-def _timezone(check: _Checker, country: str | None, number: phonenumbers.PhoneNumber | None) -> str:
+@cache
+def country_zones(country: str) -> tuple[str, ...]:
+    return tuple(str(z) for z in get_global("territory_zones").get(country, ()) if z in timezones())
+
+
+def _timezone(check: _Checker, country: str | None, by_phone: tuple[str, ...]) -> str:
     """The given zone; else the country's only one; else the phone number's (when it names one
     of the country's); else config/portfolio.yml's default for the country."""
     given = check.get("timezone", max_length=64)
@@ -179,12 +202,11 @@ def _timezone(check: _Checker, country: str | None, number: phonenumbers.PhoneNu
         return given
     if country is None:
         return ""
-    zones = [str(z) for z in get_global("territory_zones").get(country, ()) if z in timezones()]
+    zones = country_zones(country)
     if len(zones) == 1:
         return zones[0]
-    by_phone = [z for z in phone_zones.time_zones_for_number(number) if z in timezones()] if number else []
     if len(by_phone) == 1 and (by_phone[0] in zones or not zones):
-        return str(by_phone[0])
+        return by_phone[0]
     if default := settings().default_timezones.get(country):
         return default
     check.bad("timezone", "timezone_required")
@@ -212,13 +234,13 @@ def check(line: int, fields: dict[str, Any]) -> Row | list[Problem]:
     locale = LANGUAGES.get(language.casefold().replace("_", "-"))
     if language and locale is None:
         c.bad("language", "unsupported_language")
-    phone, number = _phone(c, country)
-    zone = _timezone(c, country, number)
+    phone, numbered_zones = _phone(c, country)
+    zone = _timezone(c, country, numbered_zones)
     email = c.get("email", max_length=254) or None
     if email and not EMAIL.fullmatch(email):
         c.bad("email", "invalid_email")
     currency: str | None = c.get("currency", required=True).upper()
-    if currency and not (len(currency) == 3 and is_currency(currency)):
+    if currency and currency not in currencies():
         c.bad("currency", "unknown_currency")
         currency = None
     amounts = tuple(

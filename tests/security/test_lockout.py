@@ -28,6 +28,7 @@ from sqlalchemy import select
 from core.database import make_engine
 from engine.conversations.models import Conversation
 from locales import Catalog
+from people.debtors.references import reference_key
 from people.identity.models import VerificationAttempt
 from tests.conftest import SMS_NUMBER, TELEGRAM_SECRET
 from tests.fakes.telegram_server import FakeTelegram, text_update
@@ -148,11 +149,11 @@ def reset_rasa(stack: Stack, conversation: str) -> None:
 
 
 def attempts_on(stack: Stack, reference: str) -> list[tuple[bool, bool]]:
-    """(success, refused) of every attempt on a reference, oldest first."""
+    """(success, refused) of every attempt on a reference (stored by its key), oldest first."""
     rows = _query(
         stack,
         select(VerificationAttempt.success, VerificationAttempt.refused)
-        .where(VerificationAttempt.claimed_reference == reference)
+        .where(VerificationAttempt.claimed_reference == reference_key(reference))
         .order_by(VerificationAttempt.created_at, VerificationAttempt.id),
     )
     return [(bool(s), bool(r)) for s, r in rows]

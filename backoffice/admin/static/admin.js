@@ -79,15 +79,17 @@ const Admin = (() => {
     return body.user;
   }
 
+  // `body`: an object sent as JSON, or FormData (a file upload) sent as multipart.
   async function api(method, path, body) {
     const headers = { Accept: "application/json" };
-    if (body !== undefined) headers["Content-Type"] = "application/json";
+    const form = body instanceof FormData;
+    if (body !== undefined && !form) headers["Content-Type"] = "application/json";
     if (method !== "GET") headers["X-CSRF-Token"] = csrf || "";
     const response = await fetch(path, {
       method,
       headers,
       credentials: "same-origin",
-      body: body === undefined ? undefined : JSON.stringify(body),
+      body: body === undefined || form ? body : JSON.stringify(body),
     });
     const text = await response.text();
     let data = null;
@@ -96,6 +98,7 @@ const Admin = (() => {
       const detail = data && data.detail ? (typeof data.detail === "string" ? data.detail : JSON.stringify(data.detail)) : response.statusText;
       const error = new Error(detail);
       error.status = response.status;
+      error.detail = data && data.detail;
       throw error;
     }
     return data;

@@ -1,10 +1,13 @@
 from __future__ import annotations
 
+from datetime import date
 from decimal import Decimal
 
+import pytest
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from people.debtors import service as debtors_service
+from people.debtors.models import Debtor
 from people.debtors.seed import seed_demo
 
 
@@ -41,3 +44,25 @@ async def test_seed_is_idempotent(session: AsyncSession) -> None:
 
 async def test_unknown_reference(session: AsyncSession) -> None:
     assert await debtors_service.get_by_reference(session=session, reference="XX-000000") is None
+
+
+async def test_fresh_case_references_never_repeat_one_chosen_in_an_earlier_round(
+    session: AsyncSession, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Round one gives the first debtor 000001 (the second's 000002 is taken); round two must not
+    give the second debtor 000001 again, though it is not in the table yet."""
+    taken = await debtors_service.add_debtors(session=session, debtors=[_new("Taken")])
+    assert taken
+    existing = await session.get(Debtor, taken[0])
+    assert existing is not None
+    existing.reference = "ZQ-000002"
+    await session.flush()
+    draws = iter([1, 2, 1, 3])
+    monkeypatch.setattr(debtors_service.secrets, "randbelow", lambda _n: next(draws))
+    ids = await debtors_service.add_debtors(session=session, debtors=[_new("First"), _new("Second")])
+    found = {d.name: d.reference for d in [await session.get(Debtor, i) for i in ids] if d}
+    assert found == {"First": "ZQ-000001", "Second": "ZQ-000003"}
+
+
+def _new(name: str) -> debtors_service.NewDebtor:
+    return debtors_service.NewDebtor(name, date(1970, 1, 1), "ZQ", "en", "Europe/London", None, None)

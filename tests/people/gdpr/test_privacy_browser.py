@@ -59,10 +59,10 @@ def chatting_debtor(stack: Stack) -> tuple[str, str, str]:
     reference = f"QQ-{uuid.uuid4().int % 10**6:06d}"
     with sqlite3.connect(database(stack)) as db:
         db.execute(
-            "INSERT INTO debtors (reference, name, date_of_birth, locale, timezone, phone, email, preferred_channel,"
-            " created_at) VALUES (?, 'Rita Erasable', '1970-05-06', 'en', 'Europe/London', '+447700900999',"
-            " 'rita@example.org', 'webchat', CURRENT_TIMESTAMP)",
-            (reference,),
+            "INSERT INTO debtors (reference, reference_key, name, date_of_birth, locale, timezone, phone, email,"
+            " preferred_channel, created_at) VALUES (?, ?, 'Rita Erasable', '1970-05-06', 'en', 'Europe/London',"
+            " '+447700900999', 'rita@example.org', 'webchat', CURRENT_TIMESTAMP)",
+            (reference, reference.replace("-", "")),
         )
         [(conversation,)] = db.execute(
             "SELECT id FROM conversations WHERE channel = 'webchat' AND external_id = ?",

@@ -64,7 +64,7 @@ async def test_three_failures_lock_for_thirty_minutes(session: AsyncSession) -> 
         await session.scalars(select(VerificationAttempt).where(VerificationAttempt.conversation_id == cid))
     ).all()
     assert [a.success for a in attempts] == [False, False, False, True]
-    assert all(a.claimed_reference == "UK-300552" for a in attempts)
+    assert all(a.claimed_reference == "UK300552" for a in attempts)
 
 
 async def test_lock_follows_the_reference_across_conversations(session: AsyncSession) -> None:
