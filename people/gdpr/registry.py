@@ -240,6 +240,26 @@ REGISTRY: tuple[Entry, ...] = (
         {"detail": None},
     ),
     Entry(
+        "outreach_cases",
+        (_by(Kind.DEBTOR, "debtor_id"), _by(Kind.DEBT, "debt_id")),
+        Action.REDACT,
+        "first-contact steps and funnel times stay (statistics); the case ends, so nobody calls or writes again",
+        {"stopped_reason": "erased"},
+    ),
+    Entry(
+        "outreach_contacts",
+        (_by(Kind.DEBTOR, "debtor_id"), _by(Kind.CONVERSATION, "conversation_id")),
+        Action.REDACT,
+        "what was sent when (the shared frequency cap, statistics) stays; provider error texts may name the number",
+        {"detail": None},
+    ),
+    Entry(
+        "outreach_tokens",
+        (_by(Kind.DEBTOR, "debtor_id"),),
+        Action.DELETE,
+        "one-time chat links: a link must not open a chat for an erased person",
+    ),
+    Entry(
         "experiment_assignments",
         (_by(Kind.DEBTOR, "debtor_id"),),
         Action.KEEP,

@@ -51,6 +51,7 @@ NOT_PERSONAL: dict[str, str] = {
     "/agent/api/admin/reminders/config": "reminder policy",
     "/agent/api/admin/analytics/metrics": "aggregate numbers",
     "/agent/api/admin/analytics/export.csv": "aggregate numbers",
+    "/agent/api/admin/analytics/outreach": "aggregate first-contact funnel numbers",
     "/agent/api/admin/gdpr/erasures": "erasure requests: ids and status, no personal details",
     "/agent/api/admin/gdpr/retention": "retention settings",
     "/agent/api/admin/gdpr/audit": "the audit log itself",

@@ -21,6 +21,7 @@ from money.disputes.models import Dispute, DisputeReason, DisputeStatus
 from money.hardship.models import HardshipCase, HardshipOption
 from money.holds.models import CollectionHold, HoldReason
 from money.ledger import service as ledger_service
+from money.outreach.models import ContactStatus, OutreachCase, OutreachContact, OutreachToken
 from money.reminders.models import Reminder, ReminderKind, ReminderStatus
 from payments.models import Payment, PaymentStatus, ProcessedEvent
 from people.consent.models import ChannelIdentity, Consent
@@ -49,6 +50,11 @@ class Person:
             self.name, self.reference, self.date_of_birth.isoformat(), self.phone, self.email, self.telegram,
             self.webchat_session, *self.texts,
         ]  # fmt: skip
+
+
+def letters_only(text: str) -> str:
+    """No digits: a random hex digest could hold another person's number and fail the export check."""
+    return text.translate(str.maketrans("0123456789", "ghijklmnop"))
 
 
 async def build(session: AsyncSession, *, locale: str = "en", dispute_open: bool = False) -> Person:
@@ -162,6 +168,12 @@ async def build(session: AsyncSession, *, locale: str = "en", dispute_open: bool
             ExperimentAssignment(experiment_id=experiment.id, debtor_id=debtor.id, variant="neutral"),
             ProcessedEvent(event_id=f"evt_{tag}", type="checkout.session.completed", payment_id=payment.id),
             DebtorSegment(debtor_id=debtor.id, segment="vulnerable"),
+            OutreachCase(debt_id=debt.id, debtor_id=debtor.id, country="GB", step=1, last_contacted_at=now,
+                         last_channel="sms", last_step=0, contacted_at=now),
+            OutreachContact(debtor_id=debtor.id, step=0, channel="sms", status=ContactStatus.FAILED,
+                            conversation_id=sms.id, text_key="utter_outreach_first_contact", detail=person.texts[-1],
+                            attempted_at=now),
+            OutreachToken(digest=letters_only(uuid.uuid4().hex * 2), debtor_id=debtor.id, expires_at=now + timedelta(days=3)),
         ]
     )  # fmt: skip
     await session.flush()
