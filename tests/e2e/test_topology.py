@@ -2,9 +2,10 @@
 the action server and two Rasa instances (SQL tracker store on PostgreSQL, Redis lock store),
 everything in the production profile with compose's settings pointed at this machine's PostgreSQL
 and Redis, and no demo data. An agency's portfolio goes in through the admin API (the first admin
-made with `manage create-staff`), a debtor in it is contacted, verifies and pays by SMS through
-Twilio and Stripe (both faked on loopback, reached through their SDKs), and `manage
-export-activity` gives the payment back by creditor and reference."""
+made with `manage create-staff`), `manage outreach-run` texts a debtor in it first through Twilio,
+she opens the message's link in the web chat, verifies and pays through Stripe (both faked on
+loopback, reached through their SDKs), and `manage export-activity` gives the payment back by
+creditor and reference."""
 
 from __future__ import annotations
 

@@ -1,7 +1,8 @@
 """docker-compose.yml's topology as processes, for tests/e2e/test_topology.py: the stack with
 every option tests/stack.py has for it (production profile, PostgreSQL, Redis, two Rasa instances
 on the SQL tracker store, no demo data), Twilio and Stripe faked on loopback, and how a debtor
-and an admin reach it (SMS signed for the public URL, the console API behind TLS)."""
+and an admin reach it (SMS signed for the public URL, the web chat over HTTP as its page script
+talks to it, the console API behind TLS)."""
 
 from __future__ import annotations
 
