@@ -32,7 +32,7 @@ export RASA_LOCK_STORE_DB ?= 1
 # generated on the first `make run`, kept in this git-ignored file, handed to every process by honcho.
 SECRETS_ENV := var/secrets.env
 
-.PHONY: help run test install db train check-config eval-nlu eval-cv compare-pipelines lint browser clean bench fuzz reliability import-portfolio bench-import export-activity outreach-plan
+.PHONY: help run test install db train check-config eval-nlu eval-cv compare-pipelines lint browser clean bench fuzz reliability import-portfolio bench-import export-activity outreach-plan outreach-run
 
 help:
 	@echo "make run    - set up whatever is missing and start Rasa, actions and the gateway"
@@ -44,6 +44,8 @@ help:
 	@echo "make fuzz [FUZZ_EXAMPLES=50] - schemathesis over every API operation: cases tried, failures -> reports/fuzz.json"
 	@echo "make import-portfolio FILE=path.csv - debtors and debts from a CSV or .jsonl file (exit 0 all applied, 2 rows refused, 1 unreadable)"
 	@echo "make export-activity SINCE=2026-05-01T00:00:00Z [UNTIL=...] [OUT=path.csv|-] - events since then per creditor reference -> reports/activity-<time>.csv (prints the until: the next SINCE)"
+	@echo "make outreach-plan [AT=ISO-TIME] - first contact per open debt at that moment, nothing sent -> reports/outreach-plan.json"
+	@echo "make outreach-run [AT=ISO-TIME] - send the first contacts due at that moment (default now); prints counts"
 	@echo "make bench-import [ROWS=100000] - portfolio import rows/s on SQLite and PostgreSQL -> reports/bench-import.json"
 	@echo "make reliability [RELIABILITY_SCALE=1] - forgery sweep, replay storm, crash under load, disclosure fuzz -> reports/reliability.json"
 	@echo "make check-config - every problem with this environment's configuration (ASSISTANT_ENV=production by default); exit 1 if any"
@@ -175,6 +177,12 @@ outreach-plan: $(VENV)/.installed
 	@mkdir -p reports
 	$(VENV)/bin/python -m app.manage migrate
 	$(VENV)/bin/python -m app.manage outreach-plan $(if $(AT),--at "$(AT)") --out reports/outreach-plan.json
+
+# One run of first contact at AT (default now), what the gateway's scheduler does every few minutes:
+# it sends. Prints counts (planned send/defer/skip; sent/failed/listed); exit 2 when a send failed.
+outreach-run: $(VENV)/.installed
+	$(VENV)/bin/python -m app.manage migrate
+	$(VENV)/bin/python -m app.manage outreach-run $(if $(AT),--at "$(AT)")
 
 ROWS ?= 100000
 BENCH_POSTGRES_ADMIN ?= postgresql://127.0.0.1:5432/test

@@ -1,4 +1,4 @@
-"""Operational commands: `python -m app.manage migrate|seed [--demo]|create-staff|telegram-poll|import-portfolio|export-activity|check-config|install-model`.
+"""Operational commands: `python -m app.manage migrate|seed [--demo]|create-staff|telegram-poll|import-portfolio|export-activity|outreach-plan|outreach-run|check-config|install-model`.
 
 `migrate` only upgrades the schema: the demo debtors and the demo admin come from `seed --demo`
 alone (`make run` does it), never from a deployment's migrate step, so production never holds the
@@ -30,6 +30,7 @@ from tqdm import tqdm
 from app import models as _all_models  # noqa: F401 - every table known to the ORM
 from app.config import GatewaySettings, get_settings
 from backoffice.training.data import point_active
+from channels.outputs import build_outputs
 from core.config import ROOT
 from core.database import make_engine, make_sessionmaker, utcnow
 from core.logging import configure_logging, configured
@@ -202,6 +203,26 @@ async def outreach_plan(database_url: str, *, at: datetime, out: Path) -> int:
     return 0
 
 
+async def outreach_run(database_url: str, *, at: datetime) -> int:
+    """One run of first contact at `at`, as the gateway's scheduler does it (its provider clients
+    from the same settings, secret files included; admins' edits of the texts): for an operator
+    who runs it by hand or from cron, and for tests. Prints counts only; exit 2 when a send failed."""
+    settings = GatewaySettings()
+    engine = make_engine(database_url)
+    try:
+        result = await outreach_service.run_scheduled(
+            make_sessionmaker(engine),
+            lambda: build_outputs(settings, public_base_url=settings.public_base_url),
+            settings.public_base_url,
+            now=at,
+        )
+    finally:
+        await engine.dispose()
+    summary = result.summary()
+    print(json.dumps({"at": at.isoformat(), **summary}))
+    return 2 if summary["failed"] else 0
+
+
 def _moment(text: str) -> datetime:
     try:
         return activity.moment(text)
@@ -282,6 +303,8 @@ def main(argv: list[str] | None = None) -> int:
     outreach = commands.add_parser("outreach-plan", help="first contact per open debt at a time, without sending")
     outreach.add_argument("--at", type=_moment, help="ISO 8601 (no offset: UTC; default: now)")
     outreach.add_argument("--out", type=Path, default=ROOT / "reports" / "outreach-plan.json")
+    sending = commands.add_parser("outreach-run", help="send the first contacts due at a time (the scheduler's run)")
+    sending.add_argument("--at", type=_moment, help="ISO 8601 (no offset: UTC; default: now)")
     commands.add_parser("check-config", help="every problem with this configuration; exit 1 if any")
     installing = commands.add_parser("install-model", help="a trained model becomes the one Rasa starts with")
     installing.add_argument("path", type=Path)
@@ -303,6 +326,8 @@ def main(argv: list[str] | None = None) -> int:
         return asyncio.run(export_activity(url, since=args.since, until=until, out=out))
     if args.command == "outreach-plan":
         return asyncio.run(outreach_plan(url, at=args.at or utcnow(), out=args.out))
+    if args.command == "outreach-run":
+        return asyncio.run(outreach_run(url, at=args.at or utcnow()))
     if args.command == "import-portfolio":
         return asyncio.run(import_portfolio(url, args.path))
     if args.command == "telegram-poll":

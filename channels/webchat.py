@@ -41,6 +41,7 @@ STATIC = Path(__file__).resolve().parent / "static"
 PAGE_ASSETS = {"webchat.js": "text/javascript; charset=utf-8", "webchat.css": "text/css; charset=utf-8"}
 CHANNEL = "webchat"
 LINK_OPENED = "utter_outreach_link_opened"
+AI_DISCLOSURE = "utter_ai_disclosure"  # what Rasa's action_session_start says (bot/actions/session.py)
 MAX_TEXT = 10_000
 HELLO_TIMEOUT_SECONDS = 30.0
 CLOSE_SESSION_REFUSED = 4401  # application close code: get a new session, then reconnect
@@ -227,26 +228,30 @@ async def create_session(
         await db.commit()
     messages: list[dict[str, Any]] = []
     if opened is not None:
-        messages = [await _link_opened(pipeline, opened)]
+        messages = await _link_opened(pipeline, opened)
     return JSONResponse({"session_id": session_id, "messages": messages}, status_code=201, headers=NO_STORE)
 
 
-async def _link_opened(pipeline: Pipeline, opened: outreach_service.Opened) -> dict[str, Any]:
+async def _link_opened(pipeline: Pipeline, opened: outreach_service.Opened) -> list[dict[str, Any]]:
     """Fill in the reference in Rasa's tracker (verification then asks only the date of birth),
-    and greet in the debtor's language (stored in the transcript)."""
-    if not await pipeline.rasa.prefill(sender=opened.conversation_id, slots={"reference": opened.reference}):
+    and greet in the debtor's language (stored in the transcript): the AI disclosure first, as the
+    session the prefill started in Rasa does not say it (without a prefill Rasa says it on the first turn)."""
+    prefilled = await pipeline.rasa.prefill(sender=opened.conversation_id, slots={"reference": opened.reference})
+    if not prefilled:
         log.warning("webchat.link_prefill_failed")  # the chat still opens; the reference is asked
     await pipeline.catalog.refresh()
-    reply = pipeline.catalog.render(LINK_OPENED, opened.locale)
+    keys = [AI_DISCLOSURE, LINK_OPENED] if prefilled else [LINK_OPENED]
+    replies = [pipeline.catalog.render(key, opened.locale) for key in keys]
     async with pipeline.sessionmaker() as db:
         conversation = await conversations_service.get(session=db, conversation_id=opened.conversation_id)
         if conversation is not None:
-            await conversations_service.add_message(
-                session=db, conversation=conversation, direction=Direction.OUTBOUND, text=reply.text,
-                locale=opened.locale,
-            )  # fmt: skip
+            for reply in replies:
+                await conversations_service.add_message(
+                    session=db, conversation=conversation, direction=Direction.OUTBOUND, text=reply.text,
+                    locale=opened.locale,
+                )  # fmt: skip
             await db.commit()
-    return MessageOut.of(reply).model_dump()
+    return [MessageOut.of(reply).model_dump() for reply in replies]
 
 
 @router.post("/webchat/sessions/end", status_code=204, response_class=Response)

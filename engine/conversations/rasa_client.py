@@ -233,14 +233,20 @@ class RasaClient:
 
     async def prefill(self, *, sender: str, slots: dict[str, str]) -> bool:
         """Set slots on a conversation before its first turn (a first-contact link fills in the
-        case reference; the date of birth is still asked); False when Rasa could not be reached."""
+        case reference; the date of birth is still asked); False when Rasa could not be reached.
+
+        The events start the session themselves (what action_session_start returns): posted to a
+        new tracker without them, Rasa runs action_session_start with no output channel, which
+        fails and loses its events, and the first turn then falls back. The AI disclosure that
+        action would say is the caller's to show (the web chat's link greeting)."""
+        started = [{"event": "session_started"}, {"event": "action", "name": "action_listen"}]
         try:
             response = await self._request(
                 sender,
                 "POST",
                 f"/conversations/{sender}/tracker/events",
                 params={"include_events": "NONE"},
-                json=[{"event": "slot", "name": name, "value": value} for name, value in slots.items()],
+                json=[*started, *({"event": "slot", "name": name, "value": value} for name, value in slots.items())],
             )
         except httpx.HTTPError:
             return False

@@ -38,12 +38,19 @@ log = logging.getLogger(__name__)
 @dataclass(frozen=True)
 class RunResult:
     outcomes: list[sender.Outcome] = field(default_factory=list)
+    planned: dict[str, int] = field(default_factory=dict)  # the run's decisions: send / defer / skip
 
     def counts(self) -> dict[str, int]:
         counts: dict[str, int] = {}
         for outcome in self.outcomes:
             counts[outcome.status] = counts.get(outcome.status, 0) + 1
         return counts
+
+    def summary(self) -> dict[str, int]:
+        """Counts only (no reference, no address): what `manage outreach-run` prints and logs may carry."""
+        planned = {action: self.planned.get(action, 0) for action in (planner.SEND, planner.DEFER, planner.SKIP)}
+        done = {status: self.counts().get(status, 0) for status in ("sent", "failed", "listed")}
+        return {"debts": sum(self.planned.values()), **planned, **done}
 
 
 async def plan(
@@ -123,7 +130,10 @@ async def run(
         deliveries = await sender.deliver(claimed=decided, outputs=outputs)
         results.append(await sender.finish(session=session, claimed=decided, deliveries=deliveries, now=now))
         await session.commit()
-    return RunResult(outcomes=results)
+    planned: dict[str, int] = {}
+    for decision in due:
+        planned[decision.action] = planned.get(decision.action, 0) + 1
+    return RunResult(outcomes=results, planned=planned)
 
 
 async def _close(outputs: Mapping[str, OutputChannel]) -> None:
@@ -142,11 +152,14 @@ async def run_scheduled(
     sessionmaker: async_sessionmaker[AsyncSession],
     make_outputs: Callable[[], dict[str, OutputChannel]],
     base_url: str,
+    now: datetime | None = None,
 ) -> RunResult:
     """The gateway's periodic job (app/scheduler.py), as the reminders' run_scheduled: the provider
-    clients and the texts are built only when a message is due (closed after the run)."""
+    clients and the texts are built only when a message is due (closed after the run). `now`: the
+    moment to run at (`manage outreach-run --at`); the clock's without it."""
+    now = now or utcnow()
     async with sessionmaker() as session:
-        decisions = await plan(session=session, now=utcnow())
+        decisions = await plan(session=session, now=now)
     due = any(d.action == planner.SEND and d.channel != "call_list" for d in decisions)
     outputs = make_outputs() if due else {}
     try:
@@ -156,7 +169,7 @@ async def run_scheduled(
             ensure_attached(catalog, sessionmaker)
             await catalog.refresh()
         async with sessionmaker() as session:
-            result = await run(session=session, outputs=outputs, base_url=base_url, catalog=catalog)
+            result = await run(session=session, now=now, outputs=outputs, base_url=base_url, catalog=catalog)
     finally:
         await _close(outputs)
     log.info("outreach.run", extra={f"outreach_{k}": v for k, v in result.counts().items()})

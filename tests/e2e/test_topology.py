@@ -2,14 +2,16 @@
 the action server and two Rasa instances (SQL tracker store on PostgreSQL, Redis lock store),
 everything in the production profile with compose's settings pointed at this machine's PostgreSQL
 and Redis, and no demo data. An agency's portfolio goes in through the admin API (the first admin
-made with `manage create-staff`), a debtor in it is contacted, verifies and pays by SMS through
-Twilio and Stripe (both faked on loopback, reached through their SDKs), and `manage
-export-activity` gives the payment back by creditor and reference."""
+made with `manage create-staff`), `manage outreach-run` texts a debtor in it first through Twilio,
+she opens the message's link in the web chat, verifies and pays through Stripe (both faked on
+loopback, reached through their SDKs), and `manage export-activity` gives the payment back by
+creditor and reference."""
 
 from __future__ import annotations
 
 import csv
 import io
+import json
 import re
 import uuid
 from datetime import UTC, datetime, timedelta
@@ -24,22 +26,25 @@ from people.debtors.seed import DEMO
 from tests.databases import fetch
 from tests.e2e.topology import (
     CREDITOR,
+    PUBLIC_BASE_URL,
     STRIPE_WEBHOOK_SECRET,
     Topology,
+    WebChat,
     catalog,
     conversation_of,
     first_admin,
+    first_contact_moment,
+    link_token,
     new_number,
     portfolio,
-    say,
-    send_first_contact,
     sent_to,
+    text_in,
     wait_answered,
     wait_for,
     webhook_calls,
 )
 from tests.fakes.stripe_server import event_body, sign
-from tests.stack import ROOT
+from tests.stack import ROOT, Stack
 
 pytestmark = pytest.mark.e2e
 
@@ -84,8 +89,13 @@ def test_the_processes_get_what_compose_gives_them(topology: Topology) -> None:
 
 
 def test_an_imported_debtor_is_contacted_verifies_pays_and_the_export_shows_it(topology: Topology) -> None:
+    """Issue 16's whole way: a portfolio in, first contact planned and sent by SMS (`manage
+    outreach-plan` / `outreach-run` at a moment T), the debtor opens the link in the web chat
+    (reference filled in), gives the date of birth, pays on Stripe's page, the cadence stops, and
+    `manage export-activity` gives the payment back by creditor and reference."""
     stack, stripe = topology.stack, topology.stripe
     since = (datetime.now(UTC) - timedelta(seconds=1)).isoformat()
+    zone, at = first_contact_moment(datetime.now(UTC))
     admin = first_admin(stack)
     phone, other = new_number(), new_number()
     ours, theirs = f"NW/{uuid.uuid4().hex[:8].upper()}", f"NW/{uuid.uuid4().hex[:8].upper()}"
@@ -93,6 +103,7 @@ def test_an_imported_debtor_is_contacted_verifies_pays_and_the_export_shows_it(t
     upload = portfolio(
         (ours, "Alice Hartley", "1985-03-14", local, "100.00", "23.45"),
         (theirs, "Bram Okafor", "1979-11-02", other, "40.00", "0.00"),
+        timezone=zone,
     )
     imported = httpx.post(
         f"{stack.gateway_url}/agent/api/admin/portfolio/imports", headers=admin, timeout=60,
@@ -103,22 +114,35 @@ def test_an_imported_debtor_is_contacted_verifies_pays_and_the_export_shows_it(t
     assert (report["rows"], report["rejected"], report["debtors_created"], report["debts_created"]) == (2, 0, 2, 2)
     [alice] = fetch(
         stack.database_url,
-        "SELECT d.reference, d.phone FROM debtors d JOIN debts t ON t.debtor_id = d.id "
-        "WHERE t.creditor = $1 AND t.reference = $2",
+        "SELECT d.id, d.phone FROM debtors d JOIN debts t ON t.debtor_id = d.id WHERE t.creditor = $1 AND t.reference = $2",
         CREDITOR, ours,
     )  # fmt: skip
     assert alice["phone"] == phone
 
-    send_first_contact(topology, phone)
+    # First contact at T: planned (nothing sent), then sent through Twilio's API (faked).
+    assert plan_at(stack, at)[ours] == {"action": "send", "channel": "sms", "reason": "step:0"}
+    run = json.loads(stack.manage("outreach-run", "--at", at.isoformat()).stdout)
+    assert run["sent"] >= 1 and run["failed"] == 0, run
+    [contact] = sent_to(topology, phone)
+    assert CREDITOR not in contact and "123.45" not in contact and "100.00" not in contact, contact
+    token = link_token(contact, PUBLIC_BASE_URL, "en")
+
+    # She answers the link: the web chat opens with her reference filled in; only her birth date is asked.
+    chat = WebChat(stack, locale="en")
+    opened = [catalog.text(key, "en") for key in ("utter_ai_disclosure", "utter_outreach_link_opened")]
+    assert chat.open(token) == opened
     ask_reference, ask_dob = (catalog.text(key, "en").split("{")[0] for key in ("utter_ask_reference", "utter_ask_dob"))
-    say(topology, phone, "I want to pay my debt", lambda text: text.startswith(ask_reference))
-    # Her case reference (the letter's; the first-contact link will fill it in), then her birth date.
-    dob = say(topology, phone, alice["reference"], lambda text: text.startswith(ask_dob))
-    assert CREDITOR not in dob and "123.45" not in dob  # nothing about the debt before verification
-    link_text = say(topology, phone, "14/03/1985", lambda text: stripe.url in text)
-    assert "£123.45" in link_text, link_text
+    asked = chat.say("I want to pay my debt")
+    assert any(text.startswith(ask_dob) for text in asked), asked
+    assert not any(text.startswith(ask_reference) for text in asked), asked
+    assert not any(CREDITOR in text or "123.45" in text for text in asked)  # nothing about the debt before verification
+    answered = chat.say("14/03/1985")
     verified = catalog.render("utter_verified", "en", None, {"name": "Alice"}).text
-    assert verified in sent_to(topology, phone)
+    assert verified in answered, answered
+    [link_text] = [text for text in answered if stripe.url in text]
+    assert "£123.45" in link_text, link_text
+    # Verified: the cadence stops for her debt (no day-3 message).
+    assert plan_at(stack, at + timedelta(days=3))[ours] == {"action": "skip", "channel": None, "reason": "verified"}
 
     # The hosted payment page (Stripe Checkout, faked), paid; Stripe's signed event to the webhook.
     link = re.search(rf"{re.escape(stripe.url)}/pay/(\S+)", link_text)
@@ -130,9 +154,25 @@ def test_an_imported_debtor_is_contacted_verifies_pays_and_the_export_shows_it(t
         headers={"Content-Type": "application/json", "Stripe-Signature": sign(body, STRIPE_WEBHOOK_SECRET)},
     )  # fmt: skip
     assert webhook.status_code == 200 and webhook.json()["received"] is True, webhook.text
+    [chat_row] = fetch(
+        stack.database_url, "SELECT id FROM conversations WHERE channel = 'webchat' AND debtor_id = $1", alice["id"]
+    )
     paid = {"paid_money": {"amount": "123.45", "currency": "GBP"}, "totals": []}
     receipt = catalog.render("utter_payment_receipt_settled", "en", None, paid).text.replace("\xa0", " ")
-    wait_for(lambda: receipt in sent_to(topology, phone), lambda: f"the receipt by SMS: {sent_to(topology, phone)}")
+    transcript = lambda: texts_of(stack, chat_row["id"])  # noqa: E731
+    wait_for(lambda: receipt in transcript(), lambda: f"the receipt in the web chat: {transcript()}")
+
+    # Three days on: nothing more to her; her case is closed as paid, the funnel counts her.
+    later = json.loads(stack.manage("outreach-run", "--at", (at + timedelta(days=3)).isoformat()).stdout)
+    assert later["failed"] == 0, later
+    assert sent_to(topology, phone) == [contact]
+    [case] = fetch(
+        stack.database_url,
+        "SELECT c.stopped_reason, c.verified_at, c.settled_at FROM outreach_cases c JOIN debts t ON t.id = c.debt_id "
+        "WHERE t.creditor = $1 AND t.reference = $2",
+        CREDITOR, ours,
+    )  # fmt: skip
+    assert case["stopped_reason"] == "paid" and case["verified_at"] and case["settled_at"], case
 
     # The export back: the payment, by creditor and the creditor's own reference.
     exported = stack.manage("export-activity", "--since", since, "--out", "-")
@@ -145,12 +185,25 @@ def test_an_imported_debtor_is_contacted_verifies_pays_and_the_export_shows_it(t
 
     # Rasa kept the conversation in its SQL tracker store on PostgreSQL.
     events = fetch(
-        topology.rasa_database,
-        "SELECT type_name, action_name FROM events WHERE sender_id = $1",
-        conversation_of(stack, phone),
+        topology.rasa_database, "SELECT type_name, action_name FROM events WHERE sender_id = $1", chat_row["id"]
     )
     assert {"user", "bot", "action"} <= {e["type_name"] for e in events}
     assert "action_verify_identity" in {e["action_name"] for e in events}
+
+
+def texts_of(stack: Stack, conversation_id: str) -> list[str]:
+    rows = fetch(stack.database_url, "SELECT text FROM messages WHERE conversation_id = $1", conversation_id)
+    return [str(row["text"]).replace("\xa0", " ") for row in rows]
+
+
+def plan_at(stack: Stack, at: datetime) -> dict[str, dict[str, str | None]]:
+    """`manage outreach-plan --at`: the decision per debt reference (its action, channel, reason)."""
+    out = stack.workdir / f"outreach-plan-{uuid.uuid4().hex[:8]}.json"
+    stack.manage("outreach-plan", "--at", at.isoformat(), "--out", str(out))
+    return {
+        row["reference"]: {key: row[key] for key in ("action", "channel", "reason")}
+        for row in json.loads(out.read_text("utf-8"))
+    }
 
 
 def test_conversations_are_shared_out_over_both_rasa_instances(topology: Topology) -> None:
@@ -165,7 +218,7 @@ def test_conversations_are_shared_out_over_both_rasa_instances(topology: Topolog
     while not all(owned.values()):
         assert sum(map(len, owned.values())) < 20, "the ring never put a conversation on one instance"
         number = new_number()
-        send_first_contact(topology, number)
+        text_in(topology, number)
         conversation = conversation_of(stack, number)
         owned[ring.node_for(conversation)].append(conversation)
     for url, conversations in owned.items():

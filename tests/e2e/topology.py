@@ -1,7 +1,8 @@
 """docker-compose.yml's topology as processes, for tests/e2e/test_topology.py: the stack with
 every option tests/stack.py has for it (production profile, PostgreSQL, Redis, two Rasa instances
 on the SQL tracker store, no demo data), Twilio and Stripe faked on loopback, and how a debtor
-and an admin reach it (SMS signed for the public URL, the console API behind TLS)."""
+and an admin reach it (SMS signed for the public URL, the web chat over HTTP as its page script
+talks to it, the console API behind TLS)."""
 
 from __future__ import annotations
 
@@ -13,13 +14,20 @@ import time
 import uuid
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from datetime import time as daytime
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import httpx
 import pytest
 import redis
 
 from locales import Catalog
+from money.outreach import config as outreach_config
+from money.outreach import planner
+from money.reminders import config as reminders_config
+from people.debtors.models import Debtor
 from tests.databases import fetch, fresh_postgres
 from tests.fakes.stripe_server import FakeStripe
 from tests.fakes.twilio_server import FakeTwilio, inbound_form, signed
@@ -117,27 +125,87 @@ def wait_for(check: Callable[[], Any], what: Callable[[], str], timeout: float =
     raise AssertionError(f"timed out waiting for {what()}")
 
 
-def say(topology: Topology, sender: str, text: str, expected: Callable[[str], bool]) -> str:
-    """Send an SMS; the first reply after it that is `expected` (replies arrive through the
-    inbox worker, Rasa and Twilio's API)."""
-    before = len(sent_to(topology, sender))
-    sms(topology, sender, text)
-    replies = wait_for(
-        lambda: [r for r in sent_to(topology, sender)[before:] if expected(r)],
-        lambda: f"a reply to {text!r}: {sent_to(topology, sender)[before:]}",
-    )
-    return str(replies[0])
-
-
-def send_first_contact(topology: Topology, phone: str) -> None:
-    """First contact with an imported debtor. For now the debtor writes first, by SMS; point 4's
-    outreach (its run sending the first message with the web chat link) takes this place when it
-    lands, and the debtor then answers the link. Returns once the assistant has answered: the AI
-    disclosure, then Rasa's reply."""
+def text_in(topology: Topology, phone: str) -> None:
+    """Someone who texts the assistant first (no first contact): returns once it has answered,
+    the AI disclosure, then Rasa's reply."""
     disclosure, before = catalog.text("utter_ai_disclosure", "en"), len(sent_to(topology, phone))
     sms(topology, phone, "Hello, I got a letter from you")
     answer = lambda: sent_to(topology, phone)[before:]  # noqa: E731
     wait_for(lambda: disclosure in answer()[:-1], lambda: f"the disclosure, then Rasa's reply: {answer()}")
+
+
+# Where the imported debtors live: real zones about two hours apart all round the world.
+ZONES = (
+    "Pacific/Kiritimati", "Pacific/Tongatapu", "Pacific/Norfolk", "Australia/Brisbane", "Asia/Tokyo",
+    "Asia/Shanghai", "Asia/Bangkok", "Asia/Dhaka", "Asia/Karachi", "Asia/Dubai", "Europe/Istanbul",
+    "Africa/Cairo", "Africa/Lagos", "Atlantic/Reykjavik", "Atlantic/Cape_Verde", "America/Noronha",
+    "America/Sao_Paulo", "America/Caracas", "America/Bogota", "America/Guatemala", "America/Phoenix",
+    "America/Tijuana", "America/Anchorage", "Pacific/Marquesas", "Pacific/Honolulu", "Pacific/Pago_Pago",
+)  # fmt: skip
+NIGHT = timedelta(hours=2)  # the debtor's contact hours stay shut at least this long from now
+LINK_MARGIN = timedelta(hours=12)  # the first contact went out at least this long before its link expires
+
+
+def first_contact_moment(now: datetime, *, country: str = "GB", locale: str = "en") -> tuple[str, datetime]:
+    """A time zone to import the debtors with and the moment T first contact goes out.
+
+    The gateway's own scheduler runs first contact every few minutes at the real time; the debtors
+    live where it is night now, so it defers them while the test runs, and `manage outreach-run
+    --at T` is the run that contacts them. T is a past moment inside their contact hours (so the
+    answer comes after the message, as in life), recent enough that the one-time link still opens."""
+    contact = reminders_config.load()
+    valid = outreach_config.load().token_valid
+    for name in ZONES:
+        tz = ZoneInfo(name)
+        policy = planner.contact_policy(contact, Debtor(locale=locale, country=country, timezone=name))
+        opens = policy.next_allowed(now, tz)
+        if opens is None or opens < now + NIGHT:
+            continue
+        today = now.astimezone(tz).date()
+        for back in range(3):
+            day = today - timedelta(days=back)
+            moment = datetime.combine(day, daytime(11), tzinfo=tz).astimezone(UTC)
+            if moment < now and now - moment < valid - LINK_MARGIN and policy.allowed(moment, tz):
+                return name, moment
+    raise AssertionError(f"no time zone where it is night at {now} after a recent contact day")
+
+
+def link_token(text: str, site: str, locale: str) -> str:
+    """The one-time token of the web chat link in a first-contact message."""
+    found = re.search(rf"{re.escape(site)}/\?lang={re.escape(locale)}#t=([A-Za-z0-9_-]{{16,128}})", text)
+    assert found, text
+    return found.group(1)
+
+
+@dataclass
+class WebChat:
+    """The web chat page as channels/static/webchat.js drives it over HTTP: a session opened with
+    the link's token (`POST /webchat/sessions {"link"}`), then messages with the page's `?lang=`
+    as the locale, and the session id the server rotates after verification."""
+
+    stack: Stack
+    locale: str
+    session_id: str = ""
+
+    def open(self, token: str) -> list[str]:
+        response = httpx.post(
+            f"{self.stack.gateway_url}/webchat/sessions", json={"link": token},
+            headers={"Accept": "application/json"}, timeout=60,
+        )  # fmt: skip
+        assert response.status_code == 201, response.text
+        body = response.json()
+        self.session_id = body["session_id"]
+        return [m["text"] for m in body["messages"]]
+
+    def say(self, text: str) -> list[str]:
+        response = httpx.post(
+            f"{self.stack.gateway_url}/webchat/messages",
+            json={"session_id": self.session_id, "text": text, "locale": self.locale}, timeout=90,
+        )  # fmt: skip
+        assert response.status_code == 200, response.text
+        body = response.json()
+        self.session_id = body.get("session_id") or self.session_id
+        return [m["text"].replace("\xa0", " ") for m in body["messages"]]
 
 
 def first_admin(stack: Stack) -> dict[str, str]:
@@ -157,17 +225,17 @@ def first_admin(stack: Stack) -> dict[str, str]:
     return {"Cookie": f"da_staff={login.cookies['da_staff']}", "X-CSRF-Token": login.json()["csrf_token"]}
 
 
-def portfolio(*debts: tuple[str, str, str, str, str, str]) -> bytes:
+def portfolio(*debts: tuple[str, str, str, str, str, str], timezone: str = "Europe/London") -> bytes:
     """The agency's CSV: per debt its reference, the person's name, birth date and phone (as the
-    agency writes it), and the principal and fees, GBP."""
+    agency writes it), and the principal and fees, GBP; the debtors' time zone."""
     out = io.StringIO()
     writer = csv.writer(out)
     writer.writerow(["creditor", "reference", "first_name", "last_name", "date_of_birth", "country", "language",
-                     "phone", "email", "principal", "fees", "currency", "due_date", "sms_consent"])  # fmt: skip
+                     "timezone", "phone", "email", "principal", "fees", "currency", "due_date", "sms_consent"])  # fmt: skip
     for reference, name, born, phone, principal, fees in debts:
         first, last = name.split()
-        writer.writerow([CREDITOR, reference, first, last, born, "GB", "en", phone, f"{first.lower()}@example.org",
-                         principal, fees, "GBP", "2026-08-31", "yes"])  # fmt: skip
+        writer.writerow([CREDITOR, reference, first, last, born, "GB", "en", timezone, phone,
+                         f"{first.lower()}@example.org", principal, fees, "GBP", "2026-08-31", "yes"])  # fmt: skip
     return out.getvalue().encode("utf-8")
 
 
