@@ -1,5 +1,6 @@
-"""Hardship from the assistant (SQLite + PostgreSQL): empathetic answer with the locale's free debt
-advice and options, a specialist in the queue first, and each option doing what it says."""
+"""Hardship from the assistant (SQLite + PostgreSQL): empathetic answer with the free debt advice and
+options of the jurisdiction (the debtor's country once verified; before, the best guess for a
+stranger), a specialist in the queue first, and each option doing what it says."""
 
 from __future__ import annotations
 
@@ -16,7 +17,6 @@ from bot.actions import hardship as actions
 from bot.actions.payments import ActionPayNow
 from bot.actions.verification import ActionVerifyIdentity
 from engine.conversations import service as conversations_service
-from handoff import config as handoff_config
 from handoff.models import Reason
 from locales import SUPPORTED_LOCALES
 from money.hardship import service as hardship_service
@@ -25,6 +25,7 @@ from money.holds import service as holds_service
 from money.holds.models import HoldReason
 from people.debtors import service as debtors_service
 from people.debtors.models import Debtor
+from people.jurisdiction import service as jurisdiction
 from tests.bot.actions.conftest import make_tracker
 from tests.bot.actions.test_handoff import OPEN, agent_online, open_case, rendered, responses, user
 
@@ -67,7 +68,7 @@ async def verified(session: AsyncSession, locale: str) -> tuple[str, Debtor]:
 
 
 @pytest.mark.parametrize("locale", SUPPORTED_LOCALES)
-async def test_hardship_queues_a_specialist_first_with_advice_and_the_locales_options(
+async def test_hardship_queues_a_specialist_first_with_advice_and_the_options_of_the_strangers_jurisdiction(
     session: AsyncSession, locale: str
 ) -> None:
     sid = sender()
@@ -82,12 +83,14 @@ async def test_hardship_queues_a_specialist_first_with_advice_and_the_locales_op
     assert recorded.debtor_id is None and recorded.locale == locale and recorded.option is None
     assert case.reasons[0]["hardship_case"] == recorded.id
 
-    advice = handoff_config.load().hardship_for(locale).advice
+    # Nobody identified on web chat: the jurisdiction the language maps to (config/jurisdictions.yml).
+    where = jurisdiction.for_stranger(channel="webchat", address=sid, locale=locale)
+    advice = where.advice
     text, buttons = rendered(dispatcher.messages[1], locale)
     for part in (advice.name, advice.phone, advice.url):
         assert part is None or part in text
     payloads = [b["payload"] for b in buttons]
-    expected = ["pause", "token_plan", "breathing_space"] if locale == "en" else ["pause", "token_plan"]
+    expected = ["pause", "token_plan", "breathing_space"] if where.country == "GB" else ["pause", "token_plan"]
     assert payloads == [f'/choose_hardship_option{{"hardship_option": "{o}"}}' for o in expected] + [
         "/request_callback"
     ]
@@ -128,7 +131,7 @@ async def test_a_verified_debtor_gets_their_own_countrys_advice(session: AsyncSe
     assert "hallakonsument.se" in text  # ... with the Swedish service, and no Breathing Space
     assert len(buttons) == 3
     [case] = await hardship_service.for_conversation(session=session, conversation_id=sid)
-    assert case.debtor_id == anna.id and case.locale == "sv"
+    assert case.debtor_id == anna.id and case.locale == "en"  # the language spoken; the rules are Sweden's
 
 
 async def test_pause_before_verification_asks_who_it_is_then_pauses_everything(session: AsyncSession) -> None:

@@ -1,0 +1,24 @@
+"""debtors' region (ISO 3166-2 subdivision of their country, e.g. BY): regional public holidays
+
+Revision ID: 0018_debtor_region
+Revises: 0017_portfolio_import
+Create Date: 2026-12-07
+"""
+
+import sqlalchemy as sa
+from alembic import op
+
+revision = "0018_debtor_region"
+down_revision = "0017_portfolio_import"
+branch_labels = None
+depends_on = None
+
+
+def upgrade() -> None:
+    with op.batch_alter_table("debtors") as batch:
+        batch.add_column(sa.Column("region", sa.String(length=8), nullable=True))
+
+
+def downgrade() -> None:
+    with op.batch_alter_table("debtors") as batch:
+        batch.drop_column("region")
