@@ -349,3 +349,25 @@ async def test_the_tone_set_for_the_debtors_segment_is_used(
     formal = catalog.text("utter_reminder_due_soon", "sv", "formal")
     assert formal != catalog.text("utter_reminder_due_soon", "sv", "empathetic")
     assert to(twilio, debtor.phone) == [formal]
+
+
+async def test_contact_hours_and_holidays_are_the_jurisdictions_not_the_languages(
+    session: AsyncSession, sessionmaker: async_sessionmaker[AsyncSession], outputs: dict, catalog: Catalog, fakes: Fakes
+) -> None:
+    twilio, _ = fakes
+    # 2027-01-06, a Wednesday, 10:00 UTC: Heilige Drei Könige in Bavaria, a working day in Britain.
+    epiphany = datetime(2027, 1, 6, 10, 0, tzinfo=UTC)
+    bavarian, _ = await make_debtor(
+        session, due=date(2027, 1, 8), locale="en", timezone="Europe/Berlin", country="DE", region="BY", currency="EUR"
+    )  # writes English: still Bavarian holidays
+    british, _ = await make_debtor(session, due=date(2027, 1, 8), locale="de", country="GB")  # writes German
+    config = load()
+    await service.run(sessionmaker=sessionmaker, config=config, catalog=catalog, outputs=outputs, now=epiphany)
+    [held] = await reminders_of(session, bavarian.id)
+    assert (held.status, held.detail) == (ReminderStatus.SCHEDULED, "outside contact hours")
+    assert held.scheduled_for == datetime(2027, 1, 7, 7, 0, tzinfo=UTC)  # Thursday 08:00 in Berlin
+    assert to(twilio, bavarian.phone) == []
+    assert len(to(twilio, british.phone)) == 1
+    # The words are the language's: the British case gets its reminder in German.
+    [sent] = await reminders_of(session, british.id)
+    assert to(twilio, british.phone)[0] == catalog.render(sent.text_key, "de").text
