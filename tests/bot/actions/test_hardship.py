@@ -5,7 +5,7 @@ stranger), a specialist in the queue first, and each option doing what it says."
 from __future__ import annotations
 
 import uuid
-from datetime import timedelta
+from datetime import date, timedelta
 from typing import Any
 
 import pytest
@@ -278,3 +278,67 @@ async def test_an_option_the_locale_does_not_have_is_refused_politely(session: A
         _, buttons = rendered(dispatcher.messages[0], "sv")
         assert '"breathing_space"' not in " ".join(b["payload"] for b in buttons)
     assert await hardship_service.for_conversation(session=session, conversation_id=sid) == []
+
+
+COUNTRIES = ("GB", "SE", "DE", "BR")
+HOME = {"GB": "en", "SE": "sv", "DE": "de", "BR": "pt-BR"}
+
+
+async def placed(session: AsyncSession, country: str) -> tuple[str, Debtor]:
+    """A verified debtor of `country` (their stored language that country's own)."""
+    who = Debtor(
+        reference=f"HJ-{uuid.uuid4().hex[:10]}", name="Hanna Hardship", date_of_birth=date(1985, 4, 12),
+        locale=HOME[country], timezone=jurisdiction.for_country(country).timezone, country=country,
+    )  # fmt: skip
+    session.add(who)
+    await session.flush()
+    sid = sender()
+    await conversations_service.mark_verified(session=session, conversation_id=sid, debtor=who)
+    await session.commit()
+    return sid, who
+
+
+@pytest.mark.parametrize("country", COUNTRIES)
+@pytest.mark.parametrize("locale", SUPPORTED_LOCALES)
+async def test_a_verified_debtor_gets_their_jurisdictions_advice_and_options_in_the_chats_language(
+    session: AsyncSession, country: str, locale: str
+) -> None:
+    sid, _ = await placed(session, country)
+    dispatcher = CollectingDispatcher()
+    tracker = make_tracker(sid, intent="report_hardship", locale=locale, slots={"verified": True})
+    await actions.ActionReportHardship().run(dispatcher, tracker, DOMAIN)
+    text, buttons = rendered(dispatcher.messages[1], locale)
+    where = jurisdiction.for_country(country)
+    assert text.startswith(catalog_opening("utter_hardship_options", locale)) and where.advice.name in text
+    for other in COUNTRIES:
+        if other != country:
+            assert jurisdiction.for_country(other).advice.name not in text
+    offered = [b["payload"] for b in buttons]
+    assert any('"breathing_space"' in p for p in offered) is (country == "GB")
+
+
+async def test_a_german_debtor_chatting_in_english_hears_of_the_schuldnerberatung_in_english(
+    session: AsyncSession,
+) -> None:
+    sid, jonas = await placed(session, "DE")
+    dispatcher = CollectingDispatcher()
+    tracker = make_tracker(sid, intent="report_hardship", locale="en", slots={"verified": True})
+    await actions.ActionReportHardship().run(dispatcher, tracker, DOMAIN)
+    text, buttons = rendered(dispatcher.messages[1], "en")
+    assert text.startswith("Free, confidential debt advice is available from Schuldnerberatung (Verbraucherzentrale)")
+    assert "https://www.meine-schulden.de" in text and "National Debtline" not in text
+    assert [b["title"] for b in buttons][:2] == ["Pause for 30 days", "Small token payments"]
+    # German rules for token payments too: no token plan in the chat, the specialist sets it up.
+    dispatcher = CollectingDispatcher()
+    await actions.ActionChooseHardshipOption().run(
+        dispatcher, choose("token_plan", sid, locale="en", slots={"verified": True}), DOMAIN
+    )
+    assert responses(dispatcher) == ["utter_hardship_token_plan_specialist"]
+    [case, *_] = await hardship_service.for_conversation(session=session, conversation_id=sid)
+    assert case.debtor_id == jonas.id and case.locale == "en"
+
+
+def catalog_opening(key: str, locale: str) -> str:
+    from bot.actions.common import catalog
+
+    return catalog.text(key, locale).split("{")[0]
