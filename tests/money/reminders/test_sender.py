@@ -4,6 +4,7 @@ channel, WhatsApp templates outside the 24-hour window, contact hours, caps, exp
 
 from __future__ import annotations
 
+import uuid
 from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 from typing import Any
@@ -92,7 +93,8 @@ async def test_web_chat_preference_falls_back_to_sms_and_telegram_uses_the_linke
     webchat, _ = await make_debtor(session, due=SOON, preferred="webchat", locale="sv", timezone="Europe/Stockholm")
     no_phone, _ = await make_debtor(session, due=SOON, preferred="webchat", phone=None)
     on_telegram, _ = await make_debtor(session, due=SOON, preferred="telegram", locale="de", timezone="Europe/Berlin")
-    chat_id = 880000000 + on_telegram.id
+    # Unique across both databases' runs (ids repeat there, the fake Telegram server is shared).
+    chat_id = 880000000 + uuid.uuid4().int % 10**8
     session.add(ChannelIdentity(channel="telegram", address=str(chat_id), debtor_id=on_telegram.id))
     await session.flush()
     await run(sessionmaker, catalog, outputs)
