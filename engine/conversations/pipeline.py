@@ -13,7 +13,7 @@ from dataclasses import dataclass, field, replace
 from datetime import timedelta
 from typing import Any
 
-from sqlalchemy import select, update
+from sqlalchemy import update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from channels.base import InboundMessage, OutputChannel
@@ -37,7 +37,6 @@ from locales.reply import Reply
 from people.consent import service as consent_service
 from people.consent.keywords import is_start, is_stop
 from people.debtors import service as debtors_service
-from people.jurisdiction import service as jurisdiction
 
 log = logging.getLogger(__name__)
 # Work a caller adds to the pipeline's own write (one commit instead of two): after recording a
@@ -90,21 +89,6 @@ class Pipeline(Outbound):
 
     def _local(self, key: str, locale: str, **arguments: object) -> Reply:
         return self.catalog.render(key, locale, None, dict(arguments))
-
-    @staticmethod
-    async def _crisis_line(session: AsyncSession, recorded: Recorded) -> dict[str, Any]:
-        """The crisis line of the writer's jurisdiction, not their language's: the debtor's once
-        known (verified here, or their number linked before), else the stranger's best guess."""
-        debtor_id = await session.scalar(
-            select(Conversation.debtor_id).where(Conversation.id == recorded.conversation_id)
-        ) or await consent_service.linked_debtor(session=session, channel=recorded.channel, address=recorded.address)
-        debtor = await debtors_service.get(session=session, debtor_id=debtor_id) if debtor_id else None
-        where = (
-            jurisdiction.of(debtor)
-            if debtor is not None
-            else jurisdiction.for_stranger(channel=recorded.channel, address=recorded.address, locale=recorded.locale)
-        )
-        return jurisdiction.crisis_arguments(where)
 
     async def record(self, *, message: InboundMessage, then: OnRecorded | None = None) -> Recorded:
         """Store the inbound message in the transcript and pick the conversation's language.
@@ -197,7 +181,14 @@ class Pipeline(Outbound):
             asked = await welfare.asked(
                 session=session, conversation_id=recorded.conversation_id, before=recorded.message_id
             )
-            crisis_line = await self._crisis_line(session, recorded) if recorded.immediate_human else {}
+            crisis_line = (
+                await welfare.crisis_line(
+                    session, conversation_id=recorded.conversation_id, channel=recorded.channel,
+                    address=recorded.address, locale=recorded.locale,
+                )
+                if recorded.immediate_human
+                else {}
+            )  # fmt: skip
         silenced = opted_out and channel in CONSENT_CHANNELS
         warning = [self._local("utter_card_number_warning", locale)] if recorded.cards_found and not silenced else []
         keyword = f"keyword:{clean.strip().upper()[:40]}"
