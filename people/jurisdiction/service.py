@@ -19,7 +19,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import holidays as holidays_package
 import phonenumbers
-from sqlalchemy import ColumnElement, and_, or_
+from sqlalchemy import ColumnElement, and_, func, or_
 
 from people.debtors.models import Debtor
 from people.jurisdiction.config import Jurisdiction, load
@@ -77,9 +77,10 @@ def debtors_in(country: str) -> ColumnElement[bool]:
     config = load()
     code = country.upper()
     legacy = sorted(locale for locale, mapped in config.locale_countries.items() if mapped == code)
-    parts = [Debtor.country == code, and_(Debtor.country.is_(None), Debtor.locale.in_(legacy))]
+    country_code = func.upper(Debtor.country)  # as `for_country` reads it: "de" is Germany too
+    parts = [country_code == code, and_(Debtor.country.is_(None), Debtor.locale.in_(legacy))]
     if code == config.default_country:
-        parts.append(Debtor.country.not_in(sorted(config.countries)))
+        parts.append(country_code.not_in(sorted(config.countries)))
         parts.append(and_(Debtor.country.is_(None), Debtor.locale.not_in(sorted(config.locale_countries))))
     return or_(*parts)
 

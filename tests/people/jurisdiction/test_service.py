@@ -124,7 +124,7 @@ def test_bad_configuration_is_refused() -> None:
 async def test_the_sql_selection_agrees_with_the_rule(session: AsyncSession) -> None:
     rows = [
         debtor("DE", "en"), debtor("SE", "de"), debtor(None, "de"), debtor(None, "fr"), debtor("FR", "sv"),
-        debtor("GB", "pt-BR"), debtor(None, "pt-BR"),
+        debtor("GB", "pt-BR"), debtor(None, "pt-BR"), debtor("de", "sv"),
     ]  # fmt: skip
     session.add_all(rows)
     await session.flush()
