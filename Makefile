@@ -32,7 +32,7 @@ export RASA_LOCK_STORE_DB ?= 1
 # generated on the first `make run`, kept in this git-ignored file, handed to every process by honcho.
 SECRETS_ENV := var/secrets.env
 
-.PHONY: help run test install db train check-config eval-nlu eval-cv compare-pipelines lint browser clean bench fuzz reliability import-portfolio bench-import export-activity
+.PHONY: help run test install db train check-config eval-nlu eval-cv compare-pipelines lint browser clean bench fuzz reliability import-portfolio bench-import export-activity outreach-plan
 
 help:
 	@echo "make run    - set up whatever is missing and start Rasa, actions and the gateway"
@@ -169,6 +169,12 @@ EXPORT_OUT ?= $(or $(OUT),reports/activity-$(shell date -u +%Y%m%dT%H%M%SZ).csv)
 export-activity: $(VENV)/.installed
 	@test -n "$(SINCE)" || (echo "usage: make export-activity SINCE=2026-05-01T00:00:00Z [UNTIL=...] [OUT=path.csv|-]"; exit 1)
 	@$(VENV)/bin/python -m app.manage export-activity --since "$(SINCE)" $(if $(UNTIL),--until "$(UNTIL)") --out "$(EXPORT_OUT)"
+
+# Issue 16 point 4 (money/outreach): first contact per open debt at AT (default now), nothing sent.
+outreach-plan: $(VENV)/.installed
+	@mkdir -p reports
+	$(VENV)/bin/python -m app.manage migrate
+	$(VENV)/bin/python -m app.manage outreach-plan $(if $(AT),--at "$(AT)") --out reports/outreach-plan.json
 
 ROWS ?= 100000
 BENCH_POSTGRES_ADMIN ?= postgresql://127.0.0.1:5432/test

@@ -33,6 +33,7 @@ from backoffice.training.data import point_active
 from core.config import ROOT
 from core.database import make_engine, make_sessionmaker, utcnow
 from core.logging import configure_logging, configured
+from money.outreach import service as outreach_service
 from people.auth import passwords
 from people.auth import service as auth_service
 from people.auth.models import Role, StaffUser
@@ -185,6 +186,22 @@ async def export_activity(database_url: str, *, since: datetime, until: datetime
     return 0
 
 
+async def outreach_plan(database_url: str, *, at: datetime, out: Path) -> int:
+    """First contact as it would go at `at`, one decision per open debt, into `out` (nothing sent)."""
+    engine = make_engine(database_url)
+    try:
+        async with make_sessionmaker(engine)() as session:
+            decisions = await outreach_service.plan(session=session, now=at)
+    finally:
+        await engine.dispose()
+    outreach_service.write_report(decisions, out)
+    counts: dict[str, int] = {}
+    for decision in decisions:
+        counts[decision.action] = counts.get(decision.action, 0) + 1
+    print(json.dumps({"at": at.isoformat(), "debts": len(decisions), **counts, "out": str(out)}))
+    return 0
+
+
 def _moment(text: str) -> datetime:
     try:
         return activity.moment(text)
@@ -262,6 +279,9 @@ def main(argv: list[str] | None = None) -> int:
     exporting.add_argument("--since", type=_moment, required=True, help="ISO 8601, inclusive (no offset: UTC)")
     exporting.add_argument("--until", type=_moment, help="ISO 8601, exclusive (default: now)")
     exporting.add_argument("--out", type=Path, help="a CSV file to write (default: stdout)")
+    outreach = commands.add_parser("outreach-plan", help="first contact per open debt at a time, without sending")
+    outreach.add_argument("--at", type=_moment, help="ISO 8601 (no offset: UTC; default: now)")
+    outreach.add_argument("--out", type=Path, default=ROOT / "reports" / "outreach-plan.json")
     commands.add_parser("check-config", help="every problem with this configuration; exit 1 if any")
     installing = commands.add_parser("install-model", help="a trained model becomes the one Rasa starts with")
     installing.add_argument("path", type=Path)
@@ -281,6 +301,8 @@ def main(argv: list[str] | None = None) -> int:
             parser.error("--since is after --until")
         out = None if args.out is None or str(args.out) == "-" else args.out
         return asyncio.run(export_activity(url, since=args.since, until=until, out=out))
+    if args.command == "outreach-plan":
+        return asyncio.run(outreach_plan(url, at=args.at or utcnow(), out=args.out))
     if args.command == "import-portfolio":
         return asyncio.run(import_portfolio(url, args.path))
     if args.command == "telegram-poll":

@@ -14,6 +14,7 @@ from money.disputes import models as disputes_models
 from money.hardship import models as hardship_models
 from money.holds import models as holds_models
 from money.ledger import models as ledger_models
+from money.outreach import models as outreach_models
 from money.reminders import models as reminders_models
 from payments import models as payments_models
 from people.audit import models as audit_models
@@ -43,6 +44,7 @@ __all__ = [
     "identity_models",
     "inbox_models",
     "ledger_models",
+    "outreach_models",
     "payments_models",
     "portfolio_models",
     "reminders_models",

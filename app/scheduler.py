@@ -19,6 +19,8 @@ from channels.outputs import build_outputs
 from core.database import utcnow
 from engine.conversations.pipeline import Pipeline
 from money.arrangements import service as arrangements_service
+from money.outreach import config as outreach_config
+from money.outreach import service as outreach_service
 from money.reminders import config as reminders_config
 from money.reminders import service as reminders_service
 from payments import notices as payment_notices
@@ -27,6 +29,7 @@ from people.gdpr import retention as gdpr_retention
 
 log = logging.getLogger(__name__)
 NOTICE_SWEEP_MINUTES = 5
+OUTREACH_OFFSET = timedelta(seconds=30)
 
 
 async def evaluate_arrangements(sessionmaker: async_sessionmaker[AsyncSession]) -> None:
@@ -77,6 +80,14 @@ def start(
     # `reminders` table, so a restart carries on without sending anything twice.
     reminders_every = timedelta(minutes=reminders_config.load().every_minutes)
     _every(scheduler, reminders_service.run_scheduled, sessionmaker, every=reminders_every, first=now, more=(outputs,))
+    # First contact on overdue debts (money/outreach): the cadence per jurisdiction, within the
+    # reminders' contact hours and their shared cap; state in `outreach_cases`, so a restart carries on.
+    # It starts a little after the reminders, so the two jobs never wait on each other's start.
+    outreach_every = timedelta(minutes=outreach_config.load().every_minutes)
+    _every(
+        scheduler, outreach_service.run_scheduled, sessionmaker, every=outreach_every,
+        first=now + OUTREACH_OFFSET, more=(outputs, chosen.public_base_url),
+    )  # fmt: skip
     # GDPR storage limitation: expired transcript texts redacted daily (config/privacy.yml).
     privacy = privacy_config.load()
     _every(

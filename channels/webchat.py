@@ -28,16 +28,19 @@ from core.errors import Refusal, refusals
 from engine.abuse import guard
 from engine.conversations import service as conversations_service
 from engine.conversations.deps import PipelineDep
+from engine.conversations.models import Direction
 from engine.conversations.pipeline import Pipeline
 from locales.catalog import FALLBACK_LOCALE, resolve_locale
 from locales.pages import from_accept_language, labels
 from locales.reply import Reply
+from money.outreach import service as outreach_service
 
 log = logging.getLogger(__name__)
 router = APIRouter(tags=["webchat"])
 STATIC = Path(__file__).resolve().parent / "static"
 PAGE_ASSETS = {"webchat.js": "text/javascript; charset=utf-8", "webchat.css": "text/css; charset=utf-8"}
 CHANNEL = "webchat"
+LINK_OPENED = "utter_outreach_link_opened"
 MAX_TEXT = 10_000
 HELLO_TIMEOUT_SECONDS = 30.0
 CLOSE_SESSION_REFUSED = 4401  # application close code: get a new session, then reconnect
@@ -84,8 +87,20 @@ class SessionIn(BaseModel):
     session_id: SessionId
 
 
+class SessionCreate(BaseModel):
+    link: str | None = Field(
+        default=None,
+        max_length=512,
+        description="The one-time token of a first-contact link (the page's #t=…): the chat opens with the "
+        "case reference filled in. Unknown, used or expired: the chat opens as any other.",
+    )
+
+
 class SessionOut(BaseModel):
     session_id: str = Field(description="256 random bits; keep it in the page, send it in bodies and frames only.")
+    messages: list[MessageOut] = Field(
+        default_factory=list, description="A greeting when a first-contact link opened the chat."
+    )
 
 
 class ButtonOut(BaseModel):
@@ -193,15 +208,45 @@ async def widget() -> Response:
 
 
 @router.post("/webchat/sessions", status_code=201, response_model=SessionOut, responses=refusals(429))
-async def create_session(request: Request, pipeline: PipelineDep) -> SessionOut | JSONResponse:
-    """A new web chat session (the page and the widget call this once and keep the id). Too many
-    from one IP: 429 with Retry-After."""
+async def create_session(
+    request: Request, pipeline: PipelineDep, body: SessionCreate | None = None
+) -> SessionOut | JSONResponse:
+    """A new web chat session (the page and the widget call this once and keep the id). With a
+    first-contact link's token, the chat opens in the debtor's language with their reference
+    filled in (once per link). Too many from one IP: 429 with Retry-After."""
     if (refused := await guard.webchat_session_refusal(request)) is not None:
         return refused
+    opened: outreach_service.Opened | None = None
     async with pipeline.sessionmaker() as db:
         session_id = await sessions.issue(session=db, lifetime=lifetime_of(pipeline))
+        if body is not None and body.link:
+            bound = await sessions.resolve(session=db, session_id=session_id, lifetime=lifetime_of(pipeline))
+            opened = await outreach_service.open_link(
+                session=db, token=body.link, conversation_key=bound.conversation_key
+            )
         await db.commit()
-    return JSONResponse({"session_id": session_id}, status_code=201, headers=NO_STORE)
+    messages: list[dict[str, Any]] = []
+    if opened is not None:
+        messages = [await _link_opened(pipeline, opened)]
+    return JSONResponse({"session_id": session_id, "messages": messages}, status_code=201, headers=NO_STORE)
+
+
+async def _link_opened(pipeline: Pipeline, opened: outreach_service.Opened) -> dict[str, Any]:
+    """Fill in the reference in Rasa's tracker (verification then asks only the date of birth),
+    and greet in the debtor's language (stored in the transcript)."""
+    if not await pipeline.rasa.prefill(sender=opened.conversation_id, slots={"reference": opened.reference}):
+        log.warning("webchat.link_prefill_failed")  # the chat still opens; the reference is asked
+    await pipeline.catalog.refresh()
+    reply = pipeline.catalog.render(LINK_OPENED, opened.locale)
+    async with pipeline.sessionmaker() as db:
+        conversation = await conversations_service.get(session=db, conversation_id=opened.conversation_id)
+        if conversation is not None:
+            await conversations_service.add_message(
+                session=db, conversation=conversation, direction=Direction.OUTBOUND, text=reply.text,
+                locale=opened.locale,
+            )  # fmt: skip
+            await db.commit()
+    return MessageOut.of(reply).model_dump()
 
 
 @router.post("/webchat/sessions/end", status_code=204, response_class=Response)

@@ -32,6 +32,7 @@ class Reason(StrEnum):
     REQUEST_HUMAN = "request_human"
     FALLBACK = "fallback"
     AGENT = "agent"  # an agent took over on their own initiative
+    CALL_LIST = "call_list"  # first contact's messages went unanswered: a person rings (money/outreach)
 
 
 # Lower number = served first: vulnerability and hardship before everything else.
@@ -44,6 +45,7 @@ PRIORITY: dict[Reason, int] = {
     Reason.REQUEST_HUMAN: 5,
     Reason.FALLBACK: 6,
     Reason.AGENT: 7,
+    Reason.CALL_LIST: 8,
 }
 
 

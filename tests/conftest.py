@@ -67,6 +67,7 @@ def pytest_configure(config: pytest.Config) -> None:
 SLOW_FILES = {
     "tests/app/tools/test_reliability_disclosure.py",
     "tests/e2e/test_sharding.py",
+    "tests/e2e/test_topology.py",
     "tests/backoffice/training/test_intents_browser.py",
     "tests/security/test_erase_rasa.py",
     "tests/security/test_lockout.py",

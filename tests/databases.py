@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import os
 
 import asyncpg
@@ -21,3 +22,16 @@ async def fresh_postgres(name: str) -> str:
     finally:
         await admin.close()
     return PG_ADMIN.rsplit("/", 1)[0] + f"/{name}"
+
+
+def fetch(url: str, sql: str, *args: object) -> list[asyncpg.Record]:
+    """One query's rows from a PostgreSQL database, for tests outside an event loop (stacks)."""
+
+    async def run() -> list[asyncpg.Record]:
+        connection = await asyncpg.connect(url)
+        try:
+            return list(await connection.fetch(sql, *args))
+        finally:
+            await connection.close()
+
+    return asyncio.run(run())

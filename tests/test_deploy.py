@@ -9,6 +9,8 @@ import importlib.resources
 import importlib.util
 import json
 import re
+import subprocess
+import sys
 from pathlib import Path
 from typing import Any
 
@@ -221,3 +223,36 @@ def test_every_application_service_runs_the_production_profile(compose: dict[str
         assert env["PUBLIC_BASE_URL"].startswith("${PUBLIC_BASE_URL:?"), name
         for key in ("HUEY_REDIS_URL", "RATE_LIMIT_STORAGE_URL"):
             assert env[key].startswith("redis://"), (name, key)
+
+
+def test_the_application_image_can_retrain() -> None:
+    """Admin retraining runs in the gateway's container: the image has Rasa (the version the Rasa
+    services run) in a Python 3.10 venv of its own, named by RASA_BIN, with the 3.10 interpreter
+    its links point at; the first version is the model compose's models-init installed."""
+    dockerfile = (ROOT / "Dockerfile").read_text()
+    stages = re.split(r"^FROM ", dockerfile, flags=re.M)[1:]
+    assert len(stages) == 2, "a Rasa stage, then the application image"
+    rasa_stage, final = stages
+    assert rasa_stage.startswith("python:3.10-") and final.startswith("python:3.11-")
+    assert rasa_stage.split()[0].rsplit("-", 1)[1] == final.split()[0].rsplit("-", 1)[1], "the same Debian release"
+    assert "requirements-rasa.txt" in rasa_stage
+    venv = re.search(r"/usr/local/bin/python3\.10 -m venv (\S+)", rasa_stage)
+    assert venv, "the venv names python3.10 (plain `python` is 3.11 in the final image)"
+    for path in ("/usr/local/bin/python3.10", "/usr/local/lib/python3.10", "/usr/local/lib/libpython3.10.so.1.0"):
+        assert re.search(rf"^COPY --from=rasa {re.escape(path)} ", final, flags=re.M), path
+    assert re.search(rf"^COPY --from=rasa {re.escape(venv[1])} {re.escape(venv[1])}$", final, flags=re.M)
+    rasa_bin = re.search(r"^ENV .*\bRASA_BIN=(\S+)", final, flags=re.M)
+    assert rasa_bin and rasa_bin[1] == f"{venv[1]}/bin/rasa" and f"{venv[1]}/bin/rasa --version" in final
+    assert "rasa_bin" in GatewaySettings.model_fields  # RASA_BIN is the setting training runs
+    compose = yaml.safe_load((ROOT / "docker-compose.yml").read_text())
+    models = mounts(compose["services"]["gateway"])["/app/var/models"][0]
+    assert app_env(compose["services"]["gateway"])["TRAINING_INITIAL_MODEL"] == "/app/var/models/active.tar.gz"
+    assert mounts(compose["services"]["models-init"])["/app/var/models"] == (models, False)
+
+
+def test_what_retraining_runs_imports_only_what_the_image_has() -> None:
+    """The training job and the evaluation it starts (`python -m app.tools.eval_nlu`) import
+    nothing from tests/, which the Dockerfile does not copy."""
+    code = "import sys; sys.modules['tests'] = None; import app.tools.eval_nlu, backoffice.training.jobs"
+    done = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0, done.stderr[-2000:]

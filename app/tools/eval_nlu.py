@@ -14,6 +14,7 @@ import argparse
 import asyncio
 import json
 import secrets
+import socket
 import subprocess
 import sys
 import tempfile
@@ -25,13 +26,23 @@ from typing import Any
 import httpx
 
 from app.tools.metrics import accuracy, confusions, macro_f1, per_label
+from core.config import ROOT, CoreSettings
 from engine.language.detector import LanguageDetector
 from engine.language.evaluation import read_rows, score
-from tests.stack import MODEL, RASA, ROOT, free_port
 
 CONFUSIONS = 20  # confusion pairs kept per locale with --per-intent
+# The model `make train` builds and the Rasa of .venv-rasa (the image's: RASA_BIN). Not from the
+# tests' stack: admin retraining runs this module in the application image, which has no tests/.
+MODEL: Path = CoreSettings.model_fields["training_initial_model"].default
+RASA: Path = CoreSettings.model_fields["rasa_bin"].default
 # This run's Rasa answers only with this token (--auth-token), like every Rasa we start.
 AUTH = {"token": secrets.token_urlsafe(32)}
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
 
 
 def start_rasa(port: int, log: Path, model: Path = MODEL, rasa: Path = RASA) -> subprocess.Popen[bytes]:

@@ -1,6 +1,6 @@
 """Admin pages under `/agent/admin` (inside the console's cookie path): one template per feature
-(`admin/templates/<page>.html` on the shared layout app/templates/base.html, with the admin nav
-and the staff language selector) + `admin/static/<page>.js`, all data from JSON APIs under
+(`backoffice/admin/templates/<page>.html` on the shared layout app/templates/base.html, with the admin nav
+and the staff language selector) + `backoffice/admin/static/<page>.js`, all data from JSON APIs under
 `/agent/api/admin/...`. Pages are served to admins only (401 anonymous, 403 agents), in the
 admin's chosen language (locales/<locale>/pages/admin.yml: the template's text, and the labels the
 page's script needs in a JSON data island)."""

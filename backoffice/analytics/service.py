@@ -35,6 +35,7 @@ Facts come from backoffice/analytics/queries.py; they are combined here in Pytho
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import UTC, datetime, time, timedelta
 from typing import Any
 
 from sqlalchemy import select
@@ -46,6 +47,7 @@ from backoffice.analytics.periods import UNASSIGNED, FilterError, Filters
 from engine.experiments.models import Experiment, ExperimentAssignment
 from engine.experiments.models import Status as ExperimentStatus
 from money.ledger.models import TransactionKind
+from money.outreach import service as outreach_service
 
 
 @dataclass(frozen=True)
@@ -178,3 +180,12 @@ async def report(*, session: AsyncSession, filters: Filters) -> Report:
         cells=cells.cells,
         values={d: sorted(v) for d, v in cells.values.items() if d != "all"},
     )
+
+
+async def outreach(*, session: AsyncSession, filters: Filters) -> dict[str, Any]:
+    """The first-contact funnel (money/outreach) for debts first contacted in the filters' days."""
+    zone = filters.zone
+    since = datetime.combine(filters.start_day, time.min, tzinfo=zone).astimezone(UTC)
+    until = datetime.combine(filters.end_day + timedelta(days=1), time.min, tzinfo=zone).astimezone(UTC)
+    found = await outreach_service.funnel(session=session, since=since, until=until)
+    return {"from": filters.start_day.isoformat(), "to": filters.end_day.isoformat(), "tz": filters.timezone, **found}

@@ -2,6 +2,8 @@
 
 GET /metrics     -> the report as JSON (totals, time series, breakdowns by channel/locale/variant)
 GET /export.csv  -> the same as CSV, downloaded as an attachment
+GET /outreach    -> the first-contact funnel (contacted, replied, verified, paid or agreed) per
+                    cadence step and per text variant, for debts first contacted in from..to
 
 Query parameters (both): from, to (local dates, inclusive; default the last 30 days), tz (IANA
 name, default UTC), bucket (day|week|month), channel, locale, experiment (id; default the latest
@@ -89,6 +91,21 @@ async def metrics(
 ) -> dict[str, Any]:
     report = await _report(session, start_day, end_day, timezone, bucket, channel, locale, experiment, variant)
     return report.to_json()
+
+
+@router.get("/outreach", responses=refusals(422))
+async def outreach(
+    admin: AdminDep, session: SessionDep, start_day: From = None, end_day: To = None, timezone: Tz = "UTC"
+) -> dict[str, Any]:
+    try:
+        filters = parse_filters(start_day=start_day, end_day=end_day, timezone=timezone, bucket="day")
+        await session.commit()  # as `_report`: read without holding SQLite's write lock
+        await session.connection(execution_options=READ_ONLY)
+        return await service.outreach(session=session, filters=filters)
+    except FilterError as exc:
+        raise HTTPException(status_code=422, detail=exc.code) from exc
+    finally:
+        await session.rollback()
 
 
 @router.get("/export.csv", response_class=Response, responses={200: CSV, **refusals(422)})

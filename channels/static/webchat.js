@@ -38,6 +38,18 @@
   var sessionRequest = null;
   try { sessionId = window.localStorage.getItem(SESSION_KEY); } catch (e) { /* storage disabled */ }
   if (sessionId && !SESSION_RE.test(sessionId)) sessionId = null; // e.g. one an older page made up
+  // A first-contact link (#t=<one-time token>; a fragment never reaches the server's logs) starts
+  // a new chat with the reference filled in. The fragment is dropped from the address at once.
+  var linkToken = null;
+  var linkMatch = /^#t=([A-Za-z0-9_-]{16,128})$/.exec(window.location.hash || "");
+  if (linkMatch) {
+    linkToken = linkMatch[1];
+    sessionId = null;
+    try { window.localStorage.removeItem(SESSION_KEY); } catch (e) { /* nothing kept */ }
+  }
+  if (window.location.hash && window.history && window.history.replaceState) {
+    window.history.replaceState(null, "", window.location.pathname + window.location.search);
+  }
 
   function remember(id) {
     sessionId = id;
@@ -51,14 +63,19 @@
     if (sessionId) return Promise.resolve(sessionId);
     if (!sessionRequest) {
       var settle = function () { sessionRequest = null; };
-      sessionRequest = fetch(SESSION_URL, {
-        method: "POST", headers: { "Accept": "application/json" }, credentials: "same-origin"
-      }).then(function (response) {
+      var request = { method: "POST", headers: { "Accept": "application/json" }, credentials: "same-origin" };
+      if (linkToken) {
+        request.headers["Content-Type"] = "application/json";
+        request.body = JSON.stringify({ link: linkToken });
+        linkToken = null; // used once, whatever the answer
+      }
+      sessionRequest = fetch(SESSION_URL, request).then(function (response) {
         if (response.status !== 201) throw new Error("HTTP " + response.status);
         return response.json();
       }).then(function (data) {
         if (!data || typeof data.session_id !== "string") throw new Error("no_session");
         remember(data.session_id);
+        if (Array.isArray(data.messages) && data.messages.length) renderReplies(data.messages);
         settle();
         return data.session_id;
       }, function (error) {

@@ -231,6 +231,21 @@ class RasaClient:
             return False
         return response.status_code == 200
 
+    async def prefill(self, *, sender: str, slots: dict[str, str]) -> bool:
+        """Set slots on a conversation before its first turn (a first-contact link fills in the
+        case reference; the date of birth is still asked); False when Rasa could not be reached."""
+        try:
+            response = await self._request(
+                sender,
+                "POST",
+                f"/conversations/{sender}/tracker/events",
+                params={"include_events": "NONE"},
+                json=[{"event": "slot", "name": name, "value": value} for name, value in slots.items()],
+            )
+        except httpx.HTTPError:
+            return False
+        return response.status_code == 200
+
     async def forget_verification(self, *, sender: str) -> bool:
         """Set Rasa's `verified` slot back to false (a lapsed web chat verification); False when
         Rasa could not be reached (the actions still refuse: the conversation has no debtor)."""

@@ -4,7 +4,8 @@ flag that could drift), and the conversion statistics per variant.
 An outcome counts when its first occurrence at or after the assignment falls within the
 experiment's `outcome_days`:
 - replied: an inbound message in any conversation of the debtor (linked by `conversations.debtor_id`,
-  by a verified channel identity, or as the conversation a reminder to the debtor was sent to);
+  by a verified channel identity, as the conversation a reminder or a first contact to the debtor
+  was sent to, or as the web chat a first contact's link opened);
 - verified: one of the debtor's conversations passed identity verification;
 - paid: a ledger PAYMENT transaction with an entry for the debtor;
 - plan_agreed: a payment plan was created for the debtor.
@@ -28,6 +29,7 @@ from engine.experiments.service import variants_of
 from engine.experiments.stats import VariantStats, compare
 from money.arrangements.models import PaymentPlan
 from money.ledger.models import LedgerEntry, LedgerTransaction, TransactionKind
+from money.outreach.models import OutreachContact, OutreachToken
 from money.reminders.models import Reminder
 from people.consent.models import ChannelIdentity
 
@@ -79,6 +81,26 @@ def _reminded_conversations(experiment_id: int) -> Link:
     )
 
 
+def _first_contact_conversations(experiment_id: int) -> list[Link]:
+    """Conversations a first contact (money/outreach) went out in, and the web chats its one-time
+    links opened: an answer there is a reply, as for reminders."""
+    sent = (
+        select(A.id.label("assignment_id"), OutreachContact.conversation_id.label("conversation_id"), A.assigned_at)
+        .join(OutreachContact, OutreachContact.debtor_id == A.debtor_id)
+        .where(A.experiment_id == experiment_id, OutreachContact.conversation_id.is_not(None))
+    )
+    opened = (
+        select(A.id.label("assignment_id"), Conversation.id.label("conversation_id"), A.assigned_at)
+        .join(OutreachToken, OutreachToken.debtor_id == A.debtor_id)
+        .join(
+            Conversation,
+            and_(Conversation.channel == "webchat", Conversation.external_id == OutreachToken.conversation_key),
+        )
+        .where(A.experiment_id == experiment_id)
+    )
+    return [sent, opened]
+
+
 def _queries(metric: Metric, experiment_id: int) -> list[Select[tuple[int, datetime]]]:
     """Per assignment, the first time the outcome happened at or after the assignment."""
     if metric in (Metric.REPLIED, Metric.VERIFIED):
@@ -86,6 +108,7 @@ def _queries(metric: Metric, experiment_id: int) -> list[Select[tuple[int, datet
         links = _debtor_conversations(experiment_id)
         if metric is Metric.REPLIED:
             links.append(_reminded_conversations(experiment_id))
+            links.extend(_first_contact_conversations(experiment_id))
         for pairs in links:
             sub = pairs.subquery()
             assignment_id, conversation_id, assigned_at = sub.c.assignment_id, sub.c.conversation_id, sub.c.assigned_at

@@ -1,4 +1,4 @@
-"""Per-locale vulnerability cue lexicon, loaded from `signals/cues/<locale>.yml`.
+"""Per-locale vulnerability cue lexicon, loaded from `engine/signals/cues/<locale>.yml`.
 
 Each file maps a category to a list of cues. Text and cues are normalised the same way
 (`normalize`): lowercased, diacritics stripped (`identity.dates.fold`), `ß` -> `ss`, apostrophes

@@ -3,7 +3,9 @@
 Every "no" is a reason code stored on the reminder (never a silent drop):
   expired, gone, paid, closed, in_plan, date_changed, plan_closed, resolved,
   hold:<dispute|hardship|breathing_space>, no_address, channel_unavailable, opted_out;
-the sender adds with_agent (a person is handling that conversation), cap_reached, and for sends
+`cap_free_at` is the one frequency cap of every proactive message: reminders and first contact
+(money/outreach) both count against it. The sender adds with_agent (a person is handling that
+conversation), cap_reached, and for sends
 that did not go through provider_error and interrupted.
 
 Contact hours (`contact_allowed`, `next_contact`) take the debtor: the windows, caps and public
@@ -25,6 +27,7 @@ from money.arrangements.evaluation import OPEN_PLAN
 from money.arrangements.models import Installment, InstallmentStatus, PaymentPlan, PaymentPromise, PromiseStatus
 from money.holds import service as holds_service
 from money.ledger import service as ledger_service
+from money.outreach.models import ContactStatus, OutreachContact
 from money.reminders.config import Cap, ContactPolicy, ReminderConfig, load
 from money.reminders.models import Reminder, ReminderKind, ReminderStatus
 from people.consent import service as consent_service
@@ -155,6 +158,16 @@ async def _opted_out(session: AsyncSession, debtor_id: int, channel: str, addres
     return found is not None
 
 
+async def reach(*, session: AsyncSession, debtor: Debtor, channel: str) -> Route | str:
+    """This one channel's address for the debtor, or why not ("no_address", "opted_out")."""
+    address = await _address(session, debtor, channel)
+    if address is None:
+        return "no_address"
+    if await _opted_out(session, debtor.id, channel, address):
+        return "opted_out"
+    return Route(channel=channel, address=address)
+
+
 async def route(
     *, session: AsyncSession, debtor: Debtor, available: Collection[str], fallbacks: Collection[str]
 ) -> Route | str:
@@ -183,22 +196,25 @@ COUNTED = (ReminderStatus.SENDING, ReminderStatus.SENT, ReminderStatus.FAILED)
 
 
 async def cap_free_at(*, session: AsyncSession, debtor_id: int, caps: Sequence[Cap], now: datetime) -> datetime | None:
-    """None if another reminder may go to this debtor now (on any channel), else when the
-    tightest cap lets one through: each cap allows `max` attempts within a rolling window."""
+    """None if another proactive message (a reminder or a first contact) may go to this debtor
+    now (on any channel), else when the tightest cap lets one through: each cap allows `max`
+    attempts within a rolling window."""
     if not caps:
         return None
     longest = max(cap.window for cap in caps)
-    attempts = (
-        await session.scalars(
-            select(Reminder.attempted_at)
-            .where(
-                Reminder.debtor_id == debtor_id,
-                Reminder.status.in_(COUNTED),
-                Reminder.attempted_at > now - longest,
-            )
-            .order_by(Reminder.attempted_at.desc())
-        )
-    ).all()
+    reminders = select(Reminder.attempted_at).where(
+        Reminder.debtor_id == debtor_id, Reminder.status.in_(COUNTED), Reminder.attempted_at > now - longest
+    )
+    first_contacts = select(OutreachContact.attempted_at).where(
+        OutreachContact.debtor_id == debtor_id,
+        OutreachContact.status != ContactStatus.LISTED,  # a person's call list entry sends nothing
+        OutreachContact.attempted_at > now - longest,
+    )
+    attempts = sorted(
+        [*(await session.scalars(reminders)).all(), *(await session.scalars(first_contacts)).all()],
+        key=lambda at: at or now,
+        reverse=True,
+    )
     free_at: datetime | None = None
     for cap in caps:
         recent = [at for at in attempts if at is not None and at > now - cap.window]

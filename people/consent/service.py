@@ -111,3 +111,12 @@ async def activity(*, session: AsyncSession, window: Window) -> list[Happening]:
         for c in consents.all()
         if c.debtor_id is not None
     ]  # fmt: skip
+
+
+async def opted_in(*, session: AsyncSession, channel: str, address: str) -> bool:
+    """A recorded yes for this address (an import's consent or the person's own START), not
+    merely the absence of a no: what WhatsApp, and SMS where the law asks for consent, need."""
+    found = await session.scalar(
+        select(Consent.opted_out).where(Consent.channel == channel, Consent.address == address)
+    )
+    return found is False and not await suppression.suppressed(session=session, channel=channel, address=address)

@@ -95,7 +95,15 @@ def new_session() -> str:
     return f"e2e-handoff-{uuid.uuid4().hex}"
 
 
+def nobody_online(stack: Stack) -> None:
+    """Nobody has the console open, whatever the time of day and whichever agents other tests on this
+    stack logged in (an agent counts as online for presence_seconds after their last request)."""
+    with sqlite3.connect(stack.workdir / "e2e.db") as db:
+        db.execute("UPDATE staff_users SET last_seen_at = NULL")
+
+
 def test_ask_for_a_person_take_over_reply_and_hand_back(stack: Stack) -> None:
+    nobody_online(stack)
     session = new_session()
     first = stack.say(session, "I want to talk to a real person please")
     texts = [m["text"] for m in first]
@@ -154,8 +162,10 @@ def test_ask_for_a_person_take_over_reply_and_hand_back(stack: Stack) -> None:
 
 
 def test_callback_request_when_nobody_is_online(stack: Stack) -> None:
+    nobody_online(stack)
     session = new_session()
-    stack.say(session, "can I speak to someone")
+    offered = stack.say(session, "can I speak to someone")
+    assert any(b["payload"] == "/request_callback" for m in offered for b in m["buttons"]), offered
     asked = stack.say(session, "/request_callback")
     assert asked, "the assistant asks how to reach them"
     confirmed = stack.say(session, "07700 900123, weekdays after 5pm")

@@ -7,7 +7,6 @@ from __future__ import annotations
 import os
 import signal
 import sqlite3
-import subprocess
 import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -22,43 +21,23 @@ from tests.stack import MODEL, RASA, Stack, free_port
 
 pytestmark = pytest.mark.e2e
 REDIS_DB = 13  # Rasa's locks for this test only (tests/inbox uses 15); flushed before and after
-INSTANCES = ("rasa1", "rasa2")
+INSTANCES = ("rasa", "rasa-2")  # tests/stack.py's names: RASA_URL is the first
 
 
 @dataclass
 class ShardedStack(Stack):
-    """tests/stack.py's processes with N Rasa instances on bot/endpoints-sharded.yml (no worker)."""
+    """tests/stack.py's processes with two Rasa instances (its `rasa_instances`, `tracker_store_url`
+    and `lock_db`), without the worker."""
 
-    def rasa_url(self, name: str) -> str:
-        return f"http://127.0.0.1:{self.ports[name]}"
+    rasa_instances: int = len(INSTANCES)
 
     @property
     def rasa_urls(self) -> list[str]:
         return [self.rasa_url(name) for name in INSTANCES]
 
-    def env(self) -> dict[str, str]:
-        env = super().env()
-        env.update(
-            RASA_URLS=",".join(self.rasa_urls),
-            RASA_TRACKER_STORE_URL=f"sqlite:///{self.workdir / 'rasa-trackers.db'}",
-            RASA_LOCK_STORE_HOST="127.0.0.1",
-            RASA_LOCK_STORE_PORT="6379",
-            RASA_LOCK_STORE_DB=str(REDIS_DB),
-        )
-        return env
-
-    def command(self, name: str) -> list[str]:
-        if name not in INSTANCES:
-            return super().command(name)
-        command = super().command("rasa")
-        command[command.index("-p") + 1] = str(self.ports[name])
-        command[command.index("--endpoints") + 1] = "bot/endpoints-sharded.yml"
-        return command
-
     def up(self) -> ShardedStack:
         for name in (*INSTANCES, "actions", "gateway"):
             self.ports[name] = free_port()
-        self.ports["rasa"] = self.ports[INSTANCES[0]]  # RASA_URL: the first instance
         self.prepare_database()
         for name in (*INSTANCES, "actions", "gateway"):
             self.start(name)
@@ -70,20 +49,6 @@ class ShardedStack(Stack):
         proc = self.procs.pop(name)
         os.killpg(proc.pid, signal.SIGKILL)
         proc.wait()
-
-    def down(self) -> None:
-        """Like Stack.down, but a process that ignores SIGTERM for 5 s is killed (the action server
-        takes 20 s to stop once it has served requests)."""
-        for proc in self.procs.values():
-            if proc.poll() is None:
-                os.killpg(proc.pid, signal.SIGTERM)
-        for name, proc in list(self.procs.items()):
-            try:
-                proc.wait(timeout=5)
-            except subprocess.TimeoutExpired:
-                os.killpg(proc.pid, signal.SIGKILL)
-                proc.wait()
-            del self.procs[name]
 
     def conversation_id(self, session: str) -> str:
         with sqlite3.connect(self.database_url.split("///", 1)[1]) as db:
@@ -101,7 +66,12 @@ def sharded(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ShardedStack]:
     except redis.ConnectionError:
         pytest.fail("Redis is expected on 127.0.0.1:6379 (it runs on this machine and CI's)")
     workdir = tmp_path_factory.mktemp("sharded")
-    stack = ShardedStack(workdir=workdir, database_url=f"sqlite+aiosqlite:///{workdir / 'e2e.db'}")
+    stack = ShardedStack(
+        workdir=workdir,
+        database_url=f"sqlite+aiosqlite:///{workdir / 'e2e.db'}",
+        tracker_store_url=f"sqlite:///{workdir / 'rasa-trackers.db'}",
+        lock_db=REDIS_DB,
+    )
     try:
         yield stack.up()
     finally:

@@ -20,26 +20,19 @@ from dataclasses import dataclass
 from tests.stack import Stack
 
 IDLE_SECONDS = 6.0  # WEBCHAT_VERIFIED_IDLE_MINUTES of the SQLite stack, in seconds
-LOCK_DBS = {"sqlite": 11, "postgres": 12}  # Redis dbs for these Rasas' locks (test_sharding 13, inbox 15)
+LOCK_DBS = {"sqlite": 11, "postgres": 12}  # Redis dbs for these Rasas' locks (topology 4-6, test_sharding 13, inbox 15)
 
 
 @dataclass
 class SecurityStack(Stack):
-    """tests/stack.py's processes, Rasa on the SQL tracker store, the gateway's access log on;
+    """tests/stack.py's processes, Rasa on the SQL tracker store (the stack's `tracker_store_url`
+    and `lock_db`: Rasa's store, and the gateway's to erase from), the gateway's access log on;
     optionally without any payment provider."""
 
-    tracker_store_url: str = ""
-    lock_db: int = 11
     without_payments: bool = False
 
     def env(self) -> dict[str, str]:
         env = super().env()
-        env.update(
-            RASA_TRACKER_STORE_URL=self.tracker_store_url,  # Rasa's store, and the gateway's to erase from
-            RASA_LOCK_STORE_HOST="127.0.0.1",
-            RASA_LOCK_STORE_PORT="6379",
-            RASA_LOCK_STORE_DB=str(self.lock_db),
-        )
         if self.without_payments:
             for name in ("STRIPE_SECRET_KEY", "STRIPE_WEBHOOK_SECRET", "STRIPE_SECRET_KEY_FILE"):
                 env.pop(name, None)
@@ -47,7 +40,4 @@ class SecurityStack(Stack):
         return env
 
     def command(self, name: str) -> list[str]:
-        command = super().command(name)
-        if name == "rasa":
-            command[command.index("--endpoints") + 1] = "bot/endpoints-sharded.yml"
-        return [part for part in command if part != "--no-access-log"]
+        return [part for part in super().command(name) if part != "--no-access-log"]

@@ -238,6 +238,31 @@
         el("td", {}, percent(x.conversations ? n / x.conversations : null))))));
   }
 
+  // ---- First contact (money/outreach): contacted -> replied -> verified -> paid or agreed ----
+
+  const FUNNEL = ["contacted", "replied", "verified", "settled"];
+
+  function funnel(id, heading, rows, name) {
+    const head = el("thead", {}, el("tr", {}, el("th", { scope: "col" }, heading),
+      FUNNEL.map((stage) => el("th", { scope: "col" }, t("dashboard.outreach." + stage))),
+      el("th", { scope: "col" }, t("dashboard.outreach.reply_rate")),
+      el("th", { scope: "col" }, t("dashboard.outreach.settle_rate"))));
+    const body = el("tbody", {}, rows.length ? rows.map((r) => el("tr", {},
+      el("th", { scope: "row" }, name(r)), FUNNEL.map((stage) => el("td", {}, count(r[stage]))),
+      el("td", {}, percent(r.reply_rate)), el("td", {}, percent(r.settle_rate))))
+      : el("tr", {}, el("td", { colspan: FUNNEL.length + 3, class: "muted" }, t("dashboard.nothing"))));
+    $(id).replaceChildren(head, body);
+  }
+
+  async function loadOutreach(query) {
+    const range = new URLSearchParams();
+    for (const name of ["from", "to", "tz"]) if (query.has(name)) range.set(name, query.get(name));
+    const data = await Admin.api("GET", `${API}/outreach?${range}`);
+    funnel("outreach-steps", t("dashboard.outreach.step"), data.steps,
+      (r) => t("dashboard.outreach.step_n", { n: r.step }));
+    funnel("outreach-variants", t("dashboard.variant"), data.variants, (r) => r.variant);
+  }
+
   // ---- Load ----
 
   async function load() {
@@ -262,6 +287,12 @@
     renderKpis(data.totals);
     renderCharts(data);
     renderTables(data);
+    try {
+      await loadOutreach(shown);
+    } catch (error) {
+      Admin.status(t("dashboard.load_failed", { error: error.message }), "error");
+      return;
+    }
     Admin.status("");
   }
 

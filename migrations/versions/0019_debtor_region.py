@@ -1,15 +1,15 @@
 """debtors' region (ISO 3166-2 subdivision of their country, e.g. BY): regional public holidays
 
-Revision ID: 0018_debtor_region
-Revises: 0017_portfolio_import
+Revision ID: 0019_debtor_region
+Revises: 0018_outreach
 Create Date: 2026-12-07
 """
 
 import sqlalchemy as sa
 from alembic import op
 
-revision = "0018_debtor_region"
-down_revision = "0017_portfolio_import"
+revision = "0019_debtor_region"
+down_revision = "0018_outreach"
 branch_labels = None
 depends_on = None
 
