@@ -1,5 +1,6 @@
-"""config/handoff.yml: agents' working hours per locale, reply promises, hardship options and
-free debt-advice contacts. Loaded once per process."""
+"""config/handoff.yml: agents' working hours per locale (the agency's team for a language),
+reply promises, and hardship options per jurisdiction (the debtor's country: people/jurisdiction).
+Loaded once per process."""
 
 from __future__ import annotations
 
@@ -41,17 +42,9 @@ class Hours:
 
 
 @dataclass(frozen=True)
-class Advice:
-    name: str
-    phone: str | None
-    url: str | None
-
-
-@dataclass(frozen=True)
 class HardshipConfig:
     pause_days: int
     options: tuple[str, ...]
-    advice: Advice
     breathing_space_days: int | None = None
 
 
@@ -63,7 +56,7 @@ class HandoffConfig:
     waiting_notice_minutes: int
     outcomes: tuple[str, ...]
     hours: dict[str, Hours]
-    hardship: dict[str, HardshipConfig]
+    hardship: dict[str, HardshipConfig]  # per country (ISO 3166-1 alpha-2)
     # How long a verification stays current for the console, per channel ("default" for the rest).
     verification_idle_minutes: dict[str, int] = field(default_factory=lambda: {"default": 60})
 
@@ -74,8 +67,12 @@ class HandoffConfig:
     def hours_for(self, locale: str | None) -> Hours:
         return self.hours.get(locale or "", next(iter(self.hours.values())))
 
-    def hardship_for(self, locale: str | None) -> HardshipConfig:
-        return self.hardship.get(locale or "", next(iter(self.hardship.values())))
+    def hardship_for(self, country: str) -> HardshipConfig:
+        """A jurisdiction's options (callers resolve the country: people/jurisdiction)."""
+        found = self.hardship.get(country.upper())
+        if found is None:
+            raise KeyError(f"config/handoff.yml: no hardship options for {country!r}")
+        return found
 
 
 def _hours(raw: dict[str, Any]) -> Hours:
@@ -88,11 +85,9 @@ def _hours(raw: dict[str, Any]) -> Hours:
 
 
 def _hardship(raw: dict[str, Any]) -> HardshipConfig:
-    advice = raw["advice"]
     return HardshipConfig(
         pause_days=int(raw["pause_days"]),
         options=tuple(raw["options"]),
-        advice=Advice(name=advice["name"], phone=advice.get("phone"), url=advice.get("url")),
         breathing_space_days=raw.get("breathing_space_days"),
     )
 
@@ -106,7 +101,7 @@ def parse(raw: dict[str, Any]) -> HandoffConfig:
         waiting_notice_minutes=int(raw["waiting_notice_minutes"]),
         outcomes=tuple(raw["outcomes"]),
         hours={locale: _hours(entry["hours"]) for locale, entry in locales.items()},
-        hardship={locale: _hardship(entry["hardship"]) for locale, entry in locales.items()},
+        hardship={str(code).upper(): _hardship(entry["hardship"]) for code, entry in raw["countries"].items()},
         verification_idle_minutes={
             str(k): int(v) for k, v in (raw.get("verification_idle_minutes") or {"default": 60}).items()
         },

@@ -23,6 +23,7 @@ from money.holds import service as holds_service
 from people.auth.models import StaffUser
 from people.debtors import service as debtors_service
 from people.debtors.models import Debt, Debtor
+from people.jurisdiction import service as jurisdiction
 
 
 def _iso(value: datetime | None) -> str | None:
@@ -141,7 +142,9 @@ async def _debtor(session: AsyncSession, debtor_id: int) -> dict[str, Any] | Non
         "id": debtor.id,
         "name": debtor.name,
         "reference": debtor.reference,
-        "locale": debtor.locale,
+        "locale": debtor.locale,  # the words
+        "country": jurisdiction.country_of(debtor),  # the rules (people/jurisdiction)
+        "region": debtor.region,
         "phone": debtor.phone,
         "email": debtor.email,
         "debts": debts,

@@ -90,8 +90,24 @@ class Formatter:
             for r in rows
         )
 
+    def contact(self, value: Mapping[str, Any]) -> str:
+        """An organisation (`name`, optional `phone`, `url`: the jurisdiction's data) in this
+        locale's words, e.g. "National Debtline (0808 808 4000, https://…)"."""
+        phone, url = value.get("phone"), value.get("url")
+        if phone and url:
+            key = "hardship_advice_phone_url"
+        elif phone:
+            key = "hardship_advice_phone"
+        elif url:
+            key = "hardship_advice_url"
+        else:
+            return str(value.get("name") or "")
+        return self.text(key).format_map(_Blank(name=value.get("name") or "", phone=phone or "", url=url or ""))
+
     def fill(self, template: str, arguments: Mapping[str, Any]) -> str:
         """Conventions: `debts`, `totals`, `schedule` are lists composed from line templates;
+        `advice` is a contact ({"name", "phone", "url"}: the debtor's jurisdiction's free debt
+        advice, people/jurisdiction) or an already worded text;
         `until` is an ISO datetime; `*_money` is {"amount", "currency"}; `*_date` is an ISO date;
         `*_percent` is a number written the locale's way (4,5 in German); `x_key` names a catalog
         text that fills `{x}`."""
@@ -103,6 +119,8 @@ class Formatter:
                 values[key] = self.totals(value)
             elif key == "schedule" and isinstance(value, list):
                 values[key] = self.schedule(value)
+            elif key == "advice" and isinstance(value, Mapping):
+                values[key] = self.contact(value)
             elif key == "until" and isinstance(value, str):
                 values[key] = self.datetime(value, arguments.get("timezone"))
             elif key.endswith("_money") and isinstance(value, Mapping):
@@ -116,5 +134,7 @@ class Formatter:
             else:
                 values[key] = value
         if "{advice}" in template and "advice" not in arguments:
+            # No jurisdiction known to the caller: a generic wording that names no organisation
+            # (which one is the law's, never the language's).
             values["advice"] = self.text("debt_advice")
         return template.format_map(values)

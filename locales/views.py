@@ -21,10 +21,13 @@ from sqlalchemy.exc import SQLAlchemyError
 from core.deps import SessionDep, SettingsDep
 from core.errors import refusals
 from core.internal_tokens import bearer, token_matches
+from engine.conversations.models import Conversation
 from locales.catalog import TONES, Catalog
 from locales.deps import CatalogDep
 from locales.tone import segments
 from locales.tone.overrides import ensure_attached
+from people.debtors.models import Debtor
+from people.jurisdiction import service as jurisdiction
 
 log = logging.getLogger(__name__)
 router = APIRouter(tags=["nlg"])
@@ -68,6 +71,26 @@ async def _segment_tone(body: NLGRequest, catalog: Catalog, session: SessionDep,
         return None
 
 
+async def _advice(body: NLGRequest, session: SessionDep, locale: str) -> dict[str, Any]:
+    """The free debt advice of the conversation's jurisdiction (the verified debtor's country, else
+    the best guess for a stranger), for a text that names it without the action giving it."""
+    sender = body.tracker.get("sender_id")
+    if not isinstance(sender, str) or not sender or len(sender) > 64:
+        return {}
+    try:
+        conversation = await session.get(Conversation, sender)
+        debtor = await session.get(Debtor, conversation.debtor_id) if conversation and conversation.debtor_id else None
+    except SQLAlchemyError as exc:  # the answer matters more: the generic wording (no organisation)
+        log.warning("nlg.jurisdiction_unavailable", extra={"error": str(exc)})
+        return {}
+    if debtor is not None:
+        where = jurisdiction.of(debtor)
+    else:
+        channel, address = (conversation.channel, conversation.external_id) if conversation else (None, None)
+        where = jurisdiction.for_stranger(channel=channel, address=address, locale=locale)
+    return jurisdiction.advice_arguments(where)
+
+
 def require_nlg_token(request: Request, settings: SettingsDep) -> None:
     """Rasa's NLG token, compared in constant time; none configured refuses everyone."""
     if not token_matches(bearer(request.headers.get("authorization")), settings.nlg_token):
@@ -88,5 +111,8 @@ async def generate(
     if not catalog.has(key):
         log.error("nlg.unknown_response", extra={"response": key})
         key = "utter_default"
-    rendered = catalog.render(key, locale, tone, body.arguments)
+    arguments = dict(body.arguments)
+    if "advice" not in arguments and "{advice}" in catalog.text(key, locale, tone):
+        arguments |= await _advice(body, session, locale)
+    rendered = catalog.render(key, locale, tone, arguments)
     return NLGResponse(**rendered.wire())

@@ -23,7 +23,7 @@ from core.database import utcnow
 from money.holds import service as holds_service
 from money.ledger import service as ledger_service
 from money.ledger.money import from_minor
-from money.policies.service import policy_for
+from money.policies.service import policy_for, policy_of
 from payments.models import Payment, PaymentStatus, ProcessedEvent
 from payments.providers import CheckoutProvider, CheckoutRequest
 from people.debtors import service as debtors_service
@@ -146,7 +146,8 @@ async def _capture(session: AsyncSession, payment: Payment, amount_minor: int) -
     locked = select(Debt).where(Debt.id.in_(payment.debt_ids)).order_by(Debt.id).with_for_update()
     debts = list((await session.scalars(locked)).all())
     debts.sort(key=lambda d: payment.debt_ids.index(d.id))
-    order = policy_for(locale=debtor.locale if debtor else None).allocation_order
+    # The allocation order is law (e.g. §367 BGB): the debtor's jurisdiction, never their language.
+    order = (policy_of(debtor) if debtor else policy_for(country=None)).allocation_order
     transaction = await ledger_service.record_payment(
         session=session,
         key=f"payment:{payment.id}",

@@ -33,6 +33,7 @@ from money.ledger.money import to_minor
 from payments.providers import provider_for
 from people.debtors import service as debtors_service
 from people.debtors.models import Debtor
+from people.jurisdiction import service as jurisdiction
 
 log = logging.getLogger(__name__)
 
@@ -68,9 +69,9 @@ async def load_context(session: AsyncSession, tracker: Tracker, debtor: Debtor, 
         debtor_id=debtor.id,
         conversation_id=tracker.sender_id,
         basis=basis,
-        terms=arrangements_service.terms_for(locale=debtor.locale, basis=basis),
+        terms=arrangements_service.terms_for(country=jurisdiction.country_of(debtor), basis=basis),
         today=arrangements_service.local_today(debtor),
-        promise_max_days=arrangements_service.promise_max_days(locale=debtor.locale, basis=basis),
+        promise_max_days=arrangements_service.promise_max_days(country=jurisdiction.country_of(debtor), basis=basis),
         date_order=locale_config(tracker).date_order,
     )
 

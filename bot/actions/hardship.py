@@ -1,9 +1,11 @@
-"""Hardship: an empathetic answer, free debt advice for the locale, the options the locale offers,
-and a specialist in the queue. Works before verification; only a pause (which touches the
-debtor's accounts) needs the person verified first.
+"""Hardship: an empathetic answer, free debt advice and the options of the jurisdiction, and a
+specialist in the queue. Works before verification; only a pause (which touches the debtor's
+accounts) needs the person verified first.
 
-Which locale's options and advice apply: the debtor's own once verified (their debts are placed
-there), before that the conversation's. The texts are always in the conversation's language.
+Which jurisdiction's options and advice apply: the debtor's own once verified (their country,
+people/jurisdiction), before that the best guess for a stranger (the country of the number they
+write from, else the one their language maps to). The texts are always in the conversation's
+language: a German case chatting in English hears of the Schuldnerberatung, in English.
 """
 
 from __future__ import annotations
@@ -26,7 +28,7 @@ from core.database import utcnow
 from engine.conversations import service as conversations_service
 from handoff import config as handoff_config
 from handoff import service as handoff_service
-from handoff.config import Advice, HardshipConfig
+from handoff.config import HardshipConfig
 from handoff.models import Reason
 from money.hardship import service as hardship_service
 from money.hardship.models import HardshipCase, HardshipOption
@@ -35,6 +37,8 @@ from money.holds.models import HoldReason
 from money.policies.service import policy_for
 from people.debtors import service as debtors_service
 from people.debtors.models import Debtor
+from people.jurisdiction import service as jurisdiction
+from people.jurisdiction.config import Contact, Jurisdiction
 
 OPTION_SLOT = "hardship_option"
 PAUSE_TOPIC = "hardship_pause"  # requested_topic while verifying for a pause (bot/actions/verification.py)
@@ -53,8 +57,18 @@ async def verified_debtor(session: AsyncSession, tracker: Tracker) -> Debtor | N
     return await debtors_service.get(session=session, debtor_id=conversation.debtor_id)
 
 
+async def jurisdiction_here(session: AsyncSession, tracker: Tracker, debtor: Debtor | None) -> Jurisdiction:
+    """The verified debtor's jurisdiction; before verification the best guess for a stranger."""
+    if debtor is not None:
+        return jurisdiction.of(debtor)
+    conversation = await conversations_service.ensure(session=session, conversation_id=tracker.sender_id)
+    return jurisdiction.for_stranger(
+        channel=conversation.channel, address=conversation.external_id, locale=locale_of(tracker)
+    )
+
+
 def offered(config: HardshipConfig) -> tuple[HardshipOption, ...]:
-    """The locale's options (Breathing Space only where the scheme exists and is configured)."""
+    """The jurisdiction's options (Breathing Space only where the scheme exists and is configured)."""
     options = []
     for name in config.options:
         option = HardshipOption(name)
@@ -79,8 +93,9 @@ def choices(config: HardshipConfig, *, callback: bool) -> list[dict[str, Any]]:
     return buttons
 
 
-def advice_text(advice: Advice, locale: str) -> str:
-    """The free debt-advice service with whatever contact the config has for it."""
+def advice_text(advice: Contact, locale: str) -> str:
+    """The jurisdiction's free debt-advice service with whatever contact the config has for it,
+    in the conversation's words."""
     if advice.phone and advice.url:
         key = "hardship_advice_phone_url"
     elif advice.phone:
@@ -109,12 +124,12 @@ class ActionReportHardship(Action):
         locale = locale_of(tracker)
         async with db() as session:
             debtor = await verified_debtor(session, tracker)
-            where = debtor.locale if debtor else locale
-            config = handoff_config.load().hardship_for(where)
+            where = await jurisdiction_here(session, tracker, debtor)
+            config = handoff_config.load().hardship_for(where.country)
             case = await hardship_service.record(
                 session=session,
                 conversation_id=tracker.sender_id,
-                locale=where,
+                locale=locale,
                 debtor_id=debtor.id if debtor else None,
             )
             # Worded for hardship below, so the generic queue notice is not sent as well.
@@ -130,7 +145,7 @@ class ActionReportHardship(Action):
             dispatcher.utter_message(response="utter_hardship_specialist_waiting")
         dispatcher.utter_message(
             response="utter_hardship_options",
-            advice=advice_text(config.advice, locale),
+            advice=advice_text(where.advice, locale),
             choices=choices(config, callback=offline),
         )
         return []
@@ -147,8 +162,8 @@ class ActionChooseHardshipOption(Action):
         reset: list[EventType] = [SlotSet(OPTION_SLOT, None)]
         async with db() as session:
             debtor = await verified_debtor(session, tracker)
-            where = debtor.locale if debtor else locale
-            config = handoff_config.load().hardship_for(where)
+            where = await jurisdiction_here(session, tracker, debtor)
+            config = handoff_config.load().hardship_for(where.country)
             option = next((o for o in offered(config) if o.value == chosen_option(tracker)), None)
             if option is None:
                 key, _ = await handoff_service.notice(session=session, locale=locale)
@@ -159,7 +174,7 @@ class ActionChooseHardshipOption(Action):
                 return reset
             case = await hardship_service.latest(session=session, conversation_id=tracker.sender_id)
             if case is None:  # a button from an earlier conversation
-                case = await hardship_service.record(session=session, conversation_id=tracker.sender_id, locale=where)
+                case = await hardship_service.record(session=session, conversation_id=tracker.sender_id, locale=locale)
             case = await hardship_service.choose(
                 session=session, case_id=case.id, option=option, debtor_id=debtor.id if debtor else None
             )
@@ -172,7 +187,7 @@ class ActionChooseHardshipOption(Action):
             if option is HardshipOption.PAUSE and debtor is not None:
                 await apply_pause(dispatcher, session=session, conversation_id=tracker.sender_id, debtor=debtor)
                 return reset
-            plan_here = option is HardshipOption.TOKEN_PLAN and await token_plan_here(session, where, debtor)
+            plan_here = option is HardshipOption.TOKEN_PLAN and await token_plan_here(session, where.country, debtor)
         if option is HardshipOption.PAUSE:  # the accounts are touched only once we know who it is
             return [*reset, *await start_verification(dispatcher, tracker, topic=PAUSE_TOPIC)]
         if option is HardshipOption.TOKEN_PLAN:
@@ -184,16 +199,16 @@ class ActionChooseHardshipOption(Action):
             return reset
         dispatcher.utter_message(
             response="utter_hardship_breathing_space",
-            advice=advice_text(config.advice, locale),
+            advice=advice_text(where.advice, locale),
             days=config.breathing_space_days,
         )
         return reset
 
 
-async def token_plan_here(session: AsyncSession, locale: str, debtor: Debtor | None) -> bool:
-    """The debtor can set up a token plan in the chat: the policy allows token payments in
-    hardship, and (once known) not every open debt is on hold. Otherwise the specialist does it."""
-    if not policy_for(locale=locale).plan.token_payment_in_hardship:
+async def token_plan_here(session: AsyncSession, country: str, debtor: Debtor | None) -> bool:
+    """The debtor can set up a token plan in the chat: the jurisdiction's policy allows token
+    payments in hardship, and (once known) not every open debt is on hold. Otherwise the specialist does it."""
+    if not policy_for(country=country).plan.token_payment_in_hardship:
         return False
     if debtor is None:
         return True
@@ -214,13 +229,15 @@ async def apply_pause(
     locale: str | None = None,
     now: datetime | None = None,
 ) -> HardshipCase:
-    """Hold every debt of the debtor for the locale's pause (once: choosing it again keeps the
-    running pause) and say until when. Also run after verification (topic hardship_pause)."""
+    """Hold every debt of the debtor for their jurisdiction's pause (once: choosing it again keeps
+    the running pause) and say until when. Also run after verification (topic hardship_pause)."""
     now = now or utcnow()
-    config = handoff_config.load().hardship_for(debtor.locale)
+    config = handoff_config.load().hardship_for(jurisdiction.country_of(debtor))
     case = await hardship_service.latest(session=session, conversation_id=conversation_id)
     if case is None:
-        case = await hardship_service.record(session=session, conversation_id=conversation_id, locale=debtor.locale)
+        case = await hardship_service.record(
+            session=session, conversation_id=conversation_id, locale=locale or debtor.locale
+        )
     case = await hardship_service.choose(
         session=session, case_id=case.id, option=HardshipOption.PAUSE, debtor_id=debtor.id, now=now
     )

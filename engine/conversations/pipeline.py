@@ -181,6 +181,14 @@ class Pipeline(Outbound):
             asked = await welfare.asked(
                 session=session, conversation_id=recorded.conversation_id, before=recorded.message_id
             )
+            crisis_line = (
+                await welfare.crisis_line(
+                    session, conversation_id=recorded.conversation_id, channel=recorded.channel,
+                    address=recorded.address, locale=recorded.locale,
+                )
+                if recorded.immediate_human
+                else {}
+            )  # fmt: skip
         silenced = opted_out and channel in CONSENT_CHANNELS
         warning = [self._local("utter_card_number_warning", locale)] if recorded.cards_found and not silenced else []
         keyword = f"keyword:{clean.strip().upper()[:40]}"
@@ -194,7 +202,7 @@ class Pipeline(Outbound):
         elif recorded.immediate_human:
             # Signs of self-harm: no collection talk at all, crisis support now (a person follows),
             # then once whether messages should stop: never an opt-out read silently from it.
-            replies = [self._local("utter_crisis_support", locale)]
+            replies = [self._local("utter_crisis_support", locale, **crisis_line)]
             if channel in CONSENT_CHANNELS and not silenced and not asked.ever:
                 question = [welfare.question(self._local, locale, crisis=True)]
         elif silenced:

@@ -20,15 +20,19 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, replace
+from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from engine.conversations.models import Direction, Message
+from engine.conversations.models import Conversation, Direction, Message
 from engine.signals.lexicon import normalize
 from locales import Catalog
 from locales.catalog import SUPPORTED_LOCALES, TONES
 from locales.reply import Reply
+from people.consent import service as consent_service
+from people.debtors import service as debtors_service
+from people.jurisdiction import service as jurisdiction
 
 ASK_STOP = "ask_stop_messages"  # Message.intent of the assistant's question
 OPT_OUT_INTENT = "opt_out"
@@ -141,3 +145,20 @@ def after_rasa(
         if rephrase:  # Rasa's own fallback after some intent
             return AfterRasa([render("utter_welfare_handoff", locale), *(r for r in replies if r not in rephrase)])
     return AfterRasa(replies)
+
+
+async def crisis_line(
+    session: AsyncSession, *, conversation_id: str, channel: str, address: str, locale: str
+) -> dict[str, Any]:
+    """The crisis line of the writer's jurisdiction, not of their language: the debtor's once known
+    (verified here, or their number linked before), else the best guess for a stranger."""
+    debtor_id = await session.scalar(
+        select(Conversation.debtor_id).where(Conversation.id == conversation_id)
+    ) or await consent_service.linked_debtor(session=session, channel=channel, address=address)
+    debtor = await debtors_service.get(session=session, debtor_id=debtor_id) if debtor_id else None
+    where = (
+        jurisdiction.of(debtor)
+        if debtor is not None
+        else jurisdiction.for_stranger(channel=channel, address=address, locale=locale)
+    )
+    return jurisdiction.crisis_arguments(where)

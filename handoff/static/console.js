@@ -666,6 +666,7 @@
       [L.reference, debtor.reference],
       [L.identity, verified],
       [L.language, language(debtor.locale)],
+      [L.jurisdiction, debtor.region ? debtor.country + "-" + debtor.region : debtor.country],
       [L.phone, debtor.phone],
       [L.email, debtor.email]
     ]));

@@ -1,5 +1,5 @@
-"""Sample arguments for previews: the locale's demo debtor (people/debtors/seed.py), its debt advice
-(config/handoff.yml) and plausible numbers, in the shapes the actions send — so money, dates and
+"""Sample arguments for previews: the locale's demo debtor (people/debtors/seed.py), the debt advice
+and crisis line of that debtor's jurisdiction (config/jurisdictions.yml) and plausible numbers, in the shapes the actions send — so money, dates and
 times come out exactly as the bot would format them (Babel, through the catalog)."""
 
 from __future__ import annotations
@@ -10,17 +10,17 @@ from decimal import Decimal
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from handoff import config as handoff_config
 from locales import Catalog
 from locales.tone.service import placeholders
 from people.debtors.seed import DEMO
+from people.jurisdiction import service as jurisdiction
 
 NUMBERS = {"count": 6, "number": 1, "days": 30, "minutes": 10, "limit": 1000, "max_count": 26, "max_months": 12}
 NUMBERS |= {"remaining": 2}
 # Placeholders filled from another catalog text (the action sends `<name>_key`).
 KEYED_PREFIXES = {"channel": "channel_name_", "reason": "dispute_reason_", "hint": "dispute_hint_"}
 LARGE_MONEY = ("total", "due", "max", "paid", "principal")
-AUTOMATIC = {"example", "advice"}  # filled by the formatter itself
+AUTOMATIC = {"example"}  # filled by the formatter itself
 
 
 def _debts(demo: Mapping[str, Any]) -> list[dict[str, Any]]:
@@ -46,7 +46,9 @@ def sample_arguments(
     debts = _debts(demo)
     currency = debts[0]["currency"]
     total = sum((Decimal(d["amount"]) for d in debts), Decimal("0"))
-    advice = handoff_config.load().hardship_for(locale).advice
+    where = jurisdiction.for_country(demo.get("country"), locale=locale)
+    advice = where.advice
+    crisis = jurisdiction.crisis_arguments(where)
     names: set[str] = set()
     for tone in catalog.variants(key, locale):
         names |= placeholders(catalog.default_text(key, locale, tone))
@@ -81,6 +83,10 @@ def sample_arguments(
             arguments[name] = NUMBERS[name]
         elif name in ("creditor", "reference"):
             arguments[name] = debts[0][name]
+        elif name == "advice":
+            arguments[name] = advice.arguments()
+        elif name in crisis:
+            arguments[name] = crisis[name]
         elif name == "agent" and agent:
             arguments[name] = agent
         elif name == "name":

@@ -96,10 +96,13 @@ async def basis(*, session: AsyncSession, debtor_id: int, exclude_planned: bool 
     )
 
 
-def terms_for(*, locale: str | None, basis: Basis) -> Terms:
-    """The plan policy for these debts; with several creditors the strictest of each rule
-    (costs: the highest, so what is shown before agreeing is never less than what applies)."""
-    plans = [policy_for(locale=locale, creditor=c).plan for c in basis.creditors] or [policy_for(locale=locale).plan]
+def terms_for(*, country: str | None, basis: Basis) -> Terms:
+    """The plan policy for these debts in the debtor's jurisdiction (people/jurisdiction: their
+    country, never their language); with several creditors the strictest of each rule (costs: the
+    highest, so what is shown before agreeing is never less than what applies)."""
+    plans = [policy_for(country=country, creditor=c).plan for c in basis.creditors] or [
+        policy_for(country=country).plan
+    ]
 
     def minor(values: Iterable[Decimal]) -> int:
         return max(to_minor(v, basis.currency) for v in values)
@@ -115,8 +118,8 @@ def terms_for(*, locale: str | None, basis: Basis) -> Terms:
     )
 
 
-def promise_max_days(*, locale: str | None, basis: Basis) -> int:
-    return min(policy_for(locale=locale, creditor=c).promise.max_days_ahead for c in basis.creditors or [None])
+def promise_max_days(*, country: str | None, basis: Basis) -> int:
+    return min(policy_for(country=country, creditor=c).promise.max_days_ahead for c in basis.creditors or [None])
 
 
 def local_today(debtor: Debtor, now: datetime | None = None) -> date:

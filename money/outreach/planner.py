@@ -29,7 +29,7 @@ from money.ledger import service as ledger_service
 from money.outreach.config import Cadence, OutreachConfig
 from money.outreach.models import OutreachCase, OutreachToken
 from money.reminders import guards
-from money.reminders.config import LocalePolicy, ReminderConfig
+from money.reminders.config import ContactPolicy, ReminderConfig
 from money.reminders.planner import zone
 from people.consent import service as consent_service
 from people.debtors.models import Debt, Debtor, DebtStatus
@@ -61,10 +61,10 @@ class Decision:
         }
 
 
-def contact_policy(config: ReminderConfig, debtor: Debtor) -> LocalePolicy:
-    """The reminders' contact hours, holidays and caps for this debtor (one place to follow the
-    reminders' rules as they move from the language to the jurisdiction)."""
-    return config.policy(debtor.locale)
+def contact_policy(config: ReminderConfig, debtor: Debtor) -> ContactPolicy:
+    """The reminders' contact hours, public holidays and caps for this debtor: those of their
+    jurisdiction (country and region, people/jurisdiction), never of their language."""
+    return guards.contact_policy(debtor=debtor, config=config)
 
 
 @dataclass

@@ -1,4 +1,5 @@
-"""Read config/collection.yml: the locale's policy, with per-creditor overrides merged over it."""
+"""Read config/collection.yml: the jurisdiction's policy (the debtor's country, never their language),
+with per-creditor overrides merged over it."""
 
 from __future__ import annotations
 
@@ -11,7 +12,8 @@ from typing import Any
 import yaml
 
 from core.config import ROOT
-from locales import resolve_locale
+from people.debtors.models import Debtor
+from people.jurisdiction import service as jurisdiction
 
 CONFIG = ROOT / "config" / "collection.yml"
 
@@ -53,9 +55,16 @@ def _raw(path: Path = CONFIG) -> dict[str, Any]:
     return yaml.safe_load(path.read_text(encoding="utf-8"))  # type: ignore[no-any-return]
 
 
-def policy_for(*, locale: str | None, creditor: str | None = None, path: Path = CONFIG) -> CollectionPolicy:
+def policy_of(debtor: Debtor, *, creditor: str | None = None, path: Path = CONFIG) -> CollectionPolicy:
+    """The policy for this debtor's case: their jurisdiction's (see people/jurisdiction)."""
+    return policy_for(country=jurisdiction.country_of(debtor), creditor=creditor, path=path)
+
+
+def policy_for(*, country: str | None, creditor: str | None = None, path: Path = CONFIG) -> CollectionPolicy:
+    """A jurisdiction's policy (an unconfigured country: the deployment's default jurisdiction)."""
     raw = _raw(path)
-    data = _merge(raw["defaults"], raw["locales"].get(resolve_locale(locale) or "en", {}))
+    code = jurisdiction.for_country(country).country
+    data = _merge(raw["defaults"], (raw.get("countries") or {}).get(code, {}))
     if creditor and creditor in (raw.get("creditors") or {}):
         data = _merge(data, raw["creditors"][creditor])
     plan = data["plan"]

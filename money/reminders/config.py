@@ -1,9 +1,11 @@
-"""config/reminders.yml: lead times, contact windows per locale (in the debtor's own time zone,
-DST-safe), holidays and frequency caps. Loaded once per process (`load`), parsed by `parse`."""
+"""config/reminders.yml: lead times, contact windows per jurisdiction (the debtor's country, in
+their own time zone, DST-safe), public holidays (the `holidays` package, by country and region:
+people/jurisdiction) and frequency caps. Loaded once per process (`load`), parsed by `parse`."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from collections.abc import Container
+from dataclasses import dataclass, field, replace
 from datetime import UTC, date, datetime, time, timedelta
 from functools import lru_cache
 from pathlib import Path
@@ -13,6 +15,8 @@ from zoneinfo import ZoneInfo
 import yaml
 
 from core.config import ROOT
+from people.debtors.models import Debtor
+from people.jurisdiction import service as jurisdiction
 
 CONFIG = ROOT / "config" / "reminders.yml"
 DAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
@@ -49,12 +53,14 @@ class Cap:
 
 
 @dataclass(frozen=True)
-class LocalePolicy:
-    """When and how often one locale's debtors may be contacted."""
+class ContactPolicy:
+    """When and how often a jurisdiction's debtors may be contacted; `holidays` is filled in per
+    debtor (their country's and region's public holidays) by `ReminderConfig.policy`."""
 
     windows: dict[int, tuple[time, time]]  # weekday (0 = Monday) -> [start, end) local
-    holidays: frozenset[date] = frozenset()
+    holidays: Container[date] = frozenset()
     caps: tuple[Cap, ...] = ()
+    public_holidays: bool = True  # False: public holidays do not stop contact (tests, a config that says so)
 
     def allowed(self, when: datetime, zone: ZoneInfo) -> bool:
         local = when.astimezone(zone)
@@ -88,11 +94,22 @@ class ReminderConfig:
     lead_days: dict[str, int]
     promise_broken_valid: timedelta
     fallback_channels: tuple[str, ...]
-    locales: dict[str, LocalePolicy] = field(default_factory=dict)
-    default_locale: str = "en"
+    countries: dict[str, ContactPolicy] = field(default_factory=dict)
 
-    def policy(self, locale: str | None) -> LocalePolicy:
-        return self.locales.get(locale or "", self.locales[self.default_locale])
+    def policy(self, country: str | None, region: str | None = None) -> ContactPolicy:
+        """A jurisdiction's windows and caps with its public holidays (and the region's). A country
+        without hours here gets the deployment's default jurisdiction's rules, holidays included."""
+        code = jurisdiction.for_country(country).country
+        if code not in self.countries:
+            code, region = jurisdiction.for_country(None, locale=None).country, None
+        base = self.countries.get(code) or next(iter(self.countries.values()))
+        if not base.public_holidays:
+            return base
+        return replace(base, holidays=jurisdiction.calendar(code, region))
+
+    def policy_of(self, debtor: Debtor) -> ContactPolicy:
+        """The contact rules for this debtor: their jurisdiction's, never their language's."""
+        return self.policy(jurisdiction.country_of(debtor), jurisdiction.region_of(debtor))
 
 
 def _day_keys(key: str) -> list[int]:
@@ -105,31 +122,40 @@ def _day_keys(key: str) -> list[int]:
     return list(range(start, stop + 1))
 
 
-def _policy(locale: str, raw: dict[str, Any]) -> LocalePolicy:
+def _policy(country: str, raw: dict[str, Any]) -> ContactPolicy:
     windows: dict[int, tuple[time, time]] = {}
     for key, span in (raw.get("hours") or {}).items():
         if span is None:
             continue
         start, end = time.fromisoformat(str(span[0])), time.fromisoformat(str(span[1]))
         if not start < end:
-            raise ValueError(f"reminders.locales.{locale}.hours.{key}: start must be before end")
+            raise ValueError(f"reminders.countries.{country}.hours.{key}: start must be before end")
         for day in _day_keys(str(key)):
             windows[day] = (start, end)
     caps = []
     for cap in raw.get("caps") or []:
         window = timedelta(hours=float(cap.get("hours", 0)), days=float(cap.get("days", 0)))
         if int(cap["max"]) < 1 or window <= timedelta(0):
-            raise ValueError(f"reminders.locales.{locale}.caps: {cap!r} needs max >= 1 and a window")
+            raise ValueError(f"reminders.countries.{country}.caps: {cap!r} needs max >= 1 and a window")
         caps.append(Cap(max=int(cap["max"]), window=window))
-    holidays = frozenset(d if isinstance(d, date) else date.fromisoformat(str(d)) for d in raw.get("holidays") or [])
-    return LocalePolicy(windows=windows, holidays=holidays, caps=tuple(caps))
+    if "holidays" in raw:
+        raise ValueError(
+            f"reminders.countries.{country}.holidays: holidays come from the holidays package "
+            "(config/jurisdictions.yml), not a list"
+        )
+    return ContactPolicy(windows=windows, caps=tuple(caps), public_holidays=bool(raw.get("public_holidays", True)))
 
 
 def parse(raw: dict[str, Any]) -> ReminderConfig:
     kinds = raw.get("kinds") or {}
-    locales = {str(code): _policy(str(code), entry or {}) for code, entry in (raw.get("locales") or {}).items()}
-    if not locales:
-        raise ValueError("reminders: at least one locale is needed")
+    if "locales" in raw:
+        raise ValueError("reminders: contact rules are per jurisdiction now (countries:, e.g. GB), not per locale")
+    countries = {
+        str(code).upper(): _policy(str(code).upper(), entry or {})
+        for code, entry in (raw.get("countries") or {}).items()
+    }
+    if not countries:
+        raise ValueError("reminders: at least one country is needed")
     return ReminderConfig(
         every_minutes=float(raw.get("every_minutes", 5)),
         batch_size=int(raw.get("batch_size", 200)),
@@ -139,8 +165,7 @@ def parse(raw: dict[str, Any]) -> ReminderConfig:
         },
         promise_broken_valid=timedelta(days=float((kinds.get("promise_broken") or {}).get("valid_days", 3))),
         fallback_channels=tuple(raw.get("fallback_channels") or ()),
-        locales=locales,
-        default_locale="en" if "en" in locales else next(iter(locales)),
+        countries=countries,
     )
 
 

@@ -4,8 +4,14 @@ Every "no" is a reason code stored on the reminder (never a silent drop):
   expired, gone, paid, closed, in_plan, date_changed, plan_closed, resolved,
   hold:<dispute|hardship|breathing_space>, no_address, channel_unavailable, opted_out;
 `cap_free_at` is the one frequency cap of every proactive message: reminders and first contact
-(money/outreach) both count against it. The sender adds with_agent (a person is handling that conversation), cap_reached, and for sends
+(money/outreach) both count against it. The sender adds with_agent (a person is handling that
+conversation), cap_reached, and for sends
 that did not go through provider_error and interrupted.
+
+Contact hours (`contact_allowed`, `next_contact`) take the debtor: the windows, caps and public
+holidays are those of the debtor's jurisdiction (country and region, people/jurisdiction), in the
+debtor's own time zone — never of the language they write in. Anything that contacts a debtor
+unprompted (reminders, first contact) asks these.
 """
 
 from __future__ import annotations
@@ -22,11 +28,12 @@ from money.arrangements.models import Installment, InstallmentStatus, PaymentPla
 from money.holds import service as holds_service
 from money.ledger import service as ledger_service
 from money.outreach.models import ContactStatus, OutreachContact
-from money.reminders.config import Cap
+from money.reminders.config import Cap, ContactPolicy, ReminderConfig, load
 from money.reminders.models import Reminder, ReminderKind, ReminderStatus
 from people.consent import service as consent_service
 from people.consent.models import ChannelIdentity, Consent
 from people.debtors.models import Debt, Debtor, DebtStatus
+from people.jurisdiction import service as jurisdiction
 
 # Channels that can reach a person unprompted (web chat only answers an open page).
 PROACTIVE = ("sms", "whatsapp", "telegram")
@@ -37,6 +44,22 @@ PHONE_CHANNELS = ("sms", "whatsapp")
 class Route:
     channel: str
     address: str
+
+
+def contact_policy(*, debtor: Debtor, config: ReminderConfig | None = None) -> ContactPolicy:
+    """The debtor's contact windows, caps and public holidays (their jurisdiction's)."""
+    return (config or load()).policy_of(debtor)
+
+
+def contact_allowed(*, debtor: Debtor, when: datetime, config: ReminderConfig | None = None) -> bool:
+    """May this debtor be contacted at `when` (their local time, their holidays)?"""
+    return contact_policy(debtor=debtor, config=config).allowed(when, jurisdiction.timezone_of(debtor))
+
+
+def next_contact(*, debtor: Debtor, when: datetime, config: ReminderConfig | None = None) -> datetime | None:
+    """`when` if the debtor may be contacted then, else the next allowed moment (UTC); None if
+    there is none within a month (a configuration with no contact days)."""
+    return contact_policy(debtor=debtor, config=config).next_allowed(when, jurisdiction.timezone_of(debtor))
 
 
 async def subject_debts(*, session: AsyncSession, reminder: Reminder) -> tuple[list[int], str | None]:

@@ -1,7 +1,8 @@
 """Send due reminders at most once each, whatever crashes or runs in parallel.
 
 Per reminder, one short transaction (`prepare`) locks the debtor, runs the guards (reminders.guards),
-the contact window and the frequency cap, and either skips it (with the reason), defers it
+the contact window of the debtor's jurisdiction (in their time zone, their public holidays) and the
+frequency cap, and either skips it (with the reason), defers it
 (moves `scheduled_for`), or claims it: a compare-and-set scheduled -> sending naming this sender,
 together with the experiment variant, the conversation and the stored outbound message. Only after
 that commit is the provider called, with no transaction open; then `finish` records sent or failed.
@@ -38,7 +39,6 @@ from locales.tone import segments as tone_segments
 from money.reminders import guards
 from money.reminders.config import ReminderConfig
 from money.reminders.models import Reminder, ReminderStatus
-from money.reminders.planner import zone
 from people.debtors.models import Debtor
 
 log = logging.getLogger(__name__)
@@ -147,17 +147,15 @@ async def prepare(
     )
     if state not in (None, "bot"):
         return _skip(reminder, "with_agent", "a person is handling the conversation on that channel")
-    policy, tz = config.policy(debtor.locale), zone(debtor.timezone)
-    opens = policy.next_allowed(now, tz)
+    policy = config.policy_of(debtor)  # the debtor's jurisdiction and region, never their language
+    opens = guards.next_contact(debtor=debtor, when=now, config=config)
     if opens is None or opens >= reminder.expires_at:
         return _skip(reminder, "expired", "no allowed contact time before it lost its point")
     if opens > now:
         return _defer(reminder, opens, "outside contact hours")
-    free_at = await guards.cap_free_at(
-        session=session, debtor_id=debtor.id, caps=config.policy(debtor.locale).caps, now=now
-    )
+    free_at = await guards.cap_free_at(session=session, debtor_id=debtor.id, caps=policy.caps, now=now)
     if free_at is not None:
-        opens = policy.next_allowed(free_at, tz)
+        opens = guards.next_contact(debtor=debtor, when=free_at, config=config)
         if opens is None or opens >= reminder.expires_at:
             return _skip(reminder, "cap_reached", "frequency cap until it lost its point")
         return _defer(reminder, opens, "frequency cap")

@@ -10,7 +10,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import date, datetime, timedelta
 from typing import Any
 
 from sqlalchemy import func, select
@@ -24,6 +24,7 @@ from money.reminders import planner, sender
 from money.reminders.config import DAYS, ReminderConfig, load
 from money.reminders.models import Reminder, ReminderKind, ReminderStatus
 from people.debtors.models import Debtor
+from people.jurisdiction import service as jurisdiction
 
 log = logging.getLogger(__name__)
 
@@ -101,16 +102,21 @@ async def run_scheduled(
 # -- admin views ----------------------------------------------------------------------------------
 
 
-def config_view(config: ReminderConfig) -> dict[str, Any]:
-    locales = {}
-    for code, policy in config.locales.items():
-        locales[code] = {
+def config_view(config: ReminderConfig, *, today: date | None = None) -> dict[str, Any]:
+    """Per jurisdiction: contact windows, rest days, caps, and the nationwide public holidays of the
+    coming year (a debtor's region may add more)."""
+    today = today or utcnow().date()
+    countries = {}
+    for code in config.countries:
+        policy = config.policy(code)
+        coming = (today + timedelta(days=offset) for offset in range(366))
+        countries[code] = {
             "hours": {
                 DAYS[day]: [start.strftime("%H:%M"), end.strftime("%H:%M")]
                 for day, (start, end) in sorted(policy.windows.items())
             },
             "closed_days": [DAYS[day] for day in range(7) if day not in policy.windows],
-            "holidays": sorted(d.isoformat() for d in policy.holidays),
+            "holidays": [day.isoformat() for day in coming if day in policy.holidays],
             "caps": [{"max": cap.max, "hours": cap.window.total_seconds() / 3600} for cap in policy.caps],
         }
     return {
@@ -121,7 +127,7 @@ def config_view(config: ReminderConfig) -> dict[str, Any]:
         "fallback_channels": list(config.fallback_channels),
         "kinds": [kind.value for kind in ReminderKind],
         "statuses": [status.value for status in ReminderStatus],
-        "locales": locales,
+        "countries": countries,
     }
 
 
@@ -131,6 +137,8 @@ def _debtor(debtor: Debtor) -> dict[str, Any]:
         "name": debtor.name,
         "reference": debtor.reference,
         "locale": debtor.locale,
+        "country": jurisdiction.country_of(debtor),
+        "region": debtor.region,
         "timezone": debtor.timezone,
         "preferred_channel": debtor.preferred_channel,
     }

@@ -1,6 +1,6 @@
 """Admin API for this feature: routes under /agent/api/admin/reminders (admins only).
 
-GET  /config                 contact windows, holidays, caps and lead times per locale
+GET  /config                 contact windows, holidays, caps and lead times per jurisdiction (country)
 GET  /?status=&kind=&reference=&debtor_id=&limit=&offset=   reminders with reasons, counts per status
 GET  /debtors/{debtor_id}    one debtor's reminder history
 POST /plan                   run the planner now (sending stays with the scheduler and its guards)

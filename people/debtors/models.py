@@ -40,6 +40,9 @@ class Debtor(Base):
     timezone: Mapped[str] = mapped_column(String(64))
     # The jurisdiction (ISO 3166-1 alpha-2) the creditor placed the case in; None for older rows.
     country: Mapped[str | None] = mapped_column(String(2))
+    # Where known, the subdivision of that country (the ISO 3166-2 part after the dash, e.g. BY for
+    # Bavaria, SCT for Scotland): regional public holidays (people/jurisdiction). None: nationwide ones.
+    region: Mapped[str | None] = mapped_column(String(8))
     phone: Mapped[str | None] = mapped_column(String(32))
     email: Mapped[str | None] = mapped_column(String(254))
     preferred_channel: Mapped[str] = mapped_column(String(16), default="webchat")

@@ -1,4 +1,4 @@
-"""config/privacy.yml (retention periods per locale) and the key for keyed hashes of erased data.
+"""config/privacy.yml (retention periods per jurisdiction: the debtor's country) and the key for keyed hashes of erased data.
 
 The hash key is a secret kept out of the database on purpose: phone numbers and case references
 have so few possible values that a plain (or database-salted) hash of them can be reversed by
@@ -28,7 +28,7 @@ DEFAULT_KEY_FILE = ROOT / "var" / "privacy-hash-key"
 
 
 @dataclass(frozen=True)
-class LocaleRetention:
+class Retention:
     transcript_days: int
     bookkeeping_years: int
     law: str
@@ -36,21 +36,22 @@ class LocaleRetention:
 
 @dataclass(frozen=True)
 class PrivacyConfig:
-    transcript_days: int  # fallback for conversations without a (configured) locale
+    transcript_days: int  # fallback for conversations of nobody identified (or an unconfigured country)
     every_hours: float
     first_run_minutes: float
-    locales: dict[str, LocaleRetention]
+    countries: dict[str, Retention]  # per jurisdiction (ISO 3166-1 alpha-2)
 
-    def for_locale(self, locale: str | None) -> LocaleRetention | None:
-        return self.locales.get(locale or "")
+    def for_country(self, country: str | None) -> Retention | None:
+        return self.countries.get((country or "").upper())
 
-    def transcript_days_for(self, locale: str | None) -> int:
-        found = self.for_locale(locale)
+    def transcript_days_for(self, country: str | None) -> int:
+        found = self.for_country(country)
         return found.transcript_days if found else self.transcript_days
 
-    def retain_ledger_until(self, locale: str | None, last_booking: date) -> date | None:
-        """The last day the kept bookkeeping records of a debtor must exist (None: no rule configured)."""
-        found = self.for_locale(locale)
+    def retain_ledger_until(self, country: str | None, last_booking: date) -> date | None:
+        """The last day the kept bookkeeping records of a debtor must exist, by their jurisdiction's
+        law (None: no rule configured)."""
+        found = self.for_country(country)
         if found is None:
             return None
         return date(last_booking.year + found.bookkeeping_years, 12, 31)
@@ -64,20 +65,23 @@ def _positive(raw: Any, name: str) -> int:
 
 def parse(raw: dict[str, Any]) -> PrivacyConfig:
     default_days = _positive(raw.get("transcript_retention_days"), "transcript_retention_days")
-    locales = {}
-    for locale, entry in (raw.get("locales") or {}).items():
-        locales[str(locale)] = LocaleRetention(
+    if "locales" in raw:
+        raise ValueError("config/privacy.yml: retention is per jurisdiction (countries:, e.g. GB), not per locale")
+    countries = {}
+    for country, entry in (raw.get("countries") or {}).items():
+        code = str(country).upper()
+        countries[code] = Retention(
             transcript_days=_positive(
-                entry.get("transcript_retention_days", default_days), f"{locale}.transcript_retention_days"
+                entry.get("transcript_retention_days", default_days), f"{code}.transcript_retention_days"
             ),
-            bookkeeping_years=_positive(entry.get("bookkeeping_years"), f"{locale}.bookkeeping_years"),
+            bookkeeping_years=_positive(entry.get("bookkeeping_years"), f"{code}.bookkeeping_years"),
             law=str(entry.get("law") or ""),
         )
     return PrivacyConfig(
         transcript_days=default_days,
         every_hours=float(_positive(raw.get("retention_every_hours", 24), "retention_every_hours")),
         first_run_minutes=float(raw.get("retention_first_run_minutes", 5)),
-        locales=locales,
+        countries=countries,
     )
 
 

@@ -3,7 +3,7 @@
 An erasure request is recorded (who, when, why), then every registered table is treated as
 people/gdpr/registry.py says: identity, contact details and everything the person or staff wrote about
 them is replaced or deleted; ledger, payments, debts and agreements are kept without anything that
-names the person, until `retain_until` (config/privacy.yml, per locale). Opted-out addresses stay
+names the person, until `retain_until` (config/privacy.yml, per jurisdiction). Opted-out addresses stay
 opted out through keyed hashes (people/gdpr/suppression.py). The case reference is replaced by a random
 one and the date of birth by a sentinel, so nobody can verify as the person any more.
 
@@ -40,6 +40,7 @@ from people.gdpr.config import PrivacyConfig
 from people.gdpr.models import ErasureRequest, ErasureStatus
 from people.gdpr.registry import REGISTRY, Action, Entry, Kind, PerRow, Prefixed
 from people.gdpr.service import GdprError, Scope, completed_erasure, resolve, table, where
+from people.jurisdiction import service as jurisdiction
 
 OPEN_HANDOFF_STATES = ("queued", "agent")
 
@@ -184,7 +185,7 @@ async def erase(
         session.add(request)
         await session.flush()
         return request, True
-    locale = debtor.locale
+    country = jurisdiction.country_of(debtor)  # the bookkeeping law of their jurisdiction
     suppressed = await _keep_opt_outs(session, scope)
     sessions_ended = await _end_webchat_sessions(session, scope)
     rows = {}
@@ -195,7 +196,7 @@ async def erase(
     last = await _last_booking(session, scope)
     request.status = ErasureStatus.COMPLETED
     request.completed_at = now
-    request.retain_until = config.retain_ledger_until(locale, (last or now).date())
+    request.retain_until = config.retain_ledger_until(country, (last or now).date())
     request.detail = {
         "rows": rows,
         "opt_outs_kept": suppressed,

@@ -1,6 +1,8 @@
 """Storage limitation (Art. 5(1)(e) GDPR): transcripts are not kept forever.
 
-Once older than the locale's `transcript_retention_days` (config/privacy.yml), a message's text
+Once older than the `transcript_retention_days` of the jurisdiction of the conversation's debtor
+(config/privacy.yml; the debtor's country, never the chat's language; the fallback for
+conversations of nobody identified), a message's text
 (and the vulnerability signals read from it) is replaced by "[redacted]", as is the provider's
 copy in the inbox. Conversations with an open dispute, an open handoff case or a person still
 answering them are skipped — their texts are evidence until the case is closed — and so are all
@@ -23,7 +25,7 @@ import logging
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
-from sqlalchemy import ColumnElement, Select, null, or_, select, union, update
+from sqlalchemy import ColumnElement, Select, false, null, or_, select, union, update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from core.database import retry_when_locked, utcnow
@@ -34,8 +36,10 @@ from engine.inbox.models import InboundEvent, InboxStatus
 from handoff.models import Handoff, Status
 from money.disputes.models import Dispute, DisputeStatus
 from people.audit import service as audit_service
+from people.debtors.models import Debtor
 from people.gdpr.config import PrivacyConfig, load
 from people.gdpr.registry import ERASED_TEXT
+from people.jurisdiction import service as jurisdiction
 
 log = logging.getLogger(__name__)
 REDACTED_TEXT = "[redacted]"
@@ -58,20 +62,22 @@ def protected_conversations() -> Select[tuple[str]]:
     )
 
 
-def _in_locale(locale: str | None, configured: list[str]) -> ColumnElement[bool]:
-    """Conversations of a configured locale, or (None) of any other or no locale."""
-    if locale is not None:
-        return Conversation.locale == locale
-    return or_(Conversation.locale.is_(None), Conversation.locale.not_in(configured))
+def _in_jurisdiction(country: str | None, configured: list[str]) -> ColumnElement[bool]:
+    """Conversations of a debtor in a configured jurisdiction, or (None) all the others: of nobody
+    identified, or of a debtor whose jurisdiction has no retention of its own."""
+    if country is not None:
+        return Conversation.debtor_id.in_(select(Debtor.id).where(jurisdiction.debtors_in(country)))
+    elsewhere = or_(false(), *(jurisdiction.debtors_in(code) for code in configured))
+    return or_(Conversation.debtor_id.is_(None), Conversation.debtor_id.not_in(select(Debtor.id).where(elsewhere)))
 
 
 async def redact_expired(*, session: AsyncSession, config: PrivacyConfig, now: datetime) -> dict[str, int]:
     """Redact every expired transcript text; returns how many messages and inbox rows changed."""
-    configured = sorted(config.locales)
+    configured = sorted(config.countries)
     messages = events = 0
-    for locale in [*configured, None]:
-        cutoff = now - timedelta(days=config.transcript_days_for(locale))
-        chats = select(Conversation.id).where(_in_locale(locale, configured))
+    for country in [*configured, None]:
+        cutoff = now - timedelta(days=config.transcript_days_for(country))
+        chats = select(Conversation.id).where(_in_jurisdiction(country, configured))
         result = await session.execute(
             update(Message)
             .where(
@@ -111,14 +117,16 @@ class RasaTargets:
 
 async def rasa_targets(*, session: AsyncSession, config: PrivacyConfig, now: datetime) -> RasaTargets:
     """Read before the redaction (which conversations are being redacted now)."""
-    configured = sorted(config.locales)
+    configured = sorted(config.countries)
     targets = RasaTargets()
-    for locale in [*configured, None]:
-        cutoff = now - timedelta(days=config.transcript_days_for(locale))
+    for country in [*configured, None]:
+        cutoff = now - timedelta(days=config.transcript_days_for(country))
         open_ = Conversation.id.not_in(protected_conversations())
-        begun = select(Conversation.id).where(_in_locale(locale, configured), Conversation.created_at < cutoff, open_)
+        begun = select(Conversation.id).where(
+            _in_jurisdiction(country, configured), Conversation.created_at < cutoff, open_
+        )
         ids = list((await session.scalars(begun)).all())
-        if ids:  # locales with the same retention share a cutoff
+        if ids:  # jurisdictions with the same retention share a cutoff
             targets.before.setdefault(cutoff.timestamp(), []).extend(ids)
         expiring = select(Message.conversation_id).where(Message.created_at < cutoff, Message.text.not_in(DONE_TEXTS))
         idle = begun.where(Conversation.last_message_at < cutoff, Conversation.id.in_(expiring))

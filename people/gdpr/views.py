@@ -187,14 +187,14 @@ async def retention_settings(_admin: AdminDep, session: SessionDep) -> dict[str,
     return {
         "transcript_retention_days": config.transcript_days,
         "every_hours": config.every_hours,
-        "locales": [
+        "countries": [
             {
-                "locale": locale,
+                "country": country,
                 "transcript_retention_days": entry.transcript_days,
                 "bookkeeping_years": entry.bookkeeping_years,
                 "law": entry.law,
             }
-            for locale, entry in sorted(config.locales.items())
+            for country, entry in sorted(config.countries.items())
         ],
         "last_redaction": _event(runs[0]) if runs else None,
     }

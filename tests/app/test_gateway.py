@@ -12,6 +12,7 @@ from app.config import GatewaySettings
 from app.main import create_app
 from app.manage import migrate
 from locales import Catalog
+from people.jurisdiction import service as jurisdiction
 from tests.stack import free_port
 from tests.webchat import WebchatClient
 
@@ -117,5 +118,7 @@ def test_signs_of_self_harm_get_crisis_support_at_once_and_signals_are_stored(cl
     reply = WebchatClient(client.post).send("crisis", "i cant cope anymore, i want to end my life")
     assert reply.status_code == 200
     # No bot needed (Rasa is down in this module): safety comes first and is answered locally.
-    assert reply.json()["messages"] == [{"text": Catalog().text("utter_crisis_support", "en"), "buttons": []}]
+    crisis_line = jurisdiction.crisis_arguments(jurisdiction.for_country("GB"))  # English on web chat: GB's
+    expected = Catalog().render("utter_crisis_support", "en", None, crisis_line).text
+    assert reply.json()["messages"] == [{"text": expected, "buttons": []}]
     assert client.get("/health").json()["signals"] == {"up": True, "detail": "lexicon-only"}

@@ -17,6 +17,7 @@ from handoff.models import PRIORITY, Reason
 from locales import Catalog
 from people.auth import service as auth_service
 from people.auth.models import Role
+from people.jurisdiction import service as jurisdiction
 from tests.e2e.test_channels import new_number, sent_to, sms, wait_processed, wait_until
 from tests.fakes.telegram_server import FakeTelegram
 from tests.fakes.twilio_server import FakeTwilio
@@ -30,6 +31,10 @@ PASSWORD = "correct horse battery staple"
 
 def text(key: str, locale: str, **args: object) -> str:
     return catalog.render(key, locale, None, dict(args)).text
+
+
+def crisis_line(country: str) -> dict[str, object]:
+    return jurisdiction.crisis_arguments(jurisdiction.for_country(country))
 
 
 def create_staff(stack: Stack, name: str, role: Role = Role.AGENT) -> str:
@@ -198,7 +203,8 @@ def test_hardship_and_cues_reach_the_queue_first(stack: Stack, message: str, rea
 def test_self_harm_gets_crisis_support_and_holds_the_assistant(stack: Stack) -> None:
     session = new_session()
     first = stack.say(session, "I can't go on, I want to end my life")
-    assert [m["text"] for m in first] == [text("utter_crisis_support", "en")]
+    # A stranger on web chat writing English: the crisis line English maps to (config/jurisdictions.yml).
+    assert [m["text"] for m in first] == [text("utter_crisis_support", "en", **crisis_line("GB"))]
     chat = conversation_id(stack, session)
     agent = Console(stack, "Jo")
     item = agent.queued(chat)

@@ -208,6 +208,8 @@ async def test_conversation_view_shows_the_debtor_only_once_verified(session: As
     view = await queries.conversation(session=session, conversation_id=chat.id)
     assert view is not None and view["debtor"]["name"] == "Emily Carter"
     assert view["debtor"]["debts"] and not view["debtor"]["debts"][0]["paused"]
+    # The agent sees whose rules apply apart from the language spoken.
+    assert (view["debtor"]["locale"], view["debtor"]["country"], view["debtor"]["region"]) == ("en", "GB", None)
     assert view["messages"][0]["text"] == "hello"
     assert await queries.conversation(session=session, conversation_id="missing") is None
 

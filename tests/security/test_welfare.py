@@ -15,6 +15,7 @@ import pytest
 
 from locales import Catalog
 from locales.catalog import TONES
+from people.jurisdiction import service as jurisdiction
 from tests.conftest import SMS_NUMBER
 from tests.fakes.telegram_server import FakeTelegram
 from tests.fakes.twilio_server import FakeTwilio, inbound_form, signed
@@ -30,6 +31,12 @@ PT_FLEEING = "saí fugida de casa com as crianças por causa do meu marido e nã
 
 def text(key: str, locale: str) -> str:
     return catalog.render(key, locale).text
+
+
+def crisis(locale: str, country: str) -> str:
+    """The crisis text in `locale` with the crisis line of `country` (a jurisdiction's, not a language's)."""
+    arguments = jurisdiction.crisis_arguments(jurisdiction.for_country(country))
+    return catalog.render("utter_crisis_support", locale, None, arguments).text
 
 
 def every_wording(key: str) -> set[str]:
@@ -70,7 +77,8 @@ def test_indirect_self_harm_on_web_chat_gets_the_crisis_line_not_an_opt_out(
     stack: Stack, message: str, locale: str
 ) -> None:
     session, replies = webchat(stack, message, locale)
-    assert replies[0] == text("utter_crisis_support", locale), replies
+    # A stranger on web chat: the jurisdiction their language maps to (config/jurisdictions.yml).
+    assert replies[0] == crisis(locale, {"de": "DE", "en": "GB"}[locale]), replies
     assert not set(replies) & (every_wording("utter_opt_out_info") | every_wording("utter_default"))
     assert handled(stack, "webchat", stack.address(session)) == (False, "self_harm")
 
@@ -111,7 +119,8 @@ def test_self_harm_by_sms_gets_the_crisis_line_then_one_question_and_stop_stays_
 
     sms(DE_NO_WAY_OUT)
     wait_until(lambda: len(sent()) >= 2)
-    assert sent()[0] == text("utter_crisis_support", "de")
+    # German words; the crisis line of the country of the (British) number: nobody is identified yet.
+    assert sent()[0] == crisis("de", "GB")
     assert sent()[1].startswith(text("utter_crisis_ask_stop_messages", "de")) and "1) " in sent()[1]
     assert handled(stack, "sms", number) == (False, "self_harm")
     sms("2")  # the numbered "no"

@@ -21,6 +21,7 @@ from sqlalchemy.orm import selectinload
 from app import models as _all_models  # noqa: F401 - every table known to the ORM
 from money.ledger import service as ledger_service
 from people.debtors.models import ComponentKind, Debt, DebtComponent, Debtor
+from people.jurisdiction import service as jurisdiction
 
 CURRENCY = {"en": "GBP", "sv": "SEK", "de": "EUR", "pt-BR": "BRL"}
 FIRST_NAMES = ("Maja", "Leon", "Sofia", "Noah", "Clara", "Mateus", "Ingrid", "Paul", "Beatriz", "Oliver", "Freja")
@@ -115,6 +116,8 @@ async def seed(*, sessionmaker: async_sessionmaker[AsyncSession], count: int, rn
                 date_of_birth=date(1950, 1, 1) + timedelta(days=rng.randrange(0, 365 * 55)),
                 locale=locale,
                 timezone="Europe/Stockholm",
+                # Placed where its language is spoken (its debts are in that country's currency).
+                country=jurisdiction.for_country(None, locale=locale).country,
                 preferred_channel="webchat",
             )
             debts = []

@@ -131,11 +131,11 @@
     });
     fill(
       $("retention-table").tBodies[0],
-      data.locales.map((row) =>
+      data.countries.map((row) =>
         el(
           "tr",
           {},
-          el("td", {}, row.locale),
+          el("td", {}, row.country),
           el("td", {}, Admin.number(row.transcript_retention_days)),
           el("td", {}, Admin.number(row.bookkeeping_years)),
           el("td", {}, row.law),

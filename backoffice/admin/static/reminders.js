@@ -36,7 +36,7 @@ function renderRules(config) {
   const body = $("rules").querySelector("tbody");
   body.replaceChildren();
   const today = new Date().toISOString().slice(0, 10);
-  for (const [locale, rules] of Object.entries(config.locales)) {
+  for (const [country, rules] of Object.entries(config.countries)) {
     const day = (name) => pick("reminders.days", name);
     const hours = Object.entries(rules.hours).map(([name, span]) => `${day(name)} ${span[0]}–${span[1]}`).join(", ");
     const upcoming = rules.holidays.filter((d) => d >= today).slice(0, 3).map(Admin.date);
@@ -49,7 +49,7 @@ function renderRules(config) {
       max: n(c.max),
       window: c.hours % 24 === 0 ? t("reminders.days_short", { n: n(c.hours / 24) }) : t("reminders.hours_short", { n: n(c.hours) }),
     }));
-    body.append(el("tr", { "data-locale": locale }, el("td", {}, locale), el("td", {}, hours || t("reminders.never")),
+    body.append(el("tr", { "data-country": country }, el("td", {}, country), el("td", {}, hours || t("reminders.never")),
       el("td", {}, closed || "–"), el("td", {}, caps.join(", ") || t("reminders.none"))));
   }
 }

@@ -1,10 +1,11 @@
-"""Hardship from the assistant (SQLite + PostgreSQL): empathetic answer with the locale's free debt
-advice and options, a specialist in the queue first, and each option doing what it says."""
+"""Hardship from the assistant (SQLite + PostgreSQL): empathetic answer with the free debt advice and
+options of the jurisdiction (the debtor's country once verified; before, the best guess for a
+stranger), a specialist in the queue first, and each option doing what it says."""
 
 from __future__ import annotations
 
 import uuid
-from datetime import timedelta
+from datetime import date, timedelta
 from typing import Any
 
 import pytest
@@ -16,7 +17,6 @@ from bot.actions import hardship as actions
 from bot.actions.payments import ActionPayNow
 from bot.actions.verification import ActionVerifyIdentity
 from engine.conversations import service as conversations_service
-from handoff import config as handoff_config
 from handoff.models import Reason
 from locales import SUPPORTED_LOCALES
 from money.hardship import service as hardship_service
@@ -25,6 +25,7 @@ from money.holds import service as holds_service
 from money.holds.models import HoldReason
 from people.debtors import service as debtors_service
 from people.debtors.models import Debtor
+from people.jurisdiction import service as jurisdiction
 from tests.bot.actions.conftest import make_tracker
 from tests.bot.actions.test_handoff import OPEN, agent_online, open_case, rendered, responses, user
 
@@ -67,7 +68,7 @@ async def verified(session: AsyncSession, locale: str) -> tuple[str, Debtor]:
 
 
 @pytest.mark.parametrize("locale", SUPPORTED_LOCALES)
-async def test_hardship_queues_a_specialist_first_with_advice_and_the_locales_options(
+async def test_hardship_queues_a_specialist_first_with_advice_and_the_options_of_the_strangers_jurisdiction(
     session: AsyncSession, locale: str
 ) -> None:
     sid = sender()
@@ -82,12 +83,14 @@ async def test_hardship_queues_a_specialist_first_with_advice_and_the_locales_op
     assert recorded.debtor_id is None and recorded.locale == locale and recorded.option is None
     assert case.reasons[0]["hardship_case"] == recorded.id
 
-    advice = handoff_config.load().hardship_for(locale).advice
+    # Nobody identified on web chat: the jurisdiction the language maps to (config/jurisdictions.yml).
+    where = jurisdiction.for_stranger(channel="webchat", address=sid, locale=locale)
+    advice = where.advice
     text, buttons = rendered(dispatcher.messages[1], locale)
     for part in (advice.name, advice.phone, advice.url):
         assert part is None or part in text
     payloads = [b["payload"] for b in buttons]
-    expected = ["pause", "token_plan", "breathing_space"] if locale == "en" else ["pause", "token_plan"]
+    expected = ["pause", "token_plan", "breathing_space"] if where.country == "GB" else ["pause", "token_plan"]
     assert payloads == [f'/choose_hardship_option{{"hardship_option": "{o}"}}' for o in expected] + [
         "/request_callback"
     ]
@@ -128,7 +131,7 @@ async def test_a_verified_debtor_gets_their_own_countrys_advice(session: AsyncSe
     assert "hallakonsument.se" in text  # ... with the Swedish service, and no Breathing Space
     assert len(buttons) == 3
     [case] = await hardship_service.for_conversation(session=session, conversation_id=sid)
-    assert case.debtor_id == anna.id and case.locale == "sv"
+    assert case.debtor_id == anna.id and case.locale == "en"  # the language spoken; the rules are Sweden's
 
 
 async def test_pause_before_verification_asks_who_it_is_then_pauses_everything(session: AsyncSession) -> None:
@@ -275,3 +278,67 @@ async def test_an_option_the_locale_does_not_have_is_refused_politely(session: A
         _, buttons = rendered(dispatcher.messages[0], "sv")
         assert '"breathing_space"' not in " ".join(b["payload"] for b in buttons)
     assert await hardship_service.for_conversation(session=session, conversation_id=sid) == []
+
+
+COUNTRIES = ("GB", "SE", "DE", "BR")
+HOME = {"GB": "en", "SE": "sv", "DE": "de", "BR": "pt-BR"}
+
+
+async def placed(session: AsyncSession, country: str) -> tuple[str, Debtor]:
+    """A verified debtor of `country` (their stored language that country's own)."""
+    who = Debtor(
+        reference=f"HJ-{uuid.uuid4().hex[:10]}", name="Hanna Hardship", date_of_birth=date(1985, 4, 12),
+        locale=HOME[country], timezone=jurisdiction.for_country(country).timezone, country=country,
+    )  # fmt: skip
+    session.add(who)
+    await session.flush()
+    sid = sender()
+    await conversations_service.mark_verified(session=session, conversation_id=sid, debtor=who)
+    await session.commit()
+    return sid, who
+
+
+@pytest.mark.parametrize("country", COUNTRIES)
+@pytest.mark.parametrize("locale", SUPPORTED_LOCALES)
+async def test_a_verified_debtor_gets_their_jurisdictions_advice_and_options_in_the_chats_language(
+    session: AsyncSession, country: str, locale: str
+) -> None:
+    sid, _ = await placed(session, country)
+    dispatcher = CollectingDispatcher()
+    tracker = make_tracker(sid, intent="report_hardship", locale=locale, slots={"verified": True})
+    await actions.ActionReportHardship().run(dispatcher, tracker, DOMAIN)
+    text, buttons = rendered(dispatcher.messages[1], locale)
+    where = jurisdiction.for_country(country)
+    assert text.startswith(catalog_opening("utter_hardship_options", locale)) and where.advice.name in text
+    for other in COUNTRIES:
+        if other != country:
+            assert jurisdiction.for_country(other).advice.name not in text
+    offered = [b["payload"] for b in buttons]
+    assert any('"breathing_space"' in p for p in offered) is (country == "GB")
+
+
+async def test_a_german_debtor_chatting_in_english_hears_of_the_schuldnerberatung_in_english(
+    session: AsyncSession,
+) -> None:
+    sid, jonas = await placed(session, "DE")
+    dispatcher = CollectingDispatcher()
+    tracker = make_tracker(sid, intent="report_hardship", locale="en", slots={"verified": True})
+    await actions.ActionReportHardship().run(dispatcher, tracker, DOMAIN)
+    text, buttons = rendered(dispatcher.messages[1], "en")
+    assert text.startswith("Free, confidential debt advice is available from Schuldnerberatung (Verbraucherzentrale)")
+    assert "https://www.meine-schulden.de" in text and "National Debtline" not in text
+    assert [b["title"] for b in buttons][:2] == ["Pause for 30 days", "Small token payments"]
+    # German rules for token payments too: no token plan in the chat, the specialist sets it up.
+    dispatcher = CollectingDispatcher()
+    await actions.ActionChooseHardshipOption().run(
+        dispatcher, choose("token_plan", sid, locale="en", slots={"verified": True}), DOMAIN
+    )
+    assert responses(dispatcher) == ["utter_hardship_token_plan_specialist"]
+    [case, *_] = await hardship_service.for_conversation(session=session, conversation_id=sid)
+    assert case.debtor_id == jonas.id and case.locale == "en"
+
+
+def catalog_opening(key: str, locale: str) -> str:
+    from bot.actions.common import catalog
+
+    return catalog.text(key, locale).split("{")[0]

@@ -74,3 +74,38 @@ async def test_language_follows_the_debtor_after_verification(session: AsyncSess
         session=session, debtor_id=jonas.id, conversation_id=written.id
     )
     assert earlier is not None and earlier.id == guessed.id
+
+
+async def test_following_the_language_never_changes_the_jurisdiction(session: AsyncSession) -> None:
+    """Nothing a person says changes whose law their case is under: writing English (or choosing it
+    explicitly) makes English their preference, while country, region, time zone and so every rule
+    stay German."""
+    import uuid
+    from datetime import date
+
+    from money.policies.service import policy_of
+    from people.debtors.models import Debtor
+    from people.jurisdiction import service as jurisdiction
+
+    jonas = Debtor(
+        reference=f"DE-{uuid.uuid4().int % 10**6:06d}", name="Jonas Sprache", date_of_birth=date(1979, 11, 3),
+        locale="de", timezone="Europe/Berlin", country="DE", region="BY",
+    )  # fmt: skip
+    session.add(jonas)
+    await session.flush()
+    rules = (jurisdiction.of(jonas), policy_of(jonas))
+    for locked, text, detected in ((False, "how much do I owe you please", "en"), (True, "/choose_language", None)):
+        chat = await conversations_service.get_or_create(
+            session=session, channel="sms", external_id=f"+44770090{uuid.uuid4().int % 10**4:04d}"
+        )
+        chat.locale, chat.locale_locked = "en", locked
+        await conversations_service.add_message(
+            session=session, conversation=chat, direction=Direction.INBOUND, text=text, locale="en",
+            detected_language=detected,
+        )  # fmt: skip
+        await conversations_service.mark_verified(session=session, conversation_id=chat.id, debtor=jonas)
+        assert jonas.locale == "en"
+        assert (jonas.country, jonas.region, jonas.timezone) == ("DE", "BY", "Europe/Berlin")
+        assert (jurisdiction.of(jonas), policy_of(jonas)) == rules
+        assert date(2027, 1, 6) in jurisdiction.holidays_of(jonas)
+        jonas.locale = "de"

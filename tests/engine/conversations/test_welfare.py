@@ -7,6 +7,7 @@ from __future__ import annotations
 import itertools
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
+from datetime import date
 
 import httpx
 import pytest
@@ -25,6 +26,8 @@ from handoff.models import Reason
 from locales import Catalog
 from people.consent import service as consent_service
 from people.consent.models import Consent
+from people.debtors.models import Debtor
+from people.jurisdiction import service as jurisdiction
 from tests.pipeline_harness import ACTIONS, RASA, REPLY, FakeRasa
 
 _numbers = itertools.count(1)
@@ -36,8 +39,14 @@ class World:
     rasa: FakeRasa
     sessionmaker: async_sessionmaker[AsyncSession]
 
-    def text(self, key: str, locale: str) -> str:
-        return self.pipeline.catalog.render(key, locale).text
+    def text(self, key: str, locale: str, **arguments: object) -> str:
+        return self.pipeline.catalog.render(key, locale, None, dict(arguments)).text
+
+    def crisis(self, locale: str, country: str) -> str:
+        """The crisis text in `locale` naming the crisis line of `country` (its law, not the language's)."""
+        return self.text(
+            "utter_crisis_support", locale, **jurisdiction.crisis_arguments(jurisdiction.for_country(country))
+        )
 
     def rasa_turns(self) -> int:
         return len([r for r in self.rasa.requests if r.url.path == "/webhooks/gateway/webhook"])
@@ -82,7 +91,10 @@ async def test_self_harm_that_reads_as_opt_out_gets_the_crisis_line_then_one_que
     sender = number()
     world.rasa.turns = [("opt_out", ["(Rasa would have said: no more messages)"])]
     replies = await world.say(sender, "ich will einfach nicht mehr, ich sehe keinen Ausweg", locale="de")
-    assert replies == [world.text("utter_crisis_support", "de"), world.text("utter_crisis_ask_stop_messages", "de")]
+    # German words; the crisis line of the country the (Swedish) number is from: someone not yet
+    # identified is most likely where their number is.
+    assert replies == [world.crisis("de", "SE"), world.text("utter_crisis_ask_stop_messages", "de")]
+    assert "90101" in replies[0] and "112" in replies[0]
     assert world.rasa_turns() == 0  # no collection talk, no other reading of it
     assert not await world.opted_out(sender)
     assert await world.case_reason(sender) == Reason.SELF_HARM
@@ -91,7 +103,7 @@ async def test_self_harm_that_reads_as_opt_out_gets_the_crisis_line_then_one_que
     assert not await world.opted_out(sender)
     # asked once: a further crisis message gets the crisis line, not the question again
     again = await world.say(sender, "ich habe schon Tabletten gesammelt", locale="de")
-    assert again == [world.text("utter_crisis_support", "de")]
+    assert again == [world.crisis("de", "SE")]
 
 
 async def test_the_crisis_question_answered_yes_withdraws_consent_with_the_confirmation(world: World) -> None:
@@ -183,3 +195,28 @@ async def test_a_not_understood_ordinary_message_still_asks_to_rephrase(world: W
 )  # fmt: skip
 def test_answers_to_the_question(text: str, stop: bool | None) -> None:
     assert answer_to_question(text) is stop
+
+
+async def test_a_known_debtor_gets_their_jurisdictions_crisis_line_in_the_language_they_write(world: World) -> None:
+    # A German case, identified on this (British) number before, writes in English: English words,
+    # the German crisis line and emergency number — neither the language's nor the number's.
+    sender = f"+4477009{next(_numbers):05d}"
+    async with world.sessionmaker() as session:
+        debtor = Debtor(
+            reference=f"DE-{next(_numbers):06d}", name="Jonas Krise", date_of_birth=date(1979, 11, 3),
+            locale="de", timezone="Europe/Berlin", country="DE",
+        )  # fmt: skip
+        session.add(debtor)
+        await session.flush()
+        session.add(Conversation(channel="sms", external_id=sender, debtor_id=debtor.id, locale="en"))
+        await session.commit()
+    replies = await world.say(sender, "I don't see the point in carrying on any more", locale="en")
+    assert replies[0] == world.crisis("en", "DE")
+    assert "TelefonSeelsorge" in replies[0] and "0800 111 0 111" in replies[0] and "Samaritans" not in replies[0]
+
+
+async def test_a_stranger_on_web_chat_gets_the_crisis_line_their_language_maps_to(world: World) -> None:
+    # Nobody identified and no phone number: the deployment's mapping of the language (sv -> SE).
+    replies = await world.say(f"web-{next(_numbers)}", "jag orkar inte leva längre", channel="webchat", locale="sv")
+    assert replies[0] == world.crisis("sv", "SE")
+    assert "Självmordslinjen" in replies[0]

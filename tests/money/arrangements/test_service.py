@@ -63,7 +63,7 @@ async def pay(session: AsyncSession, who: Debtor, amount_minor: int, currency: s
 async def agree(session: AsyncSession, who: Debtor, proposal: Proposal, *, now: datetime | None = None) -> PaymentPlan:
     basis = await service.basis(session=session, debtor_id=who.id)
     assert basis is not None
-    terms = service.terms_for(locale=who.locale, basis=basis)
+    terms = service.terms_for(country=who.country, basis=basis)
     decision = decide(principal=basis.balance, proposal=proposal, terms=terms, today=service.local_today(who))
     return await service.create_plan(
         session=session, debtor_id=who.id, basis=basis, decision=decision, terms=terms, conversation_id=None,
@@ -76,7 +76,7 @@ async def test_basis_is_the_ledger_balance_and_the_strictest_policy_of_the_credi
     basis = await service.basis(session=session, debtor_id=anna.id)
     assert basis and (basis.currency, basis.balance) == ("SEK", 425000)
     assert basis.creditors == ("Nordic Telecom AB", "ElKraft AB")
-    terms = service.terms_for(locale=anna.locale, basis=basis)
+    terms = service.terms_for(country=anna.country, basis=basis)
     assert (terms.min_installment, terms.max_months, terms.latest_first_date_days) == (20000, 6, 30)  # ElKraft: 6
     await pay(session, anna, 25000, "SEK")
     assert (await service.basis(session=session, debtor_id=anna.id)).balance == 400000  # type: ignore[union-attr]
@@ -100,7 +100,7 @@ async def test_plan_countered_by_creditor_policy(session: AsyncSession) -> None:
     anna = await debtor(session, "SE-100234")
     basis = await service.basis(session=session, debtor_id=anna.id)
     assert basis
-    terms = service.terms_for(locale=anna.locale, basis=basis)
+    terms = service.terms_for(country=anna.country, basis=basis)
     today = service.local_today(anna)
     proposal = Proposal(Frequency.MONTHLY, today + timedelta(days=45), amount=30000)
     decision = decide(principal=basis.balance, proposal=proposal, terms=terms, today=today)
@@ -115,7 +115,7 @@ async def test_plan_refused_by_policy_when_the_balance_is_below_the_minimum(sess
     await pay(session, emily, 60500, "GBP")  # £7.45 left, the minimum installment is £10
     basis = await service.basis(session=session, debtor_id=emily.id)
     assert basis and basis.balance == 745
-    terms = service.terms_for(locale=emily.locale, basis=basis)
+    terms = service.terms_for(country=emily.country, basis=basis)
     today = service.local_today(emily)
     decision = decide(
         principal=basis.balance, proposal=Proposal(Frequency.WEEKLY, today, count=3), terms=terms, today=today
@@ -137,7 +137,7 @@ async def test_setup_fee_is_owed_with_the_first_installment(session: AsyncSessio
     emily = await debtor(session, "UK-300552")
     basis = await service.basis(session=session, debtor_id=emily.id)
     assert basis
-    terms = replace(service.terms_for(locale=emily.locale, basis=basis), setup_fee=250)
+    terms = replace(service.terms_for(country=emily.country, basis=basis), setup_fee=250)
     today = service.local_today(emily)
     decision = decide(
         principal=basis.balance, proposal=Proposal(Frequency.MONTHLY, today, count=3), terms=terms, today=today

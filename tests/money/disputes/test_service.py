@@ -126,7 +126,7 @@ async def test_installments_of_a_plan_on_a_debt_disputed_later_get_no_link(sessi
     [water] = await debts(session, emily)
     basis = await arrangements_service.basis(session=session, debtor_id=emily.id)
     assert basis
-    terms = arrangements_service.terms_for(locale=emily.locale, basis=basis)
+    terms = arrangements_service.terms_for(country=emily.country, basis=basis)
     today = arrangements_service.local_today(emily)
     decision = decide(
         principal=basis.balance, proposal=Proposal(Frequency.MONTHLY, today, amount=10000), terms=terms, today=today

@@ -21,7 +21,7 @@ from channels.outputs import build_outputs
 from locales import Catalog
 from money.arrangements.models import Frequency, Installment, PaymentPlan, PaymentPromise
 from money.ledger import service as ledger_service
-from money.reminders.config import Cap, LocalePolicy, ReminderConfig, load
+from money.reminders.config import Cap, ContactPolicy, ReminderConfig, load
 from people.debtors.models import ComponentKind, Debt, DebtComponent, Debtor
 from tests.conftest import SMS_NUMBER, WHATSAPP_NUMBER
 from tests.fakes.telegram_server import FakeTelegram
@@ -31,10 +31,11 @@ ALWAYS = {day: (time(0, 0), time(23, 59, 59)) for day in range(7)}
 
 
 def open_config(caps: tuple[Cap, ...] = (), **changes: Any) -> ReminderConfig:
-    """The shipped config with every locale open day and night (and no caps unless given)."""
+    """The shipped config with every jurisdiction open day and night, public holidays too (and no
+    caps unless given)."""
     config = load()
-    policy = LocalePolicy(windows=dict(ALWAYS), caps=caps)
-    return dataclasses.replace(config, locales={code: policy for code in config.locales}, **changes)
+    policy = ContactPolicy(windows=dict(ALWAYS), caps=caps, public_holidays=False)
+    return dataclasses.replace(config, countries={code: policy for code in config.countries}, **changes)
 
 
 def new_phone() -> str:
@@ -51,6 +52,8 @@ async def make_debtor(
     phone: str | None = "new",
     currency: str = "GBP",
     amount: str = "120.00",
+    country: str | None = None,
+    region: str | None = None,
 ) -> tuple[Debtor, Debt]:
     """A debtor with one open debt (booked in the ledger, so something is owed)."""
     debtor = Debtor(
@@ -59,6 +62,8 @@ async def make_debtor(
         date_of_birth=date(1990, 1, 1),
         locale=locale,
         timezone=timezone,
+        country=country,
+        region=region,
         phone=new_phone() if phone == "new" else phone,
         preferred_channel=preferred,
     )

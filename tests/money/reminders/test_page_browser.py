@@ -1,5 +1,5 @@
 """Issue 6 points 4 and 7 in headless Chromium against the real stack: an admin opens the reminders
-page, sees the contact rules per locale, runs the planner and finds the planned reminder for a
+page, sees the contact rules per jurisdiction, runs the planner and finds the planned reminder for a
 debtor whose night it is (held until their morning, not sent), then opens that debtor's history."""
 
 from __future__ import annotations
@@ -26,7 +26,7 @@ expect.set_options(timeout=20_000)
 
 
 def night_zone(now: datetime) -> str:
-    """A fixed-offset zone where it is now between 03:00 and 04:00: outside every locale's hours."""
+    """A fixed-offset zone where it is now between 03:00 and 04:00: outside every jurisdiction's hours."""
     offset = (3 - now.hour) % 24
     offset = offset - 24 if offset > 14 else offset
     return f"Etc/GMT{-offset:+d}"  # POSIX sign: Etc/GMT-5 is UTC+5
@@ -68,11 +68,13 @@ def test_admin_plans_a_reminder_and_sees_it_held_for_the_debtors_morning(admin_p
     assert "script-src 'self'" in response.headers["content-security-policy"]
     expect(page.locator("#who")).to_contain_text("Rita (admin)")
 
-    # The rules per locale, as configured.
+    # The rules per jurisdiction, as configured, with the coming public holidays of each country.
     expect(page.locator("#rules tbody tr")).to_have_count(4)
-    expect(page.locator('#rules tr[data-locale="en"]')).to_contain_text("mon 08:00–21:00")
-    expect(page.locator('#rules tr[data-locale="en"]')).to_contain_text("1 per 1 d, 3 per 7 d")
-    expect(page.locator('#rules tr[data-locale="pt-BR"]')).to_contain_text("sat 08:00–14:00")
+    expect(page.locator("#rules thead")).to_contain_text("Jurisdiction")
+    expect(page.locator('#rules tr[data-country="GB"]')).to_contain_text("mon 08:00–21:00")
+    expect(page.locator('#rules tr[data-country="GB"]')).to_contain_text("1 per 1 d, 3 per 7 d")
+    expect(page.locator('#rules tr[data-country="BR"]')).to_contain_text("sat 08:00–14:00")
+    expect(page.locator('#rules tr[data-country="DE"]')).to_contain_text("holidays")
 
     # Run the planner and look the debtor up.
     page.get_by_label("Debtor reference").fill(reference)

@@ -4,6 +4,7 @@ channel, WhatsApp templates outside the 24-hour window, contact hours, caps, exp
 
 from __future__ import annotations
 
+import uuid
 from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 from typing import Any
@@ -92,7 +93,8 @@ async def test_web_chat_preference_falls_back_to_sms_and_telegram_uses_the_linke
     webchat, _ = await make_debtor(session, due=SOON, preferred="webchat", locale="sv", timezone="Europe/Stockholm")
     no_phone, _ = await make_debtor(session, due=SOON, preferred="webchat", phone=None)
     on_telegram, _ = await make_debtor(session, due=SOON, preferred="telegram", locale="de", timezone="Europe/Berlin")
-    chat_id = 880000000 + on_telegram.id
+    # Unique across both databases' runs (ids repeat there, the fake Telegram server is shared).
+    chat_id = 880000000 + uuid.uuid4().int % 10**8
     session.add(ChannelIdentity(channel="telegram", address=str(chat_id), debtor_id=on_telegram.id))
     await session.flush()
     await run(sessionmaker, catalog, outputs)
@@ -349,3 +351,25 @@ async def test_the_tone_set_for_the_debtors_segment_is_used(
     formal = catalog.text("utter_reminder_due_soon", "sv", "formal")
     assert formal != catalog.text("utter_reminder_due_soon", "sv", "empathetic")
     assert to(twilio, debtor.phone) == [formal]
+
+
+async def test_contact_hours_and_holidays_are_the_jurisdictions_not_the_languages(
+    session: AsyncSession, sessionmaker: async_sessionmaker[AsyncSession], outputs: dict, catalog: Catalog, fakes: Fakes
+) -> None:
+    twilio, _ = fakes
+    # 2027-01-06, a Wednesday, 10:00 UTC: Heilige Drei Könige in Bavaria, a working day in Britain.
+    epiphany = datetime(2027, 1, 6, 10, 0, tzinfo=UTC)
+    bavarian, _ = await make_debtor(
+        session, due=date(2027, 1, 8), locale="en", timezone="Europe/Berlin", country="DE", region="BY", currency="EUR"
+    )  # writes English: still Bavarian holidays
+    british, _ = await make_debtor(session, due=date(2027, 1, 8), locale="de", country="GB")  # writes German
+    config = load()
+    await service.run(sessionmaker=sessionmaker, config=config, catalog=catalog, outputs=outputs, now=epiphany)
+    [held] = await reminders_of(session, bavarian.id)
+    assert (held.status, held.detail) == (ReminderStatus.SCHEDULED, "outside contact hours")
+    assert held.scheduled_for == datetime(2027, 1, 7, 7, 0, tzinfo=UTC)  # Thursday 08:00 in Berlin
+    assert to(twilio, bavarian.phone) == []
+    assert len(to(twilio, british.phone)) == 1
+    # The words are the language's: the British case gets its reminder in German.
+    [sent] = await reminders_of(session, british.id)
+    assert to(twilio, british.phone)[0] == catalog.render(sent.text_key, "de").text

@@ -66,13 +66,16 @@ def app(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[TestClient, 
         yield client, made
 
 
-def test_rules_per_locale(app: tuple[TestClient, dict[str, Any]]) -> None:
+def test_rules_per_jurisdiction(app: tuple[TestClient, dict[str, Any]]) -> None:
     config = Admin(app[0], "admin@example.org").get("/config")
-    assert set(config["locales"]) == {"en", "sv", "de", "pt-BR"}
-    assert config["locales"]["en"]["hours"]["mon"] == ["08:00", "21:00"]
-    assert config["locales"]["en"]["closed_days"] == ["sun"]
-    assert config["locales"]["pt-BR"]["hours"]["sat"] == ["08:00", "14:00"]
-    assert {"max": 1, "hours": 24.0} in config["locales"]["de"]["caps"]
+    assert set(config["countries"]) == {"GB", "SE", "DE", "BR"}
+    assert config["countries"]["GB"]["hours"]["mon"] == ["08:00", "21:00"]
+    assert config["countries"]["GB"]["closed_days"] == ["sun"]
+    assert config["countries"]["BR"]["hours"]["sat"] == ["08:00", "14:00"]
+    assert {"max": 1, "hours": 24.0} in config["countries"]["DE"]["caps"]
+    # The coming year's public holidays from the holidays package: Christmas Day is one everywhere.
+    for rules in config["countries"].values():
+        assert any(day.endswith("-12-25") for day in rules["holidays"]), rules["holidays"]
     assert config["kinds"] == ["due_soon", "installment_due", "promise_due", "promise_broken"]
 
 

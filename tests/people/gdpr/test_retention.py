@@ -1,11 +1,12 @@
-"""Transcript retention: old texts are redacted, recent ones and open cases are not; running the
-job again changes nothing; the change is in the audit log."""
+"""Transcript retention: old texts are redacted after the period of the debtor's jurisdiction (not the
+chat's language), recent ones and open cases are not; running the job again changes nothing; the
+change is in the audit log."""
 
 from __future__ import annotations
 
 import time
 import uuid
-from datetime import timedelta
+from datetime import date, timedelta
 from pathlib import Path
 
 import httpx
@@ -20,6 +21,7 @@ from engine.inbox.models import InboundEvent, InboxStatus
 from handoff.models import Handoff, Reason
 from money.disputes.models import Dispute, DisputeReason
 from people.audit.models import AuditEvent
+from people.debtors.models import Debtor
 from people.gdpr import retention
 from people.gdpr.config import parse
 from tests.engine.conversations.test_tracker_store import add_events, create_rasa_events, senders
@@ -29,16 +31,30 @@ from tests.people.gdpr.test_views import FakeRasa
 CONFIG = parse(
     {
         "transcript_retention_days": 30,
-        "locales": {
-            "en": {"transcript_retention_days": 365, "bookkeeping_years": 6},
-            "sv": {"transcript_retention_days": 90, "bookkeeping_years": 7},
+        "countries": {
+            "GB": {"transcript_retention_days": 365, "bookkeeping_years": 6},
+            "SE": {"transcript_retention_days": 90, "bookkeeping_years": 7},
         },
     }
 )
 
 
-async def chat(session: AsyncSession, locale: str | None, *ages_in_days: int) -> list[Message]:
-    conversation = Conversation(channel="sms", external_id=f"+4670{uuid.uuid4().int % 10**8:08d}", locale=locale)
+async def debtor_in(session: AsyncSession, country: str | None, locale: str) -> int:
+    debtor = Debtor(
+        reference=f"RT-{uuid.uuid4().hex[:10]}", name="Rita Retention", date_of_birth=date(1980, 1, 1),
+        locale=locale, timezone="Europe/Stockholm", country=country,
+    )  # fmt: skip
+    session.add(debtor)
+    await session.flush()
+    return debtor.id
+
+
+async def chat(
+    session: AsyncSession, locale: str | None, *ages_in_days: int, debtor_id: int | None = None
+) -> list[Message]:
+    conversation = Conversation(
+        channel="sms", external_id=f"+4670{uuid.uuid4().int % 10**8:08d}", locale=locale, debtor_id=debtor_id
+    )
     session.add(conversation)
     await session.flush()
     now = utcnow()
@@ -65,10 +81,14 @@ async def texts(session: AsyncSession, messages: list[Message]) -> list[str]:
     return [by_id[m.id] for m in messages]
 
 
-async def test_expired_texts_are_redacted_per_locale_and_only_once(session: AsyncSession) -> None:
-    english = await chat(session, "en", 400, 200)
-    swedish = await chat(session, "sv", 100, 60)
-    unknown = await chat(session, None, 31, 29)
+async def test_expired_texts_are_redacted_per_jurisdiction_and_only_once(session: AsyncSession) -> None:
+    english = await chat(session, "en", 400, 200, debtor_id=await debtor_in(session, "GB", "en"))
+    # A Swedish case chatting in English: Sweden's period, not the language's.
+    swedish = await chat(session, "en", 100, 60, debtor_id=await debtor_in(session, "SE", "sv"))
+    # A row from before the country column: the jurisdiction its locale stood for (sv: Sweden).
+    legacy = await chat(session, "en", 100, 60, debtor_id=await debtor_in(session, None, "sv"))
+    # Nobody identified: the fallback, whatever the language.
+    unknown = await chat(session, "en", 31, 29)
     inbox = InboundEvent(
         channel="sms", provider_message_id=f"SM{uuid.uuid4().hex}", sender="+46700000009",
         conversation_id=unknown[0].conversation_id, text="old inbound", status=InboxStatus.DONE,
@@ -78,9 +98,10 @@ async def test_expired_texts_are_redacted_per_locale_and_only_once(session: Asyn
     await session.flush()
 
     changed = await retention.run(session=session, config=CONFIG)
-    assert changed == {"messages": 3, "inbound_events": 1}
+    assert changed == {"messages": 4, "inbound_events": 1}
     assert await texts(session, english) == ["[redacted]", english[1].text]
     assert await texts(session, swedish) == ["[redacted]", swedish[1].text]
+    assert await texts(session, legacy) == ["[redacted]", legacy[1].text]
     assert await texts(session, unknown) == ["[redacted]", unknown[1].text]
     old = await session.get(Message, english[0].id)
     assert old is not None

@@ -84,7 +84,7 @@ async def every_event(session: AsyncSession, *, creditor: str | None = None, sou
     assert who is not None
     # A plan over the first debt only (the second is disputed below), agreed at since + 1h.
     basis = arrangements.Basis("SEK", to_minor(1000, "SEK"), (debt_ids[0],), (creditor,))
-    terms = arrangements.terms_for(locale=who.locale, basis=basis)
+    terms = arrangements.terms_for(country=who.country, basis=basis)
     today = arrangements.local_today(who)
     proposal = Proposal(frequency=Frequency.MONTHLY, first_date=today + timedelta(days=1), count=1)
     decision = decide(principal=basis.balance, proposal=proposal, terms=terms, today=today)
