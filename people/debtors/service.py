@@ -152,6 +152,7 @@ class NewDebtor:
     timezone: str
     phone: str | None
     email: str | None
+    region: str | None = None
 
 
 @dataclass(frozen=True)

@@ -14,6 +14,7 @@ from functools import cache, lru_cache
 from pathlib import Path
 from typing import Any
 
+import holidays
 import phonenumbers
 import yaml
 from babel import Locale
@@ -29,7 +30,7 @@ REQUIRED = (
     "creditor", "reference", "first_name", "last_name", "date_of_birth", "country", "language",
     "principal", "currency", "due_date",
 )  # fmt: skip
-OPTIONAL = ("timezone", "phone", "email", "fees", "interest", "sms_consent", "whatsapp_opt_in", "debtor_id")
+OPTIONAL = ("region", "timezone", "phone", "email", "fees", "interest", "sms_consent", "whatsapp_opt_in", "debtor_id")
 COLUMNS = REQUIRED + OPTIONAL
 LANGUAGES = {code.casefold(): code for code in ("en", "sv", "de", "pt-BR")}
 REFERENCE = re.compile(r"[A-Za-z0-9/-]{4,32}")
@@ -37,6 +38,7 @@ ISO_DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
 AMOUNT = re.compile(r"\d{1,12}(?:\.(\d+))?")
 EMAIL = re.compile(r"[^@\s]+@[^@\s]+\.[^@\s]+")
 YES_NO = {"yes": True, "no": False}
+REGION = re.compile(r"[A-Z0-9]{1,3}")
 NOT_COUNTRIES = frozenset({"EU", "EZ", "UN", "QO", "ZZ", "XA", "XB"})
 
 
@@ -55,6 +57,7 @@ class Row:
     name: str
     date_of_birth: date
     country: str
+    region: str | None  # ISO 3166-2 subdivision without the country (BY, SCT): regional holidays
     locale: str
     timezone: str
     phone: str | None
@@ -93,6 +96,27 @@ def currencies() -> frozenset[str]:
 @cache
 def timezones() -> frozenset[str]:
     return frozenset(zoneinfo.available_timezones())
+
+
+@cache
+def regions(country: str) -> frozenset[str] | None:
+    """The subdivision codes the `holidays` package knows for a country (None: it knows none, so
+    any short code is taken as given)."""
+    known = holidays.list_supported_countries().get(country)
+    return frozenset(code for code in known if REGION.fullmatch(code)) if known else None
+
+
+def _region(check: _Checker, country: str | None) -> str | None:
+    """`BY` or `DE-BY` for Bavaria: stored without the country, checked against the country's."""
+    given = check.get("region", max_length=8).upper()
+    if not given or country is None:
+        return None
+    code = given.removeprefix(f"{country}-")
+    known = regions(country)
+    if not REGION.fullmatch(code) or (known is not None and code not in known):
+        check.bad("region", "unknown_region")
+        return None
+    return code
 
 
 def _text(value: Any) -> str:
@@ -230,6 +254,7 @@ def check(line: int, fields: dict[str, Any]) -> Row | list[Problem]:
     if country and country not in countries():
         c.bad("country", "unknown_country")
     country = country if country in countries() else None
+    region = _region(c, country)
     language = c.get("language", required=True)
     locale = LANGUAGES.get(language.casefold().replace("_", "-"))
     if language and locale is None:
@@ -260,6 +285,6 @@ def check(line: int, fields: dict[str, Any]) -> Row | list[Problem]:
         return c.problems
     return Row(
         line=line, creditor=creditor, reference=reference, name=f"{first} {last}", date_of_birth=born,
-        country=country, locale=locale, timezone=zone, phone=phone, email=email, currency=currency, due_date=due,
+        country=country, region=region, locale=locale, timezone=zone, phone=phone, email=email, currency=currency, due_date=due,
         amounts=amounts, sms_consent=sms, whatsapp_opt_in=whatsapp, debtor_id=debtor_id,
     )  # fmt: skip

@@ -242,7 +242,7 @@ async def _write(session: AsyncSession, plan: _Plan, run_id: int) -> dict[Key, i
     ids = await debtors.add_debtors(
         session=session,
         debtors=[
-            debtors.NewDebtor(r.name, r.date_of_birth, r.country, r.locale, r.timezone, r.phone, r.email)
+            debtors.NewDebtor(r.name, r.date_of_birth, r.country, r.locale, r.timezone, r.phone, r.email, r.region)
             for r in firsts
         ],
     )

@@ -15,7 +15,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from people.debtors.models import Debt, Debtor
 
 COLUMNS = [
-    "creditor", "reference", "first_name", "last_name", "date_of_birth", "country", "language", "timezone",
+    "creditor", "reference", "first_name", "last_name", "date_of_birth", "country", "region", "language", "timezone",
     "phone", "email", "principal", "fees", "interest", "currency", "due_date", "sms_consent", "whatsapp_opt_in",
 ]  # fmt: skip
 

@@ -77,3 +77,22 @@ def test_references_keep_the_agency_format_and_amounts_their_currency_places() -
     ]
     assert check(2, row("C", "XX-1234", currency="XYZ")) == [Problem(2, "currency", "unknown_currency")]
     assert check(2, row("C", "ZZ-1234", principal="0", fees="0")) == [Problem(2, "principal", "nothing_owed")]
+
+
+@pytest.mark.parametrize(
+    ("country", "written", "stored"),
+    [("DE", "BY", "BY"), ("DE", "de-by", "BY"), ("GB", "SCT", "SCT"), ("BR", "BR-SP", "SP"), ("DE", "", None)],
+)
+def test_region_with_or_without_the_country_is_stored_without_it(
+    country: str, written: str, stored: str | None
+) -> None:
+    checked = check(2, row("C", "REF-1", country=country, language="en", region=written))
+    assert isinstance(checked, Row), checked
+    assert checked.region == stored
+
+
+@pytest.mark.parametrize(("country", "written"), [("DE", "XX"), ("DE", "FR-IDF"), ("GB", "BY"), ("DE", "Augsburg")])
+def test_a_region_the_country_does_not_have_is_refused(country: str, written: str) -> None:
+    assert check(3, row("C", "REF-1", country=country, language="en", region=written)) == [
+        Problem(3, "region", "unknown_region")
+    ]

@@ -4,6 +4,7 @@ rows reported and not applied while the valid ones are, JSON Lines, consents, de
 
 from __future__ import annotations
 
+from datetime import date
 from decimal import Decimal
 
 import pytest
@@ -13,6 +14,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from money.ledger.models import LedgerEntry, LedgerTransaction, TransactionKind
 from people.consent import service as consent_service
 from people.debtors import service as debtors_service
+from people.jurisdiction import service as jurisdiction_service
 from people.portfolio import rows as portfolio_rows
 from people.portfolio import service
 from people.portfolio.rows import Problem
@@ -198,3 +200,22 @@ async def test_debtor_matched_across_chunks_files_and_by_id(
     assert report.problems == [Problem(4, "debtor_id", "unknown_debtor")]
     theirs = await debts_of(session, other)
     assert theirs["OT-0001"].debtor_id == eva != theirs["OT-0002"].debtor_id
+
+
+async def test_a_region_reaches_the_debtor_and_their_public_holidays(
+    session: AsyncSession, sessionmaker: async_sessionmaker[AsyncSession]
+) -> None:
+    c = creditor()
+    rows = [
+        row(c, "BY-0001", first_name="Sepp", last_name="Huber", country="DE", language="en", currency="EUR",
+            region="DE-BY"),
+        row(c, "BE-0001", first_name="Mia", last_name="Schulz", country="DE", language="de", currency="EUR"),
+    ]  # fmt: skip
+    report = await service.run(sessionmaker=sessionmaker, data=as_csv(rows), filename="p.csv", source="cli")
+    assert report.problems == []
+    debts = await debts_of(session, c)
+    sepp, mia = [await debtor(session, debts[ref].debtor_id) for ref in ("BY-0001", "BE-0001")]
+    assert (sepp.country, sepp.region, mia.region) == ("DE", "BY", None)
+    epiphany = date(2027, 1, 6)  # Heilige Drei Könige: Bavaria's, not Germany's
+    assert epiphany in jurisdiction_service.holidays_of(sepp)
+    assert epiphany not in jurisdiction_service.holidays_of(mia)
