@@ -34,7 +34,9 @@ from app.tools.reliability.disclosure_people import Person
 from app.tools.reliability.disclosure_phrases import CALLING_CODES
 from app.tools.reliability.report import Row
 from core.database import READ_ONLY, make_engine, make_sessionmaker
-from people.identity.dates import parse_date, parse_reference
+from people.debtors.references import reference_key
+from people.identity.dates import parse_date
+from people.identity.references import candidates
 
 CHECK = "disclosure fuzz"
 FULL_SCALE = 1000
@@ -182,10 +184,16 @@ def _past_lockout(attempts: list[bool]) -> bool:
 
 
 def _knows(typed: list[str], everyone: list[Person]) -> set[str]:
-    """Debtors whose reference and date of birth both appear somewhere in what was typed."""
-    references = {parse_reference(text) for text in typed}
+    """Debtors one of whose references (the case's or a debt's, in any spelling: verification
+    takes either) and whose date of birth both appear somewhere in what was typed."""
+    keys = {candidate.key for text in typed for candidate in candidates(text)}
     dates = {parse_date(text, date_order=order) for text in typed for order in ("DMY", "YMD")}
-    return {p.reference for p in everyone if p.reference in references and p.date_of_birth in dates}
+    return {
+        p.reference
+        for p in everyone
+        if p.date_of_birth in dates
+        and keys & {reference_key(r) for r in (p.reference, *(d.reference for d in p.debts))}
+    }
 
 
 def _median(values: list[float]) -> float:
