@@ -72,3 +72,23 @@ async def insert_many(session: AsyncSession, table: Table, rows: Sequence[Mappin
         columns=[c.name for c in columns],
         schema_name=table.schema,
     )
+    await _fresh_statistics(session, table, len(rows))
+
+
+# Rows copied into each table by this process (per database), and the count at its last ANALYZE.
+_copied: dict[tuple[str, str], int] = {}
+_analyzed: dict[tuple[str, str], int] = {}
+ANALYZE_FROM = 1000
+
+
+async def _fresh_statistics(session: AsyncSession, table: Table, added: int) -> None:
+    """ANALYZE a table each time the rows copied into it have doubled: autovacuum comes a minute
+    later, and meanwhile the planner, still believing the table small, reads the imported rows
+    back (the next chunk's lookups) with full scans — an import's time grew with the square of
+    its size. log2(n) ANALYZEs of a sample each cost milliseconds."""
+    connection = await session.connection()
+    key = (connection.engine.url.render_as_string(hide_password=True), table.fullname)
+    _copied[key] = total = _copied.get(key, 0) + added
+    if total >= max(ANALYZE_FROM, 2 * _analyzed.get(key, 0)):
+        await session.execute(text(f"ANALYZE {table.fullname}"))
+        _analyzed[key] = total
