@@ -208,28 +208,12 @@ class RasaClient:
     async def set_paused(self, *, sender: str, paused: bool) -> bool:
         """Mirror a hand-over on Rasa's tracker (ConversationPaused / ConversationResumed) through
         Rasa's HTTP API; False when Rasa could not be reached (the caller retries later)."""
-        try:
-            response = await self._request(
-                sender,
-                "POST",
-                f"/conversations/{sender}/tracker/events",
-                params={"include_events": "NONE"},
-                json={"event": "pause" if paused else "resume"},
-            )
-        except httpx.HTTPError:
-            return False
-        return response.status_code == 200
+        return await self._tracker_events(sender, "POST", {"event": "pause" if paused else "resume"})
 
     async def reset_tracker(self, *, sender: str) -> bool:
         """Empty the conversation's tracker in Rasa's memory (GDPR erasure); False when Rasa could
         not be reached. An SQL tracker store ignores this (it only appends): see tracker_store."""
-        try:
-            response = await self._request(
-                sender, "PUT", f"/conversations/{sender}/tracker/events", params={"include_events": "NONE"}, json=[]
-            )
-        except httpx.HTTPError:
-            return False
-        return response.status_code == 200
+        return await self._tracker_events(sender, "PUT", [])
 
     async def prefill(self, *, sender: str, slots: dict[str, str]) -> bool:
         """Set slots on a conversation before its first turn (a first-contact link fills in the
@@ -240,28 +224,24 @@ class RasaClient:
         fails and loses its events, and the first turn then falls back. The AI disclosure that
         action would say is the caller's to show (the web chat's link greeting)."""
         started = [{"event": "session_started"}, {"event": "action", "name": "action_listen"}]
-        try:
-            response = await self._request(
-                sender,
-                "POST",
-                f"/conversations/{sender}/tracker/events",
-                params={"include_events": "NONE"},
-                json=[*started, *({"event": "slot", "name": name, "value": value} for name, value in slots.items())],
-            )
-        except httpx.HTTPError:
-            return False
-        return response.status_code == 200
+        filled = [{"event": "slot", "name": name, "value": value} for name, value in slots.items()]
+        return await self._tracker_events(sender, "POST", [*started, *filled])
 
     async def forget_verification(self, *, sender: str) -> bool:
         """Set Rasa's `verified` slot back to false (a lapsed web chat verification); False when
         Rasa could not be reached (the actions still refuse: the conversation has no debtor)."""
+        return await self._tracker_events(sender, "POST", {"event": "slot", "name": "verified", "value": False})
+
+    async def _tracker_events(self, sender: str, method: str, events: Any) -> bool:
+        """Post (or with PUT, replace) events on a conversation's tracker; False when Rasa could not
+        be reached or refused them."""
         try:
             response = await self._request(
                 sender,
-                "POST",
+                method,
                 f"/conversations/{sender}/tracker/events",
                 params={"include_events": "NONE"},
-                json={"event": "slot", "name": "verified", "value": False},
+                json=events,
             )
         except httpx.HTTPError:
             return False
